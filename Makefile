@@ -1,0 +1,55 @@
+# Briefboard developer commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+.PHONY: run
+run: install ## Start PostgreSQL (embedded unless DATABASE_URL), migrate, load demo data, serve :8000
+	$(BIN)/briefboard migrate
+	$(BIN)/briefboard seed-demo
+	$(BIN)/briefboard serve --host 127.0.0.1 --port 8000
+
+.PHONY: test
+test: install ## Run the whole suite (TEST_DATABASE_URL, else the embedded PostgreSQL)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff check, ruff format --check, mypy
+	$(BIN)/ruff check api tests migrations bench
+	$(BIN)/ruff format --check api tests migrations bench
+	$(BIN)/mypy api
+
+.PHONY: format
+format: install ## Format the code
+	$(BIN)/ruff format api tests migrations bench
+	$(BIN)/ruff check --fix api tests migrations bench
+
+.PHONY: migrate
+migrate: install ## Upgrade the database to the latest migration
+	$(BIN)/briefboard migrate
+
+.PHONY: openapi
+openapi: install ## Write openapi/openapi.json from the app
+	$(BIN)/briefboard openapi --output openapi/openapi.json
+
+.PHONY: clean
+clean: ## Remove the virtual environment and caches (keeps .data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

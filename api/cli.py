@@ -1,0 +1,122 @@
+"""`briefboard` command: serve, migrate, seed-demo, openapi, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from api.settings import get_settings
+
+
+def _database_url() -> str:
+    from api.main import database_url_for
+
+    url = database_url_for(get_settings())
+    # Child processes (uvicorn workers) reuse this server instead of starting their own.
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def migrate(_: argparse.Namespace) -> int:
+    from alembic import command
+
+    from api.migrations_state import alembic_config
+
+    command.upgrade(alembic_config(_database_url()), "head")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _database_url()
+    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", "1"))
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=workers,
+        proxy_headers=get_settings().trust_forwarded_for,
+        access_log=False,  # the app logs every request itself, as JSON with its request id
+    )
+    return 0
+
+
+def seed_demo(_: argparse.Namespace) -> int:
+    from api.demo import seed
+
+    settings = get_settings()
+    if settings.environment == "production":
+        print("refusing to load demo data in production", file=sys.stderr)
+        return 2
+    created = asyncio.run(seed(_database_url(), settings))
+    print("Demo data loaded." if created else "Demo data already present; left as it is.")
+    from api.demo import print_logins
+
+    print_logins()
+    return 0
+
+
+def openapi(args: argparse.Namespace) -> int:
+    from api.main import create_app
+
+    os.environ.setdefault("BRIEFBOARD_CONFIGURE_LOGGING", "0")
+    document = json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n"
+    if args.output == "-":
+        sys.stdout.write(document)
+    else:
+        Path(args.output).write_text(document)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def create_admin(args: argparse.Namespace) -> int:
+    from api.demo import create_admin_account
+
+    password = os.environ.get("BRIEFBOARD_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    if len(password) < 10:
+        print("the password needs at least 10 characters", file=sys.stderr)
+        return 2
+    asyncio.run(create_admin_account(_database_url(), get_settings(), args.email, password))
+    print(f"admin {args.email} created")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="briefboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the API with uvicorn")
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--workers", type=int, default=None, help="default: $WEB_CONCURRENCY or 1")
+    p.set_defaults(func=serve)
+
+    sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(
+        func=migrate
+    )
+    sub.add_parser("seed-demo", help="load demo brands and creators once").set_defaults(
+        func=seed_demo
+    )
+
+    p = sub.add_parser("openapi", help="write the OpenAPI document")
+    p.add_argument("--output", default="openapi/openapi.json")
+    p.set_defaults(func=openapi)
+
+    p = sub.add_parser("create-admin", help="create an admin (password from the prompt)")
+    p.add_argument("--email", required=True)
+    p.set_defaults(func=create_admin)
+
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""Dependencies shared by routers: the session, settings, and who is calling."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.db import get_session
+from api.errors import Forbidden, Unauthorized
+from api.models.creators import Creator
+from api.models.users import Role
+from api.security import SCOPE_DESCRIPTIONS
+from api.services.tokens import Principal, resolve_bearer
+from api.settings import Settings, get_settings
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/v1/auth/token",
+    scopes=SCOPE_DESCRIPTIONS,
+    auto_error=False,
+    description="A sign-in access token (JWT) or a scoped API token (`bbt_...`).",
+)
+
+
+async def get_principal(
+    security_scopes: SecurityScopes,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    """The caller, checked for every scope the route (and its dependencies) declare."""
+    if not token:
+        raise Unauthorized("sign in first: send `Authorization: Bearer <token>`")
+    if len(token) > 4096:
+        raise Unauthorized("the access token is invalid or expired", code="invalid_token")
+    principal = await resolve_bearer(session, settings, token)
+    missing = [s for s in security_scopes.scopes if s not in principal.scopes]
+    if missing:
+        raise Forbidden(
+            f"the token lacks the scope(s): {', '.join(missing)}", code="insufficient_scope"
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Security(get_principal)]
+
+
+def require_brand(principal: CurrentPrincipal) -> Principal:
+    if principal.role != Role.brand:
+        raise Forbidden("only brand members may do this", code="brand_only")
+    return principal
+
+
+def require_creator(principal: CurrentPrincipal) -> Principal:
+    if principal.role != Role.creator:
+        raise Forbidden("only creators may do this", code="creator_only")
+    return principal
+
+
+def require_admin(principal: CurrentPrincipal) -> Principal:
+    if principal.role != Role.admin:
+        raise Forbidden("only admins may do this", code="admin_only")
+    return principal
+
+
+async def current_creator(
+    principal: Annotated[Principal, Security(require_creator)], session: SessionDep
+) -> Creator:
+    creator = await session.scalar(select(Creator).where(col(Creator.user_id) == principal.user.id))
+    if creator is None:  # every creator account has a profile; this guards data repair only
+        raise Forbidden("no creator profile for this account", code="creator_only")
+    return creator
+
+
+def brand_id_of(principal: Principal) -> uuid.UUID:
+    assert principal.user.brand_id is not None  # guaranteed by the users check constraint
+    return principal.user.brand_id
+
+
+def client_address(request: Request, settings: SettingsDep) -> str:
+    """The caller's address; X-Forwarded-For only when a trusted proxy sets it."""
+    if settings.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first[:64]
+    return request.client.host if request.client else "unknown"

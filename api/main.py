@@ -1,0 +1,102 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from api.db import create_engine, create_sessionmaker
+from api.embedded import start_embedded
+from api.errors import install_error_handlers
+from api.migrations_state import head_revisions
+from api.observability import RequestContextMiddleware, configure_logging
+from api.routers import admin, auth, brands, creators, me, ops
+from api.settings import Settings, get_settings
+
+DESCRIPTION = """
+Briefboard connects brands that run influencer campaigns with creators.
+Brands post **briefs**; creators **apply**; each accepted application becomes a **deal**
+whose terms, deliverables and content-licensing (usage-rights) terms are versioned.
+
+* Authenticate at `POST /v1/auth/token` (OAuth2 password flow) or with a scoped API token.
+* Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
+* Lists are cursor-paginated: pass `next_cursor` back as `cursor`.
+"""
+
+
+def database_url_for(settings: Settings) -> str:
+    """`DATABASE_URL`, or the embedded server's URL when it is unset."""
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded(settings.data_dir)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(database_url_for(settings), settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.migration_heads = head_revisions()
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if os.environ.get("BRIEFBOARD_CONFIGURE_LOGGING", "1") == "1":
+        configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Briefboard API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        max_body_size=settings.max_body_bytes,
+        swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect",
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.cors_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["ETag", "Retry-After", "X-Request-ID", "Location"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    for module in (ops, auth, me, brands, creators, admin):
+        app.include_router(module.router)
+
+    # Interactive docs served from the app itself: they work with no internet access.
+    app.mount("/docs/static", StaticFiles(directory=str(swagger_ui_path)), name="swagger-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Briefboard API — docs",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    return app

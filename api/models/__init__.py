@@ -1,0 +1,16 @@
+"""Table models and API schemas, one module per resource.
+
+Importing this package registers every table on `metadata` (Alembic and tests rely on it).
+The naming convention in `base` is set before any table module is imported.
+"""
+
+from api.models import (  # noqa: F401
+    auth,
+    base,
+    brands,
+    creators,
+    users,
+)
+from api.models.base import metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,129 @@
+"""Vocabulary and constrained types shared by several resources."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+# --- enumerations of SPEC section 1 -------------------------------------------------------
+
+
+class Platform(StrEnum):
+    instagram = "instagram"
+    tiktok = "tiktok"
+    youtube = "youtube"
+    facebook = "facebook"
+    x = "x"
+    twitch = "twitch"
+    pinterest = "pinterest"
+    snapchat = "snapchat"
+    linkedin = "linkedin"
+    blog = "blog"
+
+
+class Tier(StrEnum):
+    nano = "nano"
+    micro = "micro"
+    macro = "macro"
+    mega = "mega"
+
+
+class Niche(StrEnum):
+    beauty = "beauty"
+    fashion = "fashion"
+    fitness = "fitness"
+    food = "food"
+    travel = "travel"
+    tech = "tech"
+    gaming = "gaming"
+    parenting = "parenting"
+    finance = "finance"
+    home = "home"
+    pets = "pets"
+    health = "health"
+    sports = "sports"
+    music = "music"
+    art = "art"
+    education = "education"
+    lifestyle = "lifestyle"
+    automotive = "automotive"
+    business = "business"
+    entertainment = "entertainment"
+
+
+class DeliverableFormat(StrEnum):
+    post = "post"
+    carousel = "carousel"
+    story = "story"
+    reel = "reel"
+    short_video = "short_video"
+    long_video = "long_video"
+    live = "live"
+    blog_post = "blog_post"
+    ugc_video = "ugc_video"
+    ugc_photo = "ugc_photo"
+
+
+# --- constrained scalars --------------------------------------------------------------------
+
+_NUL = "\x00"
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; reject it here as a clear 422 rather than a DB error.
+    if _NUL in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    AfterValidator(_no_nul),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+]
+LongText = Annotated[str, StringConstraints(max_length=5_000), AfterValidator(_no_nul)]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40),
+    AfterValidator(_no_nul),
+]
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2_000, pattern=r"^https?://[^\s\x00]+$"),
+]
+Handle = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=60, pattern=r"^@?[A-Za-z0-9_.\-]+$"
+    ),
+]
+CountryCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")
+]
+CurrencyCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{3}$")
+]
+LanguageCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
+]
+# PostgreSQL bigint bounds: larger numbers are rejected as 422, never sent to the database.
+Count = Annotated[int, Field(ge=0, le=9_000_000_000_000_000)]
+MoneyMinor = Annotated[int, Field(ge=0, le=1_000_000_000_000)]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]{1,255}\.[^@\s\x00]{2,63}$")
+
+
+def reject_explicit_null(value: object) -> object:
+    """For PATCH fields that may be omitted but never cleared."""
+    if value is None:
+        raise ValueError("may be omitted but not null")
+    return value

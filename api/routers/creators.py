@@ -1,0 +1,139 @@
+"""Creator profiles: the public view, the creator's own profile, accounts and address."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Response, Security, status
+
+from api.deps import SessionDep, SettingsDep, current_creator, get_principal
+from api.errors import problem_responses
+from api.models.creators import (
+    Creator,
+    CreatorPublic,
+    CreatorRead,
+    CreatorUpdate,
+    ShippingAddressRead,
+    ShippingAddressWrite,
+    SocialAccountCreate,
+    SocialAccountRead,
+    SocialAccountUpdate,
+)
+from api.security import Scope
+from api.services import creators
+from api.services.tokens import Principal
+
+router = APIRouter(prefix="/v1/creators", tags=["creators"])
+
+OwnCreatorReader = Annotated[Creator, Security(current_creator, scopes=[Scope.profile_read])]
+OwnCreatorWriter = Annotated[Creator, Security(current_creator, scopes=[Scope.profile_write])]
+_OWN = problem_responses(401, 403, 422)
+
+
+@router.get("/me", operation_id="getOwnCreatorProfile", summary="Your profile", responses=_OWN)
+async def get_own_profile(
+    creator: OwnCreatorReader, session: SessionDep, settings: SettingsDep
+) -> CreatorRead:
+    return await creators.own_profile(session, settings, creator)
+
+
+@router.patch(
+    "/me",
+    operation_id="updateOwnCreatorProfile",
+    summary="Update your profile and rate card",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def update_own_profile(
+    data: CreatorUpdate, creator: OwnCreatorWriter, session: SessionDep, settings: SettingsDep
+) -> CreatorRead:
+    await creators.update_profile(session, creator, data)
+    return await creators.own_profile(session, settings, creator)
+
+
+@router.post(
+    "/me/accounts",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="addSocialAccount",
+    summary="Add a social account with its audience figures",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def add_account(
+    data: SocialAccountCreate, creator: OwnCreatorWriter, session: SessionDep, settings: SettingsDep
+) -> SocialAccountRead:
+    account = await creators.add_account(session, creator, data)
+    return creators.account_read(account, settings)
+
+
+@router.patch(
+    "/me/accounts/{account_id}",
+    operation_id="updateSocialAccount",
+    summary="Update one of your social accounts",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_account(
+    account_id: uuid.UUID,
+    data: SocialAccountUpdate,
+    creator: OwnCreatorWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> SocialAccountRead:
+    account = await creators.own_account(session, creator, account_id)
+    await creators.update_account(session, account, data)
+    return creators.account_read(account, settings)
+
+
+@router.delete(
+    "/me/accounts/{account_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteSocialAccount",
+    summary="Remove one of your social accounts",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def delete_account(
+    account_id: uuid.UUID, creator: OwnCreatorWriter, session: SessionDep
+) -> Response:
+    account = await creators.own_account(session, creator, account_id)
+    await creators.delete_account(session, account)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/me/shipping-address",
+    operation_id="putShippingAddress",
+    summary="Set your private shipping address",
+    description="Shown only to you, and to the brand of an active gifted deal.",
+    responses=_OWN,
+)
+async def put_shipping_address(
+    data: ShippingAddressWrite, creator: OwnCreatorWriter, session: SessionDep
+) -> ShippingAddressRead:
+    address = await creators.put_shipping_address(session, creator, data)
+    return ShippingAddressRead.model_validate(address)
+
+
+@router.get(
+    "/me/shipping-address",
+    operation_id="getShippingAddress",
+    summary="Your private shipping address",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_shipping_address(
+    creator: OwnCreatorReader, session: SessionDep
+) -> ShippingAddressRead:
+    return ShippingAddressRead.model_validate(await creators.get_shipping_address(session, creator))
+
+
+@router.get(
+    "/{creator_id}",
+    operation_id="getCreator",
+    summary="A creator's public profile (no private fields)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_creator(
+    creator_id: uuid.UUID,
+    _: Annotated[Principal, Security(get_principal, scopes=[Scope.profile_read])],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> CreatorPublic:
+    return await creators.public_profile(session, settings, creator_id)

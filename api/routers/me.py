@@ -1,0 +1,82 @@
+"""The caller: who they are, and their scoped API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Response, Security, status
+
+from api.deps import SessionDep, get_principal
+from api.errors import problem_responses
+from api.models.auth import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
+from api.models.users import MeRead
+from api.pagination import Page, PageDep
+from api.security import Scope
+from api.services import accounts, tokens
+from api.services.tokens import Principal
+
+router = APIRouter(prefix="/v1/me", tags=["me"])
+
+ProfileReader = Annotated[Principal, Security(get_principal, scopes=[Scope.profile_read])]
+ProfileWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.profile_write])]
+
+
+@router.get(
+    "",
+    operation_id="getMe",
+    summary="The caller: role, and brand or creator id",
+    responses=problem_responses(401, 403),
+)
+async def get_me(principal: ProfileReader, session: SessionDep) -> MeRead:
+    user = principal.user
+    return MeRead(
+        id=user.id,
+        email=user.email,
+        role=user.role,
+        brand_id=user.brand_id,
+        creator_id=await accounts.creator_id_for(session, user.id),
+        scopes=sorted(principal.scopes),
+        created_at=user.created_at,
+    )
+
+
+@router.post(
+    "/api-tokens",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createApiToken",
+    summary="Create a scoped API token for a third-party client (shown once)",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_api_token(
+    data: ApiTokenCreate, principal: ProfileWriter, session: SessionDep
+) -> ApiTokenCreated:
+    token, secret = await tokens.create_api_token(session, principal, data)
+    return ApiTokenCreated(**ApiTokenRead.model_validate(token).model_dump(), token=secret)
+
+
+@router.get(
+    "/api-tokens",
+    operation_id="listApiTokens",
+    summary="Your API tokens (never their secrets)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_api_tokens(
+    principal: ProfileReader, session: SessionDep, page: PageDep
+) -> Page[ApiTokenRead]:
+    rows, cursor = await tokens.list_api_tokens(session, principal.user.id, page)
+    return Page(items=[ApiTokenRead.model_validate(t) for t in rows], next_cursor=cursor)
+
+
+@router.delete(
+    "/api-tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="revokeApiToken",
+    summary="Revoke one of your API tokens",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def revoke_api_token(
+    token_id: uuid.UUID, principal: ProfileWriter, session: SessionDep
+) -> Response:
+    await tokens.revoke_api_token(session, principal.user.id, token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

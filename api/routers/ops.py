@@ -1,0 +1,55 @@
+"""Operations: liveness, readiness, metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.errors import ServiceUnavailable, problem_responses
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz", operation_id="healthz", summary="The process is alive")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    summary="The database answers and its schema is at the latest migration",
+    responses=problem_responses(503),
+)
+async def readyz(request: Request) -> Health:
+    engine: AsyncEngine = request.app.state.engine
+    try:
+        async with engine.connect() as conn:
+            current = set(
+                (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars()
+            )
+    except Exception:  # any failure to reach or read the database means "not ready"
+        raise ServiceUnavailable(
+            "the database is unreachable", code="database_unavailable"
+        ) from None
+    if current != request.app.state.migration_heads:
+        raise ServiceUnavailable("the schema is not at head", code="migrations_pending")
+    return Health(status="ready")
+
+
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,219 @@
+"""Creator profiles, social accounts (with derived tier and engagement) and addresses."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.errors import Conflict, NotFound
+from api.models.base import utcnow
+from api.models.common import Tier
+from api.models.creators import (
+    AudienceDemographics,
+    Creator,
+    CreatorPublic,
+    CreatorRead,
+    CreatorUpdate,
+    RateCardEntry,
+    ShippingAddress,
+    ShippingAddressWrite,
+    SocialAccount,
+    SocialAccountCreate,
+    SocialAccountRead,
+    SocialAccountUpdate,
+)
+from api.settings import Settings, TierBand
+
+
+def tier_for(followers: int, bands: Sequence[TierBand]) -> Tier | None:
+    """The configured band that holds `followers`, or None below the smallest."""
+    for band in bands:
+        if followers >= band.min_followers and (
+            band.max_followers is None or followers <= band.max_followers
+        ):
+            return Tier(band.name)
+    return None
+
+
+def engagement_rate(followers: int, avg_likes: int, avg_comments: int) -> float:
+    if followers <= 0:
+        return 0.0
+    return round((avg_likes + avg_comments) / followers, 6)
+
+
+def account_read(account: SocialAccount, settings: Settings) -> SocialAccountRead:
+    return SocialAccountRead(
+        id=account.id,
+        platform=account.platform,
+        handle=account.handle,
+        followers=account.followers,
+        avg_likes=account.avg_likes,
+        avg_comments=account.avg_comments,
+        avg_views=account.avg_views,
+        reach=account.reach,
+        impressions=account.impressions,
+        tier=tier_for(account.followers, settings.tiers),
+        engagement_rate=engagement_rate(account.followers, account.avg_likes, account.avg_comments),
+        audience=AudienceDemographics(
+            countries=account.audience_countries,
+            genders=account.audience_genders,
+            ages=account.audience_ages,
+        ),
+        source=account.source,
+        as_of=account.as_of,
+        updated_at=account.updated_at,
+    )
+
+
+async def accounts_of(session: AsyncSession, creator_id: uuid.UUID) -> list[SocialAccount]:
+    stmt = (
+        select(SocialAccount)
+        .where(col(SocialAccount.creator_id) == creator_id)
+        .order_by(SocialAccount.platform)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+def _public_fields(creator: Creator, accounts: list[SocialAccountRead]) -> dict[str, Any]:
+    return {
+        "id": creator.id,
+        "display_name": creator.display_name,
+        "handle": creator.handle,
+        "bio": creator.bio,
+        "country": creator.country,
+        "languages": creator.languages,
+        "niches": creator.niches,
+        "content_styles": creator.content_styles,
+        "accepts_gifting": creator.accepts_gifting,
+        "accounts": accounts,
+        "created_at": creator.created_at,
+    }
+
+
+async def public_profile(
+    session: AsyncSession, settings: Settings, creator_id: uuid.UUID
+) -> CreatorPublic:
+    creator = await session.get(Creator, creator_id)
+    if creator is None:
+        raise NotFound("creator not found")
+    accounts = [account_read(a, settings) for a in await accounts_of(session, creator.id)]
+    return CreatorPublic(**_public_fields(creator, accounts))
+
+
+async def own_profile(session: AsyncSession, settings: Settings, creator: Creator) -> CreatorRead:
+    accounts = [account_read(a, settings) for a in await accounts_of(session, creator.id)]
+    has_address = await session.scalar(
+        select(exists().where(col(ShippingAddress.creator_id) == creator.id))
+    )
+    return CreatorRead(
+        **_public_fields(creator, accounts),
+        rate_card_currency=creator.rate_card_currency,
+        rate_card=[RateCardEntry.model_validate(e) for e in creator.rate_card],
+        has_shipping_address=bool(has_address),
+        updated_at=creator.updated_at,
+    )
+
+
+async def _handle_taken(session: AsyncSession, handle: str, creator_id: uuid.UUID) -> bool:
+    stmt = select(col(Creator.id)).where(
+        func.lower(Creator.handle) == handle.lower(), col(Creator.id) != creator_id
+    )
+    return (await session.scalar(stmt)) is not None
+
+
+async def update_profile(session: AsyncSession, creator: Creator, data: CreatorUpdate) -> Creator:
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    handle = changes.get("handle")
+    if handle is not None and await _handle_taken(session, handle, creator.id):
+        raise Conflict("this handle is taken", code="handle_taken")
+    rate_card = changes.get("rate_card")
+    currency = changes.get("rate_card_currency", creator.rate_card_currency)
+    if rate_card and currency is None:
+        raise Conflict("set `rate_card_currency` with the rate card", code="currency_required")
+    creator.sqlmodel_update(changes)
+    creator.updated_at = utcnow()
+    session.add(creator)
+    await session.flush()
+    return creator
+
+
+def _account_columns(data: SocialAccountCreate | SocialAccountUpdate) -> dict[str, Any]:
+    values = data.model_dump(exclude_unset=True, exclude={"audience"})
+    if data.audience is not None and "audience" in data.model_fields_set:
+        values["audience_countries"] = data.audience.countries
+        values["audience_genders"] = data.audience.genders
+        values["audience_ages"] = data.audience.ages
+    return values
+
+
+async def add_account(
+    session: AsyncSession, creator: Creator, data: SocialAccountCreate
+) -> SocialAccount:
+    duplicate = await session.scalar(
+        select(col(SocialAccount.id)).where(
+            col(SocialAccount.creator_id) == creator.id,
+            col(SocialAccount.platform) == data.platform,
+        )
+    )
+    if duplicate is not None:
+        raise Conflict(f"you already have a {data.platform} account", code="account_exists")
+    account = SocialAccount(creator_id=creator.id, **_account_columns(data))
+    if "audience" not in data.model_fields_set:
+        account.audience_countries, account.audience_genders, account.audience_ages = {}, {}, {}
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def own_account(
+    session: AsyncSession, creator: Creator, account_id: uuid.UUID
+) -> SocialAccount:
+    account = await session.scalar(
+        select(SocialAccount).where(
+            col(SocialAccount.id) == account_id, col(SocialAccount.creator_id) == creator.id
+        )
+    )
+    if account is None:
+        raise NotFound("social account not found")
+    return account
+
+
+async def update_account(
+    session: AsyncSession, account: SocialAccount, data: SocialAccountUpdate
+) -> SocialAccount:
+    account.sqlmodel_update(_account_columns(data))
+    account.updated_at = utcnow()
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def delete_account(session: AsyncSession, account: SocialAccount) -> None:
+    await session.delete(account)
+    await session.flush()
+
+
+async def put_shipping_address(
+    session: AsyncSession, creator: Creator, data: ShippingAddressWrite
+) -> ShippingAddress:
+    address = await session.get(ShippingAddress, creator.id)
+    if address is None:
+        address = ShippingAddress(creator_id=creator.id, **data.model_dump())
+    else:
+        address.sqlmodel_update(data.model_dump())
+        address.updated_at = utcnow()
+    session.add(address)
+    await session.flush()
+    return address
+
+
+async def get_shipping_address(session: AsyncSession, creator: Creator) -> ShippingAddress:
+    address = await session.get(ShippingAddress, creator.id)
+    if address is None:
+        raise NotFound("no shipping address on file", code="no_shipping_address")
+    return address

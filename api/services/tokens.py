@@ -1,0 +1,140 @@
+"""Scoped API tokens for third-party clients, and resolving any bearer credential."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.errors import Conflict, Forbidden, NotFound, Unauthorized
+from api.models.auth import ApiToken, ApiTokenCreate
+from api.models.users import Role, User
+from api.pagination import PageParams, keyset, make_page, parse_datetime
+from api.security import (
+    API_TOKEN_PREFIX,
+    InvalidToken,
+    Scope,
+    decode_access_token,
+    new_opaque_token,
+    token_digest,
+)
+from api.settings import Settings
+
+MAX_ACTIVE_TOKENS = 50
+
+
+def scopes_for_role(role: str) -> frozenset[str]:
+    """Everything a role may do; an API token carries a subset of this."""
+    every = frozenset(s.value for s in Scope)
+    return every if role == Role.admin else every - {Scope.admin.value}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, and with which scopes (all of the role's for a sign-in token)."""
+
+    user: User
+    scopes: frozenset[str]
+    api_token_id: uuid.UUID | None = None
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+
+async def resolve_bearer(session: AsyncSession, settings: Settings, token: str) -> Principal:
+    """Turn a bearer token (JWT access token or API token) into a principal, or 401."""
+    api_token: ApiToken | None = None
+    if token.startswith(API_TOKEN_PREFIX):
+        api_token = await session.scalar(
+            select(ApiToken).where(col(ApiToken.token_hash) == token_digest(token))
+        )
+        now = datetime.now(UTC)
+        if (
+            api_token is None
+            or api_token.revoked_at is not None
+            or (api_token.expires_at is not None and api_token.expires_at <= now)
+        ):
+            raise Unauthorized("the API token is invalid, expired or revoked", code="invalid_token")
+        user_id = api_token.user_id
+    else:
+        try:
+            user_id = decode_access_token(settings, token).user_id
+        except InvalidToken:
+            raise Unauthorized(
+                "the access token is invalid or expired", code="invalid_token"
+            ) from None
+    user = await session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("the account no longer exists", code="invalid_token")
+    if user.suspended_at is not None:
+        raise Unauthorized("the account is suspended", code="account_suspended")
+    allowed = scopes_for_role(user.role)
+    if api_token is None:
+        return Principal(user=user, scopes=allowed)
+    await session.execute(
+        update(ApiToken).where(col(ApiToken.id) == api_token.id).values(last_used_at=func.now())
+    )
+    return Principal(user=user, scopes=allowed & set(api_token.scopes), api_token_id=api_token.id)
+
+
+async def create_api_token(
+    session: AsyncSession, principal: Principal, data: ApiTokenCreate
+) -> tuple[ApiToken, str]:
+    """Create a token; the secret is returned once and only its digest is stored."""
+    if principal.api_token_id is not None:
+        raise Forbidden("API tokens cannot mint other tokens", code="forbidden")
+    requested = {s.value for s in data.scopes}
+    if not requested <= scopes_for_role(principal.role):
+        raise Forbidden("a scope is beyond your role", code="scope_not_allowed")
+    active = await session.scalar(
+        select(func.count())
+        .select_from(ApiToken)
+        .where(col(ApiToken.user_id) == principal.user.id, col(ApiToken.revoked_at).is_(None))
+    )
+    if (active or 0) >= MAX_ACTIVE_TOKENS:
+        raise Conflict(f"at most {MAX_ACTIVE_TOKENS} active tokens", code="too_many_tokens")
+    secret = new_opaque_token(API_TOKEN_PREFIX)
+    now = datetime.now(UTC)
+    token = ApiToken(
+        user_id=principal.user.id,
+        name=data.name,
+        scopes=sorted(requested),
+        token_hash=token_digest(secret),
+        token_prefix=secret[:12],
+        created_at=now,
+        expires_at=now + timedelta(days=data.expires_in_days) if data.expires_in_days else None,
+    )
+    session.add(token)
+    await session.flush()
+    return token, secret
+
+
+async def list_api_tokens(
+    session: AsyncSession, user_id: uuid.UUID, page: PageParams
+) -> tuple[list[ApiToken], str | None]:
+    stmt = select(ApiToken).where(col(ApiToken.user_id) == user_id)
+    stmt = keyset(
+        stmt,
+        page,
+        [col(ApiToken.created_at), col(ApiToken.id)],
+        [parse_datetime, uuid.UUID],
+        [True, True],
+    )
+    rows = (await session.scalars(stmt)).all()
+    return make_page(rows, page, lambda t: (t.created_at, t.id))
+
+
+async def revoke_api_token(session: AsyncSession, user_id: uuid.UUID, token_id: uuid.UUID) -> None:
+    token = await session.scalar(
+        select(ApiToken).where(col(ApiToken.id) == token_id, col(ApiToken.user_id) == user_id)
+    )
+    if token is None:
+        raise NotFound("API token not found")
+    if token.revoked_at is None:
+        token.revoked_at = datetime.now(UTC)
+        await session.flush()
