@@ -7,34 +7,29 @@ import asyncio
 import getpass
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 from api.settings import get_settings
 
 
-def _database_url() -> str:
-    from api.main import database_url_for
-
-    url = database_url_for(get_settings())
-    # Child processes (uvicorn workers) reuse this server instead of starting their own.
-    os.environ["DATABASE_URL"] = url
-    return url
-
-
-def migrate(_: argparse.Namespace) -> int:
+def migrate(_: argparse.Namespace, database_url: str) -> int:
     from alembic import command
 
     from api.migrations_state import alembic_config
 
-    command.upgrade(alembic_config(_database_url()), "head")
+    command.upgrade(alembic_config(database_url), "head")
     return 0
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace, _: str) -> int:
     import uvicorn
 
-    _database_url()
+    # Uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler that
+    # kills the process before `atexit` runs and the embedded PostgreSQL would be left
+    # running. Turning it into SystemExit lets the normal exit path stop the server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", "1"))
     uvicorn.run(
         "api.main:create_app",
@@ -48,14 +43,14 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def seed_demo(_: argparse.Namespace) -> int:
+def seed_demo(_: argparse.Namespace, database_url: str) -> int:
     from api.demo import seed
 
     settings = get_settings()
     if settings.environment == "production":
         print("refusing to load demo data in production", file=sys.stderr)
         return 2
-    created = asyncio.run(seed(_database_url(), settings))
+    created = asyncio.run(seed(database_url, settings))
     print("Demo data loaded." if created else "Demo data already present; left as it is.")
     from api.demo import print_logins
 
@@ -63,7 +58,7 @@ def seed_demo(_: argparse.Namespace) -> int:
     return 0
 
 
-def openapi(args: argparse.Namespace) -> int:
+def openapi(args: argparse.Namespace, _: str | None = None) -> int:
     from api.main import create_app
 
     os.environ.setdefault("BRIEFBOARD_CONFIGURE_LOGGING", "0")
@@ -76,14 +71,14 @@ def openapi(args: argparse.Namespace) -> int:
     return 0
 
 
-def create_admin(args: argparse.Namespace) -> int:
+def create_admin(args: argparse.Namespace, database_url: str) -> int:
     from api.demo import create_admin_account
 
     password = os.environ.get("BRIEFBOARD_ADMIN_PASSWORD") or getpass.getpass("Password: ")
     if len(password) < 10:
         print("the password needs at least 10 characters", file=sys.stderr)
         return 2
-    asyncio.run(create_admin_account(_database_url(), get_settings(), args.email, password))
+    asyncio.run(create_admin_account(database_url, get_settings(), args.email, password))
     print(f"admin {args.email} created")
     return 0
 
@@ -96,25 +91,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=None, help="default: $WEB_CONCURRENCY or 1")
-    p.set_defaults(func=serve)
+    p.set_defaults(func=serve, needs_database=True)
 
-    sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(
-        func=migrate
-    )
-    sub.add_parser("seed-demo", help="load demo brands and creators once").set_defaults(
-        func=seed_demo
-    )
+    p = sub.add_parser("migrate", help="upgrade the database to the latest migration")
+    p.set_defaults(func=migrate, needs_database=True)
+    p = sub.add_parser("seed-demo", help="load demo brands and creators once")
+    p.set_defaults(func=seed_demo, needs_database=True)
 
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default="openapi/openapi.json")
-    p.set_defaults(func=openapi)
+    p.set_defaults(func=openapi, needs_database=False)
 
     p = sub.add_parser("create-admin", help="create an admin (password from the prompt)")
     p.add_argument("--email", required=True)
-    p.set_defaults(func=create_admin)
+    p.set_defaults(func=create_admin, needs_database=True)
 
     args = parser.parse_args(argv)
-    result: int = args.func(args)
+    if not args.needs_database:
+        result: int = args.func(args)
+        return result
+    from api.embedded import database_url
+
+    # The embedded server (when DATABASE_URL is unset) runs for the command and stops after.
+    with database_url(get_settings()) as url:
+        # Child processes (uvicorn workers) reuse this server instead of starting their own.
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        result = args.func(args, url)
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from api.db import create_engine, create_sessionmaker
-from api.embedded import start_embedded
+from api.embedded import database_url
 from api.errors import install_error_handlers
 from api.migrations_state import head_revisions
 from api.observability import RequestContextMiddleware, configure_logging
@@ -32,24 +32,18 @@ whose terms, deliverables and content-licensing (usage-rights) terms are version
 """
 
 
-def database_url_for(settings: Settings) -> str:
-    """`DATABASE_URL`, or the embedded server's URL when it is unset."""
-    if settings.database_url:
-        return settings.database_url
-    return start_embedded(settings.data_dir)
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(database_url_for(settings), settings)
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.migration_heads = head_revisions()
-    try:
-        yield
-    finally:
-        await engine.dispose()
+    with ExitStack() as stack:
+        engine = create_engine(stack.enter_context(database_url(settings)), settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.migration_heads = head_revisions()
+        try:
+            yield
+        finally:
+            await engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

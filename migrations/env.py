@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.models import metadata
+from api.settings import get_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -17,13 +18,10 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 
 def _url() -> str:
-    url = config.get_main_option("sqlalchemy.url")
-    if url:
-        return url
-    from api.main import database_url_for
-    from api.settings import get_settings
-
-    return database_url_for(get_settings())
+    url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    if not url:
+        raise SystemExit("set DATABASE_URL, or run `briefboard migrate` (embedded server)")
+    return url
 
 
 def _configure(connection: Connection) -> None:

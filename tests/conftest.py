@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +29,7 @@ from alembic import command
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from api.embedded import embedded_database
 from api.main import create_app, lifespan
 from api.migrations_state import alembic_config
 from api.models import metadata
@@ -46,19 +49,16 @@ async def _reset_schema(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        from pathlib import Path
-
-        from api.embedded import start_embedded
-
-        url = start_embedded(Path(".data"), database="briefboard_test")
-    os.environ["DATABASE_URL"] = url
-    get_settings.cache_clear()
-    asyncio.run(_reset_schema(url))
-    command.upgrade(alembic_config(url), "head")
-    return url
+def database_url() -> Iterator[str]:
+    with ExitStack() as stack:
+        url = os.environ.get("TEST_DATABASE_URL") or stack.enter_context(
+            embedded_database(Path(".data"), database="briefboard_test")
+        )
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        asyncio.run(_reset_schema(url))
+        command.upgrade(alembic_config(url), "head")
+        yield url
 
 
 @pytest.fixture(scope="session")
