@@ -17,7 +17,7 @@ from api.db import create_engine, create_sessionmaker
 from api.embedded import database_url
 from api.errors import install_error_handlers
 from api.migrations_state import head_revisions
-from api.observability import RequestContextMiddleware, configure_logging
+from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
 from api.routers import admin, auth, brands, creators, me, ops
 from api.settings import Settings, get_settings
 
@@ -57,7 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        max_body_size=settings.max_body_bytes,
         swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect",
     )
     app.state.settings = settings
@@ -70,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag", "Retry-After", "X-Request-ID", "Location"],
         )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
     for module in (ops, auth, me, brands, creators, admin):

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 
 from prometheus_client import Counter, Histogram
 from pythonjsonlogger.json import JsonFormatter
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -95,3 +96,45 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+
+class BodyLimitMiddleware:
+    """413 problem for bodies over the limit, declared (Content-Length) or streamed.
+
+    Starlette's own limit (FastAPI's `max_body_size`) sits outside every user middleware and
+    answers in plain text; this one answers with problem details like every other error.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            from starlette.requests import Request
+
+            from api.errors import problem_response
+
+            response = problem_response(
+                Request(scope), 413, "payload_too_large", f"the body exceeds {self.max_bytes} bytes"
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # An HTTPException passes through FastAPI's body parsing untouched and
+                    # is rendered by the problem handler.
+                    raise HTTPException(413, f"the body exceeds {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -93,13 +93,16 @@ def _dummy_hash(settings: Settings) -> str:
 class AccessClaims:
     user_id: uuid.UUID
     issued_at: datetime
+    generation: int
 
 
 class InvalidToken(Exception):
     """The token is malformed, expired, of the wrong type or not ours."""
 
 
-def create_access_token(settings: Settings, user_id: uuid.UUID, now: datetime | None = None) -> str:
+def create_access_token(
+    settings: Settings, user_id: uuid.UUID, generation: int, now: datetime | None = None
+) -> str:
     now = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": str(user_id),
@@ -108,6 +111,7 @@ def create_access_token(settings: Settings, user_id: uuid.UUID, now: datetime | 
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "typ": ACCESS_TOKEN_TYPE,
+        "gen": generation,
         "jti": secrets.token_hex(8),
     }
     return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
@@ -137,9 +141,12 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     try:
         user_id = uuid.UUID(str(claims["sub"]))
         issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
-    except (ValueError, TypeError, OverflowError) as exc:
+        generation = claims["gen"]
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            raise TypeError("gen must be an integer")
+    except (KeyError, ValueError, TypeError, OverflowError) as exc:
         raise InvalidToken("malformed claims") from exc
-    return AccessClaims(user_id=user_id, issued_at=issued_at)
+    return AccessClaims(user_id=user_id, issued_at=issued_at, generation=generation)
 
 
 def new_opaque_token(prefix: str = "") -> str:

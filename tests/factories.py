@@ -124,3 +124,134 @@ async def admin(client: httpx.AsyncClient, app: Any) -> Actor:
         access_token=tokens.json()["access_token"],
         refresh_token=tokens.json()["refresh_token"],
     )
+
+
+# --- helpers for assertions and credentials -------------------------------------------------
+
+PROBLEM_FIELDS = ("type", "title", "status", "detail", "code")
+
+
+def assert_problem(
+    response: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (and code), and a request id."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    assert response.headers.get("x-request-id"), response.headers
+    body: dict[str, Any] = response.json()
+    for name in PROBLEM_FIELDS:
+        assert name in body, f"problem lacks {name!r}: {body}"
+    assert body["status"] == status
+    assert body["type"].endswith("/" + body["code"])
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def api_token(
+    client: httpx.AsyncClient, actor: Actor, scopes: list[str], name: str = "Agency dashboard"
+) -> dict[str, Any]:
+    """Create a scoped API token for `actor`; the answer holds the secret under `token`."""
+    r = await client.post(
+        "/v1/me/api-tokens", json={"name": name, "scopes": scopes}, headers=actor.headers
+    )
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+def client_at(app: Any, address: str) -> httpx.AsyncClient:
+    """A client whose requests come from `address` (for per-address rules)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+# --- briefs ----------------------------------------------------------------------------------
+
+OMIT: Any = object()  # pass as an override to leave a field out of the body
+
+
+def brief_body(**overrides: Any) -> dict[str, Any]:
+    """A paid sponsored-post brief that publishes as it is: dates relative to now."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    body: dict[str, Any] = {
+        "title": "Summer glow: serum reels",
+        "description": "Show your morning routine with our vitamin C serum.",
+        "collaboration_type": "sponsored_post",
+        "compensation_type": "paid",
+        "currency": "EUR",
+        "fee_min_minor": 20_000,
+        "fee_max_minor": 50_000,
+        "product": {"name": "Hydra Glow Serum", "retail_value_minor": 3_900},
+        "platforms": ["instagram"],
+        "deliverables": [{"platform": "instagram", "format": "reel", "quantity": 1}],
+        "tiers": ["micro"],
+        "niches": ["beauty"],
+        "publish_start_date": (now.date() + timedelta(days=30)).isoformat(),
+        "application_deadline": (now + timedelta(days=14)).isoformat(),
+        "slots": 5,
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not OMIT}
+
+
+GIFTED = {
+    "compensation_type": "gifted",
+    "fee_min_minor": OMIT,
+    "fee_max_minor": OMIT,
+    "gifted_product": {"name": "Serum trio", "retail_value_minor": 7_500},
+}
+
+
+async def brief(client: httpx.AsyncClient, owner: Actor, **overrides: Any) -> dict[str, Any]:
+    """A draft brief of `owner`'s brand (complete enough to publish unless overridden)."""
+    r = await client.post("/v1/briefs", json=brief_body(**overrides), headers=owner.headers)
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+async def open_brief(client: httpx.AsyncClient, owner: Actor, **overrides: Any) -> dict[str, Any]:
+    """A published (open) brief of `owner`'s brand."""
+    draft = await brief(client, owner, **overrides)
+    r = await client.post(f"/v1/briefs/{draft['id']}/publish", headers=owner.headers)
+    assert r.status_code == 200, r.text
+    published: dict[str, Any] = r.json()
+    return published
+
+
+def problem_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The response is a problem document with this status and code; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    return body
+
+
+def error_fields(problem: dict[str, Any]) -> set[str]:
+    """The fields a 422 names: the last name in each error's location."""
+    return {
+        next(str(part) for part in reversed(e["loc"]) if isinstance(part, str))
+        for e in problem.get("errors", [])
+    }
+
+
+async def expire_deadline(app: Any, brief_id: str) -> None:
+    """Move an open brief's application deadline into the past, as time passing would."""
+    from sqlalchemy import text
+
+    async with app.state.sessionmaker.begin() as session:
+        await session.execute(
+            text(
+                "UPDATE briefs SET application_deadline = now() - interval '1 minute'"
+                " WHERE id = :id"
+            ),
+            {"id": brief_id},
+        )

@@ -105,14 +105,16 @@ Handle = Annotated[
         strip_whitespace=True, min_length=1, max_length=60, pattern=r"^@?[A-Za-z0-9_.\-]+$"
     ),
 ]
+# pydantic checks `pattern` before changing the case, so the patterns take either case and
+# the value is then normalised ("gb" is stored as "GB").
 CountryCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
 ]
 CurrencyCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{3}$")
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")
 ]
 LanguageCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2,3}$")
 ]
 # PostgreSQL bigint bounds: larger numbers are rejected as 422, never sent to the database.
 Count = Annotated[int, Field(ge=0, le=9_000_000_000_000_000)]

@@ -29,9 +29,17 @@ def _email(value: str) -> str:
     return value
 
 
+def _secret_no_nul(value: SecretStr) -> SecretStr:
+    # Checked here so a NUL is a field error (422), not a ValueError in the service (500).
+    _no_nul(value.get_secret_value())
+    return value
+
+
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 Password = Annotated[
-    SecretStr, Field(min_length=10, max_length=256, examples=["correct horse battery staple"])
+    SecretStr,
+    Field(min_length=10, max_length=256, examples=["correct horse battery staple"]),
+    AfterValidator(_secret_no_nul),
 ]
 
 
@@ -51,6 +59,9 @@ class User(SQLModel, table=True):
     role: str = SQLField(sa_type=String(16))
     brand_id: uuid.UUID | None = SQLField(default=None, foreign_key="brands.id", ondelete="CASCADE")
     suspended_at: datetime | None = timestamp_field(nullable=True)
+    # Carried in access tokens (`gen`); bumping it on suspension kills every token issued
+    # before, so lifting a suspension does not bring old tokens back.
+    token_generation: int = SQLField(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = timestamp_field()
 
 

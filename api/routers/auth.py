@@ -5,15 +5,16 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Request, Response, Security, status
 
 from api.db import independent_transaction
-from api.deps import CurrentPrincipal, SessionDep, SettingsDep, client_address
+from api.deps import SessionDep, SettingsDep, client_address, get_principal
 from api.errors import Unprocessable, problem_responses
 from api.models.auth import RevokeRequest, TokenResponse
 from api.models.users import MeRead, RegisterRequest
+from api.security import Scope
 from api.services import accounts, auth
-from api.services.tokens import scopes_for_role
+from api.services.tokens import Principal, scopes_for_role
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -52,6 +53,7 @@ async def register(data: RegisterRequest, session: SessionDep, settings: Setting
 )
 async def issue_token(
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     address: Annotated[str, Depends(client_address)],
@@ -69,6 +71,9 @@ async def issue_token(
         if not refresh_token:
             raise Unprocessable("`refresh_token` is required", code="invalid_request")
         issued = await auth.refresh(session, settings, refresh_token, bookkeeping)
+    # RFC 6749 section 5.1: responses carrying tokens must not be cached.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     return TokenResponse(
         access_token=issued.access_token,
         refresh_token=issued.refresh_token,
@@ -81,12 +86,12 @@ async def issue_token(
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="revokeToken",
     summary="Log out: revoke a refresh token and every token rotated from it",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 403, 422),
 )
 async def revoke(
     data: RevokeRequest,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Security(get_principal, scopes=[Scope.profile_write])],
 ) -> Response:
     await auth.revoke_refresh_token(session, principal.user.id, data.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -125,7 +125,7 @@ async def issue_tokens(
     )
     await session.flush()
     return IssuedTokens(
-        access_token=create_access_token(settings, user.id, now),
+        access_token=create_access_token(settings, user.id, user.token_generation, now),
         refresh_token=refresh,
         expires_in=settings.access_token_ttl_seconds,
     )
@@ -231,6 +231,11 @@ async def refresh(
     try:
         return await rotate_refresh_token(session, settings, token)
     except RefreshTokenReused as reuse:
+        # When this use raced the winning rotation, the guarded UPDATE above waited for it and
+        # then locked the token's row. The request fails anyway: end its transaction now, or
+        # the independent revocation below would wait on that lock until the statement
+        # timeout, and the family would stay alive.
+        await session.rollback()
         async with bookkeeping() as independent:
             await revoke_family(independent, reuse.family_id)
         raise Unauthorized(

@@ -49,6 +49,7 @@ class Principal:
 async def resolve_bearer(session: AsyncSession, settings: Settings, token: str) -> Principal:
     """Turn a bearer token (JWT access token or API token) into a principal, or 401."""
     api_token: ApiToken | None = None
+    generation: int | None = None  # of a JWT; API tokens are revoked one by one
     if token.startswith(API_TOKEN_PREFIX):
         api_token = await session.scalar(
             select(ApiToken).where(col(ApiToken.token_hash) == token_digest(token))
@@ -63,16 +64,20 @@ async def resolve_bearer(session: AsyncSession, settings: Settings, token: str) 
         user_id = api_token.user_id
     else:
         try:
-            user_id = decode_access_token(settings, token).user_id
+            claims = decode_access_token(settings, token)
         except InvalidToken:
             raise Unauthorized(
                 "the access token is invalid or expired", code="invalid_token"
             ) from None
+        user_id = claims.user_id
+        generation = claims.generation
     user = await session.get(User, user_id)
     if user is None:
         raise Unauthorized("the account no longer exists", code="invalid_token")
     if user.suspended_at is not None:
         raise Unauthorized("the account is suspended", code="account_suspended")
+    if generation is not None and generation != user.token_generation:
+        raise Unauthorized("the access token was revoked", code="invalid_token")
     allowed = scopes_for_role(user.role)
     if api_token is None:
         return Principal(user=user, scopes=allowed)

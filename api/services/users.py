@@ -45,6 +45,7 @@ async def suspend(session: AsyncSession, user: User) -> User:
         raise InvalidState("admins cannot be suspended through the API", code="invalid_state")
     if user.suspended_at is None:
         user.suspended_at = utcnow()
+        user.token_generation += 1
         session.add(user)
         await revoke_all_for_user(session, user.id)
         await session.flush()

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("brand_id", sa.Uuid(), nullable=True),
         sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("token_generation", sa.Integer(), server_default="0", nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

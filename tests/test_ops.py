@@ -1,0 +1,81 @@
+"""Operations endpoints: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from api.migrations_state import head_revisions
+from tests.factories import assert_problem
+
+
+async def test_healthz_is_alive_without_auth(client: httpx.AsyncClient) -> None:
+    r = await client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok"}
+    assert r.headers["x-request-id"]
+
+
+async def test_readyz_is_ready_when_the_database_is_at_head(client: httpx.AsyncClient) -> None:
+    r = await client.get("/readyz")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"status": "ready"}
+
+
+# (pytest's monkeypatch cannot restore attributes of Starlette's `State`: swap by hand.)
+
+
+async def test_readyz_is_503_when_migrations_are_pending(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    # As if the code shipped a newer migration than the database has.
+    heads = app.state.migration_heads
+    app.state.migration_heads = head_revisions() | {"9999_future"}
+    try:
+        r = await client.get("/readyz")
+    finally:
+        app.state.migration_heads = heads
+    assert_problem(r, 503, "migrations_pending")
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    unreachable = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
+    engine = app.state.engine
+    app.state.engine = unreachable
+    try:
+        r = await client.get("/readyz")
+    finally:
+        app.state.engine = engine
+        await unreachable.dispose()
+    body = assert_problem(r, 503, "database_unavailable")
+    # The problem reveals nothing about the connection.
+    assert "127.0.0.1" not in r.text
+    assert "nowhere" not in body["detail"]
+    # The process itself is still alive.
+    assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_metrics_are_prometheus_text_and_count_requests(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz")
+    await client.get("/v1/me")
+    r = await client.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    assert "# TYPE briefboard_http_requests_total counter" in text
+    assert "# TYPE briefboard_http_request_duration_seconds histogram" in text
+    assert 'briefboard_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert 'briefboard_http_requests_total{method="GET",route="/v1/me",status="401"}' in text
+
+
+async def test_metrics_label_unknown_paths_by_route_not_by_path(
+    client: httpx.AsyncClient,
+) -> None:
+    # Arbitrary paths must not create one time series each.
+    await client.get("/no/such/path/7f1c0ab9")
+    r = await client.get("/metrics")
+    assert "7f1c0ab9" not in r.text
