@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from api.db import create_engine, create_sessionmaker
+from api.demo_briefs import seed_briefs
 from api.models.creators import (
     AudienceDemographics,
     Creator,
@@ -185,6 +186,7 @@ async def seed(database_url: str, settings: Settings) -> bool:
                         country=country,
                     ),
                 )
+            await seed_briefs(session, [name for _, name in BRANDS])
         return True
     finally:
         await engine.dispose()

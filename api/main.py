@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
@@ -18,7 +20,8 @@ from api.embedded import database_url
 from api.errors import install_error_handlers
 from api.migrations_state import head_revisions
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
-from api.routers import admin, auth, brands, creators, me, ops
+from api.routers import admin, auth, brands, briefs, creators, me, ops
+from api.services.briefs import sweep_expired_briefs_forever
 from api.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -40,9 +43,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.migration_heads = head_revisions()
+        sweeper = None
+        if settings.brief_sweep_interval_seconds > 0:
+            sweeper = asyncio.create_task(
+                sweep_expired_briefs_forever(
+                    app.state.sessionmaker, settings.brief_sweep_interval_seconds
+                ),
+                name="brief-deadline-sweeper",
+            )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await engine.dispose()
 
 
@@ -72,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
-    for module in (ops, auth, me, brands, creators, admin):
+    for module in (ops, auth, me, brands, creators, briefs, admin):
         app.include_router(module.router)
 
     # Interactive docs served from the app itself: they work with no internet access.

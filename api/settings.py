@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # Trust X-Forwarded-For for the client address only behind a known proxy.
     trust_forwarded_for: bool = False
 
+    # How often each worker closes open briefs whose application deadline has passed; 0 turns
+    # the sweep off (reads and search still treat such briefs as closed).
+    brief_sweep_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+
     tiers: list[TierBand] = Field(default_factory=_default_tiers)
     engagement_norms: dict[str, dict[str, EngagementNorm]] = Field(
         default_factory=_default_engagement_norms

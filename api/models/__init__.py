@@ -8,6 +8,7 @@ from api.models import (  # noqa: F401
     auth,
     base,
     brands,
+    briefs,
     creators,
     users,
 )

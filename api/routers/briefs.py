@@ -1,0 +1,225 @@
+"""Briefs: drafts, search, the lifecycle; `ETag`/`If-Match` guard concurrent edits."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response, Security, status
+
+from api.deps import SessionDep, SettingsDep, brand_id_of, get_principal, require_brand
+from api.errors import (
+    Forbidden,
+    PreconditionFailed,
+    PreconditionRequired,
+    problem_responses,
+)
+from api.models.briefs import Brief, BriefCreate, BriefRead, BriefSearch, BriefUpdate
+from api.models.users import Role
+from api.pagination import Page, PageDep
+from api.security import Scope
+from api.services import brief_search, briefs
+from api.services.tokens import Principal
+
+router = APIRouter(prefix="/v1/briefs", tags=["briefs"])
+
+BriefReader = Annotated[Principal, Security(get_principal, scopes=[Scope.briefs_read])]
+BriefWriter = Annotated[Principal, Security(require_brand, scopes=[Scope.briefs_write])]
+
+
+async def owned_brief(brief_id: uuid.UUID, principal: BriefWriter, session: SessionDep) -> Brief:
+    """The caller's brand's brief, locked for this request; 404 for anybody else's."""
+    return await briefs.lock_owned_brief(session, brand_id_of(principal), brief_id)
+
+
+OwnedBrief = Annotated[Brief, Depends(owned_brief)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=1000,
+        description="The `ETag` of the brief as you last read it; stale: 412.",
+        examples=['"3"'],
+    ),
+]
+
+_ETAG_HEADER = {
+    "ETag": {
+        "description": "The brief's version; send it back in `If-Match`.",
+        "schema": {"type": "string", "examples": ['"3"']},
+    }
+}
+_LOCATION_HEADER = {
+    "Location": {"description": "The new brief's URL.", "schema": {"type": "string"}}
+}
+
+
+def _with_etag(*statuses: int, success: int = 200) -> dict[int | str, dict[str, Any]]:
+    responses = problem_responses(*statuses)
+    headers = {**_ETAG_HEADER, **(_LOCATION_HEADER if success == 201 else {})}
+    responses[success] = {"headers": headers}
+    return responses
+
+
+def etag(brief: Brief) -> str:
+    return f'"{brief.version}"'
+
+
+def check_if_match(if_match: str | None, brief: Brief, *, required: bool) -> None:
+    """RFC 9110 `If-Match`: `*` or a list of tags (a `W/` prefix is ignored, as proxies add
+    one); missing where required: 428; no tag matches the current version: 412."""
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                "send If-Match with the brief's ETag to change it", code="precondition_required"
+            )
+        return
+    current = etag(brief)
+    for tag in (t.strip() for t in if_match.split(",")):
+        if tag == "*" or tag.removeprefix("W/") == current:
+            return
+    raise PreconditionFailed(
+        "the brief changed since you read it; fetch it again", code="precondition_failed"
+    )
+
+
+async def _answer(response: Response, session: SessionDep, brief: Brief) -> BriefRead:
+    response.headers["ETag"] = etag(brief)
+    return await briefs.to_read(session, brief)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createBrief",
+    summary="Create a draft brief (brand members)",
+    description="Only the title and the kind of brief are needed; the rest can follow "
+    "before publishing. Disclosure and usage rights default from the compensation type.",
+    responses=_with_etag(401, 403, 422, success=201),
+)
+async def create_brief(
+    data: BriefCreate, principal: BriefWriter, session: SessionDep, response: Response
+) -> BriefRead:
+    brief = await briefs.create_brief(session, brand_id_of(principal), data)
+    response.headers["Location"] = f"/v1/briefs/{brief.id}"
+    return await _answer(response, session, brief)
+
+
+@router.get(
+    "",
+    operation_id="searchBriefs",
+    summary="Search open briefs, or list your own (`mine=true`)",
+    description="Open briefs only, those past their deadline excluded. Filters combine with "
+    "AND; a repeated parameter matches any of its values. `mine=true` (brand members) lists "
+    "your brand's briefs in every state instead.",
+    responses=problem_responses(401, 403, 422),
+)
+async def search_briefs(
+    params: Annotated[BriefSearch, Query()],
+    principal: BriefReader,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageDep,
+) -> Page[BriefRead]:
+    brand_id = None
+    if params.mine:
+        if principal.role != Role.brand:
+            raise Forbidden("only brand members have briefs of their own", code="brand_only")
+        brand_id = brand_id_of(principal)
+    rows, cursor = await brief_search.search_briefs(
+        session, settings, params, page, brand_id=brand_id
+    )
+    return Page(items=await briefs.to_reads(session, rows), next_cursor=cursor)
+
+
+@router.get(
+    "/{brief_id}",
+    operation_id="getBrief",
+    summary="Read a brief",
+    description="Drafts and cancelled briefs are visible to their brand only (404 to others).",
+    responses=_with_etag(401, 403, 404, 422),
+)
+async def get_brief(
+    brief_id: uuid.UUID, principal: BriefReader, session: SessionDep, response: Response
+) -> BriefRead:
+    brief = await briefs.get_visible_brief(session, principal, brief_id)
+    return await _answer(response, session, brief)
+
+
+@router.patch(
+    "/{brief_id}",
+    operation_id="updateBrief",
+    summary="Update a brief (needs `If-Match`)",
+    description="A draft may change anything. An open brief may only change its description, "
+    "move its deadline later and add slots; anything else is 409 `brief_locked`.",
+    responses=_with_etag(401, 403, 404, 409, 412, 422, 428),
+)
+async def update_brief(
+    data: BriefUpdate,
+    brief: OwnedBrief,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> BriefRead:
+    check_if_match(if_match, brief, required=True)
+    await briefs.update_brief(session, brief, data)
+    return await _answer(response, session, brief)
+
+
+_LIFECYCLE = _with_etag(401, 403, 404, 409, 412, 422)
+
+
+@router.post(
+    "/{brief_id}/publish",
+    operation_id="publishBrief",
+    summary="Publish a draft: it opens to applications",
+    description="Checks the whole brief; a 422 `brief_invalid` lists every offending field.",
+    responses=_LIFECYCLE,
+)
+async def publish_brief(
+    brief: OwnedBrief, session: SessionDep, response: Response, if_match: IfMatch = None
+) -> BriefRead:
+    check_if_match(if_match, brief, required=False)
+    await briefs.publish_brief(session, brief)
+    return await _answer(response, session, brief)
+
+
+@router.post(
+    "/{brief_id}/close",
+    operation_id="closeBrief",
+    summary="Close an open brief to new applications",
+    responses=_LIFECYCLE,
+)
+async def close_brief(
+    brief: OwnedBrief, session: SessionDep, response: Response, if_match: IfMatch = None
+) -> BriefRead:
+    check_if_match(if_match, brief, required=False)
+    await briefs.close_brief(session, brief)
+    return await _answer(response, session, brief)
+
+
+@router.post(
+    "/{brief_id}/cancel",
+    operation_id="cancelBrief",
+    summary="Cancel a draft or open brief",
+    responses=_LIFECYCLE,
+)
+async def cancel_brief(
+    brief: OwnedBrief, session: SessionDep, response: Response, if_match: IfMatch = None
+) -> BriefRead:
+    check_if_match(if_match, brief, required=False)
+    await briefs.cancel_brief(session, brief)
+    return await _answer(response, session, brief)
+
+
+@router.post(
+    "/{brief_id}/complete",
+    operation_id="completeBrief",
+    summary="Mark a closed brief completed",
+    responses=_LIFECYCLE,
+)
+async def complete_brief(
+    brief: OwnedBrief, session: SessionDep, response: Response, if_match: IfMatch = None
+) -> BriefRead:
+    check_if_match(if_match, brief, required=False)
+    await briefs.complete_brief(session, brief)
+    return await _answer(response, session, brief)

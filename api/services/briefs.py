@@ -1,0 +1,370 @@
+"""Briefs: drafts, publishing with every rule checked, the lifecycle, and closing at deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from api.errors import InvalidState, NotFound, Unprocessable
+from api.models.base import utcnow
+from api.models.briefs import (
+    Brief,
+    BriefCreate,
+    BriefDeliverable,
+    BriefRead,
+    BriefStatus,
+    BriefUpdate,
+    CloseReason,
+    CompensationType,
+    default_disclosure,
+    default_usage_rights,
+)
+from api.models.terms import DeliverableSpec
+from api.models.users import Role
+from api.services.brief_rules import check_open_changes, publish_errors
+from api.services.tokens import Principal
+
+log = logging.getLogger(__name__)
+
+_TEMPORAL_FIELDS = {"publish_start_date", "publish_end_date", "application_deadline"}
+PUBLIC_STATES = frozenset({BriefStatus.open, BriefStatus.closed, BriefStatus.completed})
+SWEEP_BATCH = 1000
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+async def deliverables_of(
+    session: AsyncSession, brief_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[BriefDeliverable]]:
+    out: dict[uuid.UUID, list[BriefDeliverable]] = {i: [] for i in brief_ids}
+    if not brief_ids:
+        return out
+    rows = await session.scalars(
+        select(BriefDeliverable)
+        .where(col(BriefDeliverable.brief_id).in_(brief_ids))
+        .order_by(col(BriefDeliverable.brief_id), col(BriefDeliverable.position))
+    )
+    for row in rows:
+        out[row.brief_id].append(row)
+    return out
+
+
+def _specs(rows: Iterable[BriefDeliverable]) -> list[DeliverableSpec]:
+    return [
+        DeliverableSpec(platform=d.platform, format=d.format, quantity=d.quantity) for d in rows
+    ]
+
+
+def _read(brief: Brief, deliverables: Iterable[BriefDeliverable]) -> BriefRead:
+    values = {
+        name: getattr(brief, name) for name in BriefRead.model_fields if name != "deliverables"
+    }
+    values["deliverables"] = _specs(deliverables)
+    return BriefRead.model_validate(values)
+
+
+async def to_reads(session: AsyncSession, briefs: Sequence[Brief]) -> list[BriefRead]:
+    """API views of briefs, with their deliverables loaded in one query."""
+    children = await deliverables_of(session, [b.id for b in briefs])
+    return [_read(b, children[b.id]) for b in briefs]
+
+
+async def to_read(session: AsyncSession, brief: Brief) -> BriefRead:
+    return (await to_reads(session, [brief]))[0]
+
+
+def can_read(principal: Principal, brief: Brief) -> bool:
+    """Drafts and cancelled briefs are their brand's (and admins') business alone."""
+    if principal.role == Role.admin or principal.user.brand_id == brief.brand_id:
+        return True
+    return brief.status in PUBLIC_STATES
+
+
+async def get_visible_brief(
+    session: AsyncSession, principal: Principal, brief_id: uuid.UUID
+) -> Brief:
+    """A brief the caller may see; 404 alike for unknown and private ones."""
+    await close_expired(session, col(Brief.id) == brief_id)
+    brief = await session.get(Brief, brief_id, populate_existing=True)
+    if brief is None or not can_read(principal, brief):
+        raise NotFound("brief not found")
+    return brief
+
+
+async def lock_owned_brief(
+    session: AsyncSession, brand_id: uuid.UUID, brief_id: uuid.UUID
+) -> Brief:
+    """The brand's own brief, locked for the rest of the transaction; 404 for any other."""
+    brief = await session.scalar(
+        select(Brief)
+        .where(col(Brief.id) == brief_id, col(Brief.brand_id) == brand_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if brief is None:
+        raise NotFound("brief not found")
+    now = utcnow()
+    if _expired(brief, now):
+        _close(brief, CloseReason.deadline, closed_at=brief.application_deadline or now)
+        await session.flush()
+    return brief
+
+
+# --- closing at the deadline ----------------------------------------------------------------
+
+
+def _expired(brief: Brief, now: datetime) -> bool:
+    deadline = brief.application_deadline
+    return brief.status == BriefStatus.open and deadline is not None and deadline <= now
+
+
+def _expired_rows(*where: ColumnElement[bool]) -> Any:
+    return select(col(Brief.id)).where(
+        col(Brief.status) == BriefStatus.open,
+        col(Brief.application_deadline) <= func.now(),
+        *where,
+    )
+
+
+async def _close_rows(session: AsyncSession, ids: Any) -> int:
+    stmt = (
+        update(Brief)
+        .where(col(Brief.id).in_(ids), col(Brief.status) == BriefStatus.open)
+        .values(
+            status=BriefStatus.closed,
+            closed_reason=CloseReason.deadline,
+            closed_at=col(Brief.application_deadline),
+            version=col(Brief.version) + 1,
+            updated_at=func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    result = cast(CursorResult[Any], await session.execute(stmt))
+    return result.rowcount
+
+
+async def close_expired(session: AsyncSession, *where: ColumnElement[bool]) -> int:
+    """Close the matching open briefs whose deadline has passed, before they are read.
+
+    Rows are locked in id order, so concurrent callers queue rather than deadlock.
+    """
+    ids = _expired_rows(*where).order_by(col(Brief.id)).with_for_update()
+    return await _close_rows(session, ids)
+
+
+async def close_expired_briefs(session: AsyncSession, *, limit: int = SWEEP_BATCH) -> int:
+    """Close up to `limit` open briefs whose application deadline has passed.
+
+    One UPDATE, safe to run from every worker at once: rows another transaction holds are
+    skipped (`SKIP LOCKED`) and picked up by the next run; a brief already closed no longer
+    matches. Returns how many briefs it closed.
+    """
+    ids = _expired_rows().order_by(col(Brief.id)).limit(limit).with_for_update(skip_locked=True)
+    return await _close_rows(session, ids)
+
+
+async def sweep_expired_briefs_forever(
+    sessionmaker: async_sessionmaker[AsyncSession], interval_seconds: float
+) -> None:
+    """Background task: close expired briefs every `interval_seconds`, forever.
+
+    Failures (database down, schema not migrated yet) are logged and retried next round;
+    only cancellation stops it.
+    """
+    while True:
+        try:
+            closed = 0
+            while True:
+                async with sessionmaker.begin() as session:
+                    batch = await close_expired_briefs(session)
+                closed += batch
+                if batch < SWEEP_BATCH:
+                    break
+            if closed:
+                log.info("closed %d brief(s) at their application deadline", closed)
+        except Exception:
+            log.warning("closing expired briefs failed; retrying next round", exc_info=True)
+        await asyncio.sleep(interval_seconds)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _column_values(data: BaseModel, *, exclude_unset: bool) -> dict[str, Any]:
+    values = data.model_dump(mode="json", exclude_unset=exclude_unset, exclude={"deliverables"})
+    for name in _TEMPORAL_FIELDS & values.keys():
+        values[name] = getattr(data, name)
+    deadline = values.get("application_deadline")
+    if deadline is not None:
+        values["application_deadline"] = deadline.astimezone(UTC)
+    return values
+
+
+async def _replace_deliverables(
+    session: AsyncSession, brief_id: uuid.UUID, items: Sequence[DeliverableSpec]
+) -> None:
+    await session.execute(
+        delete(BriefDeliverable).where(col(BriefDeliverable.brief_id) == brief_id)
+    )
+    for position, item in enumerate(items):
+        session.add(
+            BriefDeliverable(
+                brief_id=brief_id,
+                position=position,
+                platform=item.platform,
+                format=item.format,
+                quantity=item.quantity,
+            )
+        )
+
+
+def _touch(brief: Brief, now: datetime | None = None) -> None:
+    brief.version += 1
+    brief.updated_at = now or utcnow()
+
+
+async def create_brief(session: AsyncSession, brand_id: uuid.UUID, data: BriefCreate) -> Brief:
+    """A new draft; disclosure and usage rights default from the compensation type."""
+    values = _column_values(data, exclude_unset=False)
+    compensation = data.compensation_type
+    if data.disclosure is None:
+        values["disclosure"] = default_disclosure(compensation).model_dump(mode="json")
+    if data.usage_rights is None:
+        values["usage_rights"] = default_usage_rights(compensation).model_dump(mode="json")
+    brief = Brief(brand_id=brand_id, **values)
+    session.add(brief)
+    await session.flush()
+    await _replace_deliverables(session, brief.id, data.deliverables)
+    await session.flush()
+    return brief
+
+
+def _current(brief: Brief, deliverables: Sequence[BriefDeliverable]) -> dict[str, Any]:
+    return {
+        **{
+            name: getattr(brief, name)
+            for name in BriefUpdate.model_fields
+            if name != "deliverables"
+        },
+        "deliverables": [d.model_dump(mode="json") for d in _specs(deliverables)],
+    }
+
+
+def _changes(data: BriefUpdate, current: dict[str, Any]) -> dict[str, Any]:
+    """The fields the update really changes (resending a value unchanged is no change)."""
+    values = _column_values(data, exclude_unset=True)
+    if "deliverables" in data.model_fields_set and data.deliverables is not None:
+        values["deliverables"] = [d.model_dump(mode="json") for d in data.deliverables]
+    return {k: v for k, v in values.items() if v != current[k]}
+
+
+def _follow_compensation_defaults(brief: Brief, changes: dict[str, Any]) -> None:
+    """A draft switching compensation type keeps defaults in step, unless customised."""
+    if "compensation_type" not in changes:
+        return
+    old = CompensationType(brief.compensation_type)
+    new = CompensationType(changes["compensation_type"])
+    if "usage_rights" not in changes and (
+        brief.usage_rights == default_usage_rights(old).model_dump(mode="json")
+    ):
+        changes["usage_rights"] = default_usage_rights(new).model_dump(mode="json")
+    if "disclosure" not in changes and (
+        brief.disclosure == default_disclosure(old).model_dump(mode="json")
+    ):
+        changes["disclosure"] = default_disclosure(new).model_dump(mode="json")
+
+
+async def update_brief(session: AsyncSession, brief: Brief, data: BriefUpdate) -> Brief:
+    """Apply an update: anything to a draft, only harmless changes to an open brief."""
+    if brief.status not in (BriefStatus.draft, BriefStatus.open):
+        raise InvalidState(f"a {brief.status} brief cannot be changed")
+    children = (await deliverables_of(session, [brief.id]))[brief.id]
+    changes = _changes(data, _current(brief, children))
+    if not changes:
+        return brief
+    if brief.status == BriefStatus.open:
+        check_open_changes(brief, changes)
+    else:
+        _follow_compensation_defaults(brief, changes)
+    new_deliverables = changes.pop("deliverables", None)
+    brief.sqlmodel_update(changes)
+    if new_deliverables is not None and data.deliverables is not None:
+        await _replace_deliverables(session, brief.id, data.deliverables)
+    _touch(brief)
+    session.add(brief)
+    await session.flush()
+    return brief
+
+
+# --- the lifecycle --------------------------------------------------------------------------
+
+
+def _require_status(brief: Brief, allowed: Iterable[BriefStatus], action: str) -> None:
+    if brief.status not in set(allowed):
+        raise InvalidState(f"a {brief.status} brief cannot be {action}")
+
+
+def _close(brief: Brief, reason: CloseReason, *, closed_at: datetime) -> None:
+    brief.status = BriefStatus.closed
+    brief.closed_reason = reason
+    brief.closed_at = closed_at
+    _touch(brief)
+
+
+async def publish_brief(session: AsyncSession, brief: Brief) -> Brief:
+    """Open a draft to applications, after checking every rule; 422 lists each failure."""
+    _require_status(brief, [BriefStatus.draft], "published")
+    now = utcnow()
+    children = (await deliverables_of(session, [brief.id]))[brief.id]
+    errors = publish_errors(brief, children, now)
+    if errors:
+        raise Unprocessable(
+            f"the brief cannot be published: {len(errors)} problem(s)",
+            code="brief_invalid",
+            errors=errors,
+        )
+    brief.status = BriefStatus.open
+    brief.published_at = now
+    _touch(brief, now)
+    session.add(brief)
+    await session.flush()
+    return brief
+
+
+async def close_brief(session: AsyncSession, brief: Brief) -> Brief:
+    """The brand stops taking applications; pending applications stay readable."""
+    _require_status(brief, [BriefStatus.open], "closed")
+    _close(brief, CloseReason.brand, closed_at=utcnow())
+    session.add(brief)
+    await session.flush()
+    return brief
+
+
+async def cancel_brief(session: AsyncSession, brief: Brief) -> Brief:
+    _require_status(brief, [BriefStatus.draft, BriefStatus.open], "cancelled")
+    brief.status = BriefStatus.cancelled
+    brief.cancelled_at = utcnow()
+    _touch(brief, brief.cancelled_at)
+    session.add(brief)
+    await session.flush()
+    return brief
+
+
+async def complete_brief(session: AsyncSession, brief: Brief) -> Brief:
+    _require_status(brief, [BriefStatus.closed], "completed")
+    brief.status = BriefStatus.completed
+    brief.completed_at = utcnow()
+    _touch(brief, brief.completed_at)
+    session.add(brief)
+    await session.flush()
+    return brief
