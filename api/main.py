@@ -18,10 +18,11 @@ from swagger_ui_bundle import swagger_ui_path
 from api.db import create_engine, create_sessionmaker
 from api.embedded import database_url
 from api.errors import install_error_handlers
+from api.idempotency import IdempotencyMiddleware
+from api.maintenance import run_forever
 from api.migrations_state import head_revisions
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
-from api.routers import admin, auth, brands, briefs, creators, me, ops
-from api.services.briefs import sweep_expired_briefs_forever
+from api.routers import admin, applications, auth, brands, briefs, creators, deals, me, ops
 from api.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -44,12 +45,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.migration_heads = head_revisions()
         sweeper = None
-        if settings.brief_sweep_interval_seconds > 0:
+        if settings.maintenance_interval_seconds > 0:
             sweeper = asyncio.create_task(
-                sweep_expired_briefs_forever(
-                    app.state.sessionmaker, settings.brief_sweep_interval_seconds
-                ),
-                name="brief-deadline-sweeper",
+                run_forever(app.state.sessionmaker, settings),
+                name="maintenance",
             )
         try:
             yield
@@ -84,10 +83,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag", "Retry-After", "X-Request-ID", "Location"],
         )
+    # Outermost last: request id and logs, then the body limit, then idempotent replays.
+    app.add_middleware(IdempotencyMiddleware, settings=settings)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
-    for module in (ops, auth, me, brands, creators, briefs, admin):
+    for module in (ops, auth, me, brands, creators, briefs, applications, deals, admin):
         app.include_router(module.router)
 
     # Interactive docs served from the app itself: they work with no internet access.

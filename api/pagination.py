@@ -18,6 +18,8 @@ from api.errors import Unprocessable
 from api.settings import Settings, get_settings
 
 T = TypeVar("T")
+# Any select, whatever its columns.
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
 _MAX_CURSOR_LENGTH = 512
 
@@ -113,12 +115,12 @@ def after(
 
 
 def keyset(
-    stmt: Select[Any],
+    stmt: SelectT,
     params: PageParams,
     columns: Sequence[Any],
     parsers: Sequence[Callable[[Any], Any]],
     descending: Sequence[bool],
-) -> Select[Any]:
+) -> SelectT:
     """Apply ordering, the cursor and limit+1 (to learn whether a next page exists)."""
     if params.cursor:
         stmt = stmt.where(after(columns, decode_cursor(params.cursor, parsers), descending))

@@ -115,9 +115,15 @@ class Settings(BaseSettings):
     # Trust X-Forwarded-For for the client address only behind a known proxy.
     trust_forwarded_for: bool = False
 
-    # How often each worker closes open briefs whose application deadline has passed; 0 turns
-    # the sweep off (reads and search still treat such briefs as closed).
-    brief_sweep_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # How often each worker runs the periodic jobs (api/maintenance.py): closing briefs at
+    # their deadline, purging old idempotency keys; 0 turns them off (reads and search still
+    # treat expired open briefs as closed).
+    maintenance_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+
+    # How long a POST's Idempotency-Key is remembered, and how long a first request may run
+    # before a retry with the same key may take it over.
+    idempotency_ttl_hours: int = Field(default=24, ge=24, le=24 * 30)
+    idempotency_lock_seconds: int = Field(default=60, ge=5, le=3600)
 
     tiers: list[TierBand] = Field(default_factory=_default_tiers)
     engagement_norms: dict[str, dict[str, EngagementNorm]] = Field(

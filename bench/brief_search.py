@@ -411,7 +411,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", action="store_true", help="print each query plan")
     args = parser.parse_args(argv)
 
-    settings = Settings(database_url=args.database_url, brief_sweep_interval_seconds=0)
+    settings = Settings(database_url=args.database_url, maintenance_interval_seconds=0)
     await prepare(args.database_url, args.reset)
     counts = await load(args.database_url, args.briefs, args.brands, args.seed)
     results = await run(args.database_url, args.runs, args.explain, settings)

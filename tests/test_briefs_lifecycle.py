@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.db import create_engine, create_sessionmaker
-from api.services.briefs import close_expired_briefs, sweep_expired_briefs_forever
+from api.maintenance import run_forever
+from api.services.briefs import close_expired_briefs
 from api.settings import get_settings
 from tests import factories
 from tests.factories import Actor
@@ -359,7 +360,7 @@ async def test_background_sweeper_closes_briefs_without_any_request(
     owner = await factories.brand(client)
     brief = await factories.open_brief(client, owner)
     await factories.expire_deadline(app, brief["id"])
-    task = asyncio.create_task(sweep_expired_briefs_forever(app.state.sessionmaker, 0.05))
+    task = asyncio.create_task(run_forever(app.state.sessionmaker, get_settings(), 0.05))
     try:
         for _ in range(100):
             if await _status_in_db(app, brief["id"]) == "closed":
@@ -378,12 +379,12 @@ async def test_background_sweeper_survives_database_failures(
     engine = create_engine(
         "postgresql+asyncpg://nobody@127.0.0.1:1/none", get_settings(), pool_pre_ping=False
     )
-    task = asyncio.create_task(sweep_expired_briefs_forever(create_sessionmaker(engine), 0.02))
+    task = asyncio.create_task(run_forever(create_sessionmaker(engine), get_settings(), 0.02))
     try:
-        with caplog.at_level(logging.WARNING, logger="api.services.briefs"):
+        with caplog.at_level(logging.WARNING, logger="api.maintenance"):
             await asyncio.sleep(0.3)
         assert not task.done()
-        assert any("closing expired briefs failed" in r.message for r in caplog.records)
+        assert any("maintenance failed" in r.message for r in caplog.records)
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -5,11 +5,15 @@ The naming convention in `base` is set before any table module is imported.
 """
 
 from api.models import (  # noqa: F401
+    applications,
     auth,
     base,
     brands,
     briefs,
     creators,
+    deals,
+    events,
+    idempotency,
     users,
 )
 from api.models.base import metadata

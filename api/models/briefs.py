@@ -228,6 +228,10 @@ class Brief(SQLModel, table=True):
         _array_check("niches", Niche),
         CheckConstraint("slots BETWEEN 1 AND 1000", name="slots_range"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "accepted_count >= 0 AND accepted_count <= coalesce(slots, 0)",
+            name="accepted_within_slots",
+        ),
         # Publishing validated these; the database keeps them true for every published brief.
         CheckConstraint(
             "status IN ('draft', 'cancelled') OR (publish_start_date IS NOT NULL"
@@ -335,6 +339,8 @@ class Brief(SQLModel, table=True):
     publish_end_date: date | None = SQLField(default=None, sa_type=Date)
     application_deadline: datetime | None = timestamp_field(nullable=True)
     slots: int | None = SQLField(default=None)
+    # Accepted applications so far; only the guarded accept UPDATE changes it.
+    accepted_count: int = SQLField(default=0, sa_column_kwargs={"server_default": "0"})
     screening_questions: list[dict[str, Any]] = SQLField(
         default_factory=list, sa_type=JSONB, sa_column_kwargs={"server_default": "[]"}
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -11,7 +10,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import InvalidState, NotFound, Unprocessable
@@ -171,30 +170,6 @@ async def close_expired_briefs(session: AsyncSession, *, limit: int = SWEEP_BATC
     """
     ids = _expired_rows().order_by(col(Brief.id)).limit(limit).with_for_update(skip_locked=True)
     return await _close_rows(session, ids)
-
-
-async def sweep_expired_briefs_forever(
-    sessionmaker: async_sessionmaker[AsyncSession], interval_seconds: float
-) -> None:
-    """Background task: close expired briefs every `interval_seconds`, forever.
-
-    Failures (database down, schema not migrated yet) are logged and retried next round;
-    only cancellation stops it.
-    """
-    while True:
-        try:
-            closed = 0
-            while True:
-                async with sessionmaker.begin() as session:
-                    batch = await close_expired_briefs(session)
-                closed += batch
-                if batch < SWEEP_BATCH:
-                    break
-            if closed:
-                log.info("closed %d brief(s) at their application deadline", closed)
-        except Exception:
-            log.warning("closing expired briefs failed; retrying next round", exc_info=True)
-        await asyncio.sleep(interval_seconds)
 
 
 # --- writing --------------------------------------------------------------------------------

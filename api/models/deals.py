@@ -1,0 +1,141 @@
+"""Deals: the agreement an accepted application becomes, and its versioned terms."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import BigInteger, Date, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from api.models.base import enum_check, id_field, timestamp_field
+from api.models.briefs import Disclosure, Product, UsageRights
+from api.models.common import DeliverableFormat, Platform
+
+
+class DealStatus(StrEnum):
+    pending_terms = "pending_terms"
+    active = "active"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+class Party(StrEnum):
+    brand = "brand"
+    creator = "creator"
+
+
+class Deal(SQLModel, table=True):
+    __tablename__ = "deals"
+    __table_args__ = (
+        enum_check("status", DealStatus),
+        Index("ix_deals_brand_id_created_at", "brand_id", "created_at", "id"),
+        Index("ix_deals_creator_id_created_at", "creator_id", "created_at", "id"),
+        Index("ix_deals_brief_id", "brief_id"),
+    )
+
+    id: uuid.UUID = id_field()
+    brief_id: uuid.UUID = SQLField(foreign_key="briefs.id", ondelete="CASCADE")
+    application_id: uuid.UUID = SQLField(
+        foreign_key="applications.id", unique=True, ondelete="CASCADE"
+    )
+    brand_id: uuid.UUID = SQLField(foreign_key="brands.id", ondelete="CASCADE")
+    creator_id: uuid.UUID = SQLField(foreign_key="creators.id", ondelete="CASCADE")
+    status: str = SQLField(default=DealStatus.pending_terms, sa_type=String(16))
+    current_version: int = SQLField(default=1, sa_type=Integer)
+    cancel_reason: str | None = SQLField(default=None, sa_type=Text)
+    cancelled_at: datetime | None = timestamp_field(nullable=True)
+    completed_at: datetime | None = timestamp_field(nullable=True)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+
+class DealTerms(SQLModel, table=True):
+    """One version of a deal's agreement. Once accepted it never changes."""
+
+    __tablename__ = "deal_terms"
+    __table_args__ = (
+        enum_check("proposed_by", Party),
+        UniqueConstraint("deal_id", "version"),
+    )
+
+    id: uuid.UUID = id_field()
+    deal_id: uuid.UUID = SQLField(foreign_key="deals.id", ondelete="CASCADE")
+    version: int = SQLField(sa_type=Integer)
+    currency: str | None = SQLField(default=None, sa_type=String(3))
+    fee_minor: int | None = SQLField(default=None, sa_type=BigInteger)
+    commission_rate_percent: float | None = SQLField(default=None, sa_type=Numeric(5, 2))
+    gifted_product: dict[str, Any] | None = SQLField(default=None, sa_type=JSONB)
+    deliverables: list[dict[str, Any]] = SQLField(sa_type=JSONB)
+    publish_start_date: date | None = SQLField(default=None, sa_type=Date)
+    publish_end_date: date | None = SQLField(default=None, sa_type=Date)
+    usage_rights: dict[str, Any] = SQLField(sa_type=JSONB)
+    disclosure: dict[str, Any] = SQLField(sa_type=JSONB)
+    proposed_by: str = SQLField(sa_type=String(16))
+    proposed_by_user_id: uuid.UUID | None = SQLField(
+        default=None, foreign_key="users.id", ondelete="SET NULL"
+    )
+    proposed_at: datetime = timestamp_field()
+    accepted_by_user_id: uuid.UUID | None = SQLField(
+        default=None, foreign_key="users.id", ondelete="SET NULL"
+    )
+    accepted_at: datetime | None = timestamp_field(nullable=True)
+
+
+# --- API schemas ----------------------------------------------------------------------------
+
+
+class TermsDeliverable(BaseModel):
+    """One kind of content owed under the deal, and when."""
+
+    model_config = ConfigDict(extra="forbid")
+    platform: Platform
+    format: DeliverableFormat
+    quantity: int = Field(ge=1, le=50)
+    due_date: date | None = Field(
+        default=None, description="Publish by this date; null for gifted deals (see below)."
+    )
+    due_days_after_delivery: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="Gifted deals: the draft is due this many days after the product arrives.",
+    )
+
+
+class DealTermsRead(BaseModel):
+    version: int
+    currency: str | None
+    fee_minor: int | None
+    commission_rate_percent: float | None
+    gifted_product: Product | None
+    deliverables: list[TermsDeliverable]
+    publish_start_date: date | None
+    publish_end_date: date | None
+    usage_rights: UsageRights
+    disclosure: Disclosure
+    proposed_by: Party
+    proposed_at: datetime
+    accepted_at: datetime | None
+    accepted: bool = Field(description="Both parties agree to this version.")
+
+
+class DealRead(BaseModel):
+    id: uuid.UUID
+    brief_id: uuid.UUID
+    application_id: uuid.UUID
+    brand_id: uuid.UUID
+    creator_id: uuid.UUID
+    status: DealStatus
+    current_version: int
+    current_terms: DealTermsRead
+    cancel_reason: str | None
+    cancelled_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime

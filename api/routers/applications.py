@@ -1,0 +1,231 @@
+"""Applications and invitations: creators apply, brands invite and decide."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Security, status
+
+from api.deps import (
+    SessionDep,
+    SettingsDep,
+    brand_id_of,
+    current_creator,
+    get_principal,
+    require_brand,
+)
+from api.errors import NotFound, problem_responses
+from api.models.applications import (
+    ApplicationCreate,
+    ApplicationRead,
+    ApplicationSort,
+    ApplicationStatus,
+    InvitationCreate,
+    InvitationRead,
+    InvitationStatus,
+)
+from api.models.briefs import Brief
+from api.models.creators import Creator
+from api.models.deals import DealRead
+from api.pagination import Page, PageDep
+from api.security import Scope
+from api.services import applications, briefs, deals, invitations
+from api.services.tokens import Principal
+
+router = APIRouter(prefix="/v1", tags=["applications"])
+
+CreatorWriter = Annotated[Creator, Security(current_creator, scopes=[Scope.applications_write])]
+CreatorReader = Annotated[Creator, Security(current_creator, scopes=[Scope.applications_read])]
+BrandWriter = Annotated[Principal, Security(require_brand, scopes=[Scope.applications_write])]
+BrandReader = Annotated[Principal, Security(require_brand, scopes=[Scope.applications_read])]
+PartyReader = Annotated[Principal, Security(get_principal, scopes=[Scope.applications_read])]
+PartyWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.applications_write])]
+StatusFilter = Annotated[list[ApplicationStatus], Query(max_length=len(ApplicationStatus))]
+
+
+async def _own_brief(session: SessionDep, principal: Principal, brief_id: uuid.UUID) -> Brief:
+    brief = await briefs.get_visible_brief(session, principal, brief_id)
+    if brief.brand_id != brand_id_of(principal):
+        raise NotFound("brief not found")
+    return brief
+
+
+@router.post(
+    "/briefs/{brief_id}/applications",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="applyToBrief",
+    summary="Apply to an open brief (creators)",
+    description=(
+        "Hard requirements (platform, tier or follower bounds, country, minimum engagement "
+        "rate, gifting) are checked now: an ineligible creator gets one 422 with code "
+        "`ineligible` listing each unmet requirement, what was required and what you have."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def apply(
+    brief_id: uuid.UUID,
+    data: ApplicationCreate,
+    creator: CreatorWriter,
+    principal: PartyWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ApplicationRead:
+    brief = await briefs.get_visible_brief(session, principal, brief_id)
+    application = await applications.apply(session, settings, brief, creator, data)
+    return applications.to_read(application)
+
+
+@router.get(
+    "/briefs/{brief_id}/applications",
+    operation_id="listBriefApplications",
+    summary="The brief's applicants (its brand)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_brief_applications(
+    brief_id: uuid.UUID,
+    principal: BrandReader,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[StatusFilter, Query(alias="status")] = [],  # noqa: B006
+    sort: ApplicationSort = ApplicationSort.match_score,
+) -> Page[ApplicationRead]:
+    brief = await _own_brief(session, principal, brief_id)
+    rows, cursor = await applications.list_for_brief(
+        session, brief.id, page, statuses=status_, sort=sort
+    )
+    return Page(items=[applications.to_read(a) for a in rows], next_cursor=cursor)
+
+
+@router.post(
+    "/briefs/{brief_id}/invitations",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="inviteCreator",
+    summary="Invite a creator to apply (expires after 7 days)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def invite(
+    brief_id: uuid.UUID, data: InvitationCreate, principal: BrandWriter, session: SessionDep
+) -> InvitationRead:
+    brief = await _own_brief(session, principal, brief_id)
+    invitation = await invitations.invite(session, brief, principal.user.id, data)
+    return invitations.to_read(invitation)
+
+
+@router.get(
+    "/me/invitations",
+    operation_id="listMyInvitations",
+    summary="Invitations you received (creators)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_my_invitations(
+    creator: CreatorReader,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[InvitationStatus | None, Query(alias="status")] = None,
+) -> Page[InvitationRead]:
+    rows, cursor = await invitations.list_for_creator(session, creator.id, page, status_)
+    return Page(items=[invitations.to_read(i) for i in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/me/applications",
+    operation_id="listMyApplications",
+    summary="Your applications (creators), newest first",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_my_applications(
+    creator: CreatorReader,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[StatusFilter, Query(alias="status")] = [],  # noqa: B006
+) -> Page[ApplicationRead]:
+    rows, cursor = await applications.list_for_creator(session, creator.id, page, status_)
+    return Page(items=[applications.to_read(a) for a in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/applications/{application_id}",
+    operation_id="getApplication",
+    summary="One application (its creator and the brief's brand only)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_application(
+    application_id: uuid.UUID, principal: PartyReader, session: SessionDep
+) -> ApplicationRead:
+    application, _ = await applications.get_for_party(session, principal, application_id)
+    return applications.to_read(application)
+
+
+_ACTION = problem_responses(401, 403, 404, 409, 422)
+
+
+@router.post(
+    "/applications/{application_id}/shortlist",
+    operation_id="shortlistApplication",
+    summary="Shortlist a submitted application (brand)",
+    responses=_ACTION,
+)
+async def shortlist(
+    application_id: uuid.UUID, principal: BrandWriter, session: SessionDep
+) -> ApplicationRead:
+    application, brief = await applications.get_for_party(
+        session, principal, application_id, lock=True
+    )
+    return applications.to_read(await applications.shortlist(session, application, brief))
+
+
+@router.post(
+    "/applications/{application_id}/decline",
+    operation_id="declineApplication",
+    summary="Decline a pending application (brand)",
+    responses=_ACTION,
+)
+async def decline(
+    application_id: uuid.UUID, principal: BrandWriter, session: SessionDep
+) -> ApplicationRead:
+    application, brief = await applications.get_for_party(
+        session, principal, application_id, lock=True
+    )
+    return applications.to_read(await applications.decline(session, application, brief))
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    operation_id="withdrawApplication",
+    summary="Withdraw your pending application (creator)",
+    responses=_ACTION,
+)
+async def withdraw(
+    application_id: uuid.UUID,
+    _: CreatorWriter,
+    principal: PartyWriter,
+    session: SessionDep,
+) -> ApplicationRead:
+    application, brief = await applications.get_for_party(
+        session, principal, application_id, lock=True
+    )
+    return applications.to_read(await applications.withdraw(session, application, brief))
+
+
+@router.post(
+    "/applications/{application_id}/accept",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="acceptApplication",
+    summary="Accept an application: creates its deal (brand)",
+    description=(
+        "Atomic: the application is accepted, the brief's slot taken and the deal created "
+        "with its first terms (drawn from the brief and the application) in one transaction. "
+        "The slots are never exceeded, even under concurrent accepts (409 `slots_filled`); "
+        "the last slot closes the brief."
+    ),
+    responses=_ACTION,
+)
+async def accept(
+    application_id: uuid.UUID, principal: BrandWriter, session: SessionDep, settings: SettingsDep
+) -> DealRead:
+    application, brief = await applications.get_for_party(
+        session, principal, application_id, lock=True
+    )
+    deal = await applications.accept(session, settings, principal, application, brief)
+    return deals.to_read(deal, await deals.current_terms(session, deal))

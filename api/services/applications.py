@@ -1,0 +1,325 @@
+"""Applying to briefs, and the brand's decisions: shortlist, decline, accept."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.errors import Conflict, FieldError, Ineligible, InvalidState, NotFound, Unprocessable
+from api.models.applications import (
+    PENDING_STATES,
+    Application,
+    ApplicationCreate,
+    ApplicationRead,
+    ApplicationSort,
+    ApplicationStatus,
+)
+from api.models.base import utcnow
+from api.models.briefs import Brief, BriefStatus, CloseReason, CompensationType
+from api.models.creators import Creator, SocialAccount
+from api.models.deals import Deal
+from api.models.users import Role
+from api.pagination import PageParams, keyset, make_page, parse_datetime, parse_float, parse_int
+from api.services import deals, events, invitations
+from api.services.eligibility import unmet_requirements
+from api.services.matching import score_application
+from api.services.tokens import Principal
+from api.settings import Settings
+
+_PAID = (CompensationType.paid, CompensationType.hybrid)
+
+
+def to_read(application: Application) -> ApplicationRead:
+    return ApplicationRead.model_validate(application, from_attributes=True)
+
+
+def _input_errors(brief: Brief, data: ApplicationCreate) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if brief.compensation_type in _PAID and data.proposed_fee_minor is None:
+        errors.append(
+            FieldError(
+                loc=["body", "proposed_fee_minor"],
+                msg="a paid brief needs your proposed fee",
+                type="missing",
+            )
+        )
+    if brief.compensation_type not in _PAID and data.proposed_fee_minor is not None:
+        errors.append(
+            FieldError(
+                loc=["body", "proposed_fee_minor"],
+                msg=f"a {brief.compensation_type} brief pays no fee",
+                type="not_allowed",
+            )
+        )
+    questions = brief.screening_questions
+    answered: set[int] = set()
+    for i, answer in enumerate(data.answers):
+        if answer.question_index >= len(questions) or answer.question_index in answered:
+            errors.append(
+                FieldError(
+                    loc=["body", "answers", i, "question_index"],
+                    msg="no such question, or answered twice",
+                    type="value_error",
+                )
+            )
+        answered.add(answer.question_index)
+    for index, question in enumerate(questions):
+        if question.get("required", True) and index not in answered:
+            errors.append(
+                FieldError(
+                    loc=["body", "answers"],
+                    msg=f"answer question {index}: {question['question']}",
+                    type="missing",
+                )
+            )
+    return errors
+
+
+async def _offered_accounts(
+    session: AsyncSession, creator: Creator, account_ids: list[uuid.UUID]
+) -> list[SocialAccount]:
+    wanted = set(account_ids)
+    rows = (
+        await session.scalars(
+            select(SocialAccount).where(
+                col(SocialAccount.id).in_(wanted), col(SocialAccount.creator_id) == creator.id
+            )
+        )
+    ).all()
+    if len(rows) != len(wanted):
+        raise Unprocessable(
+            "offer your own social accounts",
+            code="unknown_account",
+            errors=[
+                FieldError(
+                    loc=["body", "account_ids"],
+                    msg="one or more accounts are not yours or do not exist",
+                    type="value_error",
+                )
+            ],
+        )
+    return list(rows)
+
+
+async def apply(
+    session: AsyncSession,
+    settings: Settings,
+    brief: Brief,
+    creator: Creator,
+    data: ApplicationCreate,
+) -> Application:
+    """Apply to an open brief before its deadline, once; hard requirements are checked."""
+    if brief.status != BriefStatus.open:
+        raise Conflict(f"the brief is {brief.status}, not open", code="brief_not_open")
+    errors = _input_errors(brief, data)
+    if errors:
+        raise Unprocessable("the application is invalid", errors=errors)
+    accounts = await _offered_accounts(session, creator, data.account_ids)
+    unmet = unmet_requirements(brief, creator, accounts, settings)
+    if unmet:
+        raise Ineligible(f"you miss {len(unmet)} requirement(s) of this brief", errors=unmet)
+    score, parts = score_application(brief, creator, accounts, data.proposed_fee_minor, settings)
+    invitation_id = await invitations.consume(session, brief.id, creator.id)
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "brief_id": brief.id,
+        "creator_id": creator.id,
+        "invitation_id": invitation_id,
+        "status": ApplicationStatus.submitted,
+        "pitch": data.pitch,
+        "account_ids": sorted(set(data.account_ids)),
+        "proposed_fee_minor": data.proposed_fee_minor,
+        "currency": brief.currency if data.proposed_fee_minor is not None else None,
+        "answers": [a.model_dump() for a in data.answers],
+        "available_for_publish_date": data.available_for_publish_date,
+        "match_score": score,
+        "match_parts": parts,
+    }
+    # ON CONFLICT: a concurrent second application loses cleanly instead of raising.
+    stmt = (
+        insert(Application)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["brief_id", "creator_id"])
+        .returning(Application)
+    )
+    application = (await session.scalars(stmt)).first()
+    if application is None:
+        raise Conflict("you already applied to this brief", code="already_applied")
+    await events.record(
+        session,
+        "application.created",
+        to_read(application),
+        brand_id=brief.brand_id,
+        creator_id=creator.id,
+    )
+    return application
+
+
+async def list_for_brief(
+    session: AsyncSession,
+    brief_id: uuid.UUID,
+    page: PageParams,
+    *,
+    statuses: list[ApplicationStatus],
+    sort: ApplicationSort,
+) -> tuple[list[Application], str | None]:
+    stmt = select(Application).where(col(Application.brief_id) == brief_id)
+    if statuses:
+        stmt = stmt.where(col(Application.status).in_(statuses))
+    if sort == ApplicationSort.match_score:
+        columns: list[Any] = [col(Application.match_score), col(Application.id)]
+        parsers: list[Any] = [parse_float, uuid.UUID]
+        descending = [True, True]
+    elif sort == ApplicationSort.proposed_fee:
+        # Cheapest first; applications without a fee (gifted briefs) sort as 0.
+        columns = [func.coalesce(col(Application.proposed_fee_minor), 0), col(Application.id)]
+        parsers = [parse_int, uuid.UUID]
+        descending = [False, False]
+    else:
+        columns = [col(Application.created_at), col(Application.id)]
+        parsers = [parse_datetime, uuid.UUID]
+        descending = [True, True]
+    rows = (await session.scalars(keyset(stmt, page, columns, parsers, descending))).all()
+
+    def key(a: Application) -> tuple[Any, ...]:
+        if sort == ApplicationSort.match_score:
+            return (a.match_score, a.id)
+        if sort == ApplicationSort.proposed_fee:
+            return (a.proposed_fee_minor or 0, a.id)
+        return (a.created_at, a.id)
+
+    return make_page(rows, page, key)
+
+
+async def list_for_creator(
+    session: AsyncSession,
+    creator_id: uuid.UUID,
+    page: PageParams,
+    statuses: list[ApplicationStatus],
+) -> tuple[list[Application], str | None]:
+    stmt = select(Application).where(col(Application.creator_id) == creator_id)
+    if statuses:
+        stmt = stmt.where(col(Application.status).in_(statuses))
+    stmt = keyset(
+        stmt,
+        page,
+        [col(Application.created_at), col(Application.id)],
+        [parse_datetime, uuid.UUID],
+        [True, True],
+    )
+    rows = (await session.scalars(stmt)).all()
+    return make_page(rows, page, lambda a: (a.created_at, a.id))
+
+
+async def get_for_party(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, *, lock: bool = False
+) -> tuple[Application, Brief]:
+    """The application and its brief, if the caller is its creator or the brief's brand
+    (or an admin, read-only); 404 alike for unknown and other people's applications."""
+    stmt = (
+        select(Application, Brief)
+        .join(Brief, col(Brief.id) == col(Application.brief_id))
+        .join(Creator, col(Creator.id) == col(Application.creator_id))
+        .where(col(Application.id) == application_id)
+    )
+    if principal.role == Role.brand:
+        stmt = stmt.where(col(Brief.brand_id) == principal.user.brand_id)
+    elif principal.role == Role.creator:
+        stmt = stmt.where(col(Creator.user_id) == principal.user.id)
+    if lock:
+        stmt = stmt.with_for_update(of=Application).execution_options(populate_existing=True)
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        raise NotFound("application not found")
+    return row[0], row[1]
+
+
+def _require_pending(application: Application, action: str) -> None:
+    if application.status not in PENDING_STATES:
+        raise InvalidState(f"a {application.status} application cannot be {action}")
+
+
+async def _decide(
+    session: AsyncSession, application: Application, brief: Brief, status: ApplicationStatus
+) -> Application:
+    application.status = status
+    application.updated_at = utcnow()
+    if status != ApplicationStatus.shortlisted:
+        application.decided_at = application.updated_at
+    session.add(application)
+    await session.flush()
+    await events.record(
+        session,
+        "application.updated",
+        to_read(application),
+        brand_id=brief.brand_id,
+        creator_id=application.creator_id,
+    )
+    return application
+
+
+async def shortlist(session: AsyncSession, application: Application, brief: Brief) -> Application:
+    if application.status != ApplicationStatus.submitted:
+        raise InvalidState(f"a {application.status} application cannot be shortlisted")
+    return await _decide(session, application, brief, ApplicationStatus.shortlisted)
+
+
+async def decline(session: AsyncSession, application: Application, brief: Brief) -> Application:
+    _require_pending(application, "declined")
+    return await _decide(session, application, brief, ApplicationStatus.declined)
+
+
+async def withdraw(session: AsyncSession, application: Application, brief: Brief) -> Application:
+    _require_pending(application, "withdrawn")
+    return await _decide(session, application, brief, ApplicationStatus.withdrawn)
+
+
+async def _take_slot(session: AsyncSession, brief: Brief) -> None:
+    """Count one more accepted creator, closing the brief on its last slot.
+
+    One guarded UPDATE: concurrent accepts queue on the brief's row and each re-checks
+    `accepted_count < slots`, so the slots are never exceeded.
+    """
+    fills = col(Brief.accepted_count) + 1 >= col(Brief.slots)
+    stmt = (
+        update(Brief)
+        .where(
+            col(Brief.id) == brief.id,
+            col(Brief.status).in_([BriefStatus.open, BriefStatus.closed]),
+            col(Brief.accepted_count) < col(Brief.slots),
+        )
+        .values(
+            accepted_count=col(Brief.accepted_count) + 1,
+            status=case((fills, BriefStatus.closed), else_=col(Brief.status)),
+            closed_reason=case((fills, CloseReason.slots_filled), else_=col(Brief.closed_reason)),
+            closed_at=case((fills, func.now()), else_=col(Brief.closed_at)),
+            version=col(Brief.version) + 1,
+            updated_at=func.now(),
+        )
+        .returning(col(Brief.status))
+        .execution_options(synchronize_session=False)
+    )
+    if (await session.execute(stmt)).first() is None:
+        current = await session.scalar(select(col(Brief.status)).where(col(Brief.id) == brief.id))
+        if current not in (BriefStatus.open, BriefStatus.closed):
+            raise InvalidState(f"the brief is {current}", code="brief_not_open")
+        raise Conflict("every slot of this brief is taken", code="slots_filled")
+
+
+async def accept(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    application: Application,
+    brief: Brief,
+) -> Deal:
+    """Accept the application and create its deal, atomically; never beyond the slots."""
+    _require_pending(application, "accepted")
+    await _take_slot(session, brief)
+    await _decide(session, application, brief, ApplicationStatus.accepted)
+    return await deals.create_from_application(session, settings, principal, brief, application)

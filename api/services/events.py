@@ -1,0 +1,27 @@
+"""Writing events to the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models.events import OutboxEvent
+
+
+async def record(
+    session: AsyncSession,
+    event_type: str,
+    payload: BaseModel | dict[str, Any],
+    *,
+    brand_id: uuid.UUID | None = None,
+    creator_id: uuid.UUID | None = None,
+) -> OutboxEvent:
+    """Add an event for the brand and/or creator it concerns; it commits with the change."""
+    body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    event = OutboxEvent(type=event_type, payload=body, brand_id=brand_id, creator_id=creator_id)
+    session.add(event)
+    await session.flush()
+    return event

@@ -1,0 +1,137 @@
+"""Brands inviting matched creators to apply; an invitation lasts seven days."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.errors import Conflict, NotFound
+from api.models.applications import (
+    Application,
+    Invitation,
+    InvitationCreate,
+    InvitationRead,
+    InvitationStatus,
+)
+from api.models.base import utcnow
+from api.models.briefs import Brief, BriefStatus
+from api.models.creators import Creator
+from api.pagination import PageParams, keyset, make_page, parse_datetime
+from api.services import events
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+def status_of(invitation: Invitation, now: datetime | None = None) -> InvitationStatus:
+    if invitation.applied_at is not None:
+        return InvitationStatus.applied
+    if invitation.expires_at <= (now or utcnow()):
+        return InvitationStatus.expired
+    return InvitationStatus.pending
+
+
+def to_read(invitation: Invitation) -> InvitationRead:
+    return InvitationRead(
+        id=invitation.id,
+        brief_id=invitation.brief_id,
+        creator_id=invitation.creator_id,
+        message=invitation.message,
+        status=status_of(invitation),
+        expires_at=invitation.expires_at,
+        applied_at=invitation.applied_at,
+        created_at=invitation.created_at,
+    )
+
+
+async def invite(
+    session: AsyncSession, brief: Brief, invited_by: uuid.UUID, data: InvitationCreate
+) -> Invitation:
+    """Invite a creator who has not applied to an open brief; once per creator and brief."""
+    if brief.status != BriefStatus.open:
+        raise Conflict(f"the brief is {brief.status}, not open", code="brief_not_open")
+    if await session.get(Creator, data.creator_id) is None:
+        raise NotFound("creator not found", code="creator_not_found")
+    applied = await session.scalar(
+        select(
+            exists().where(
+                col(Application.brief_id) == brief.id,
+                col(Application.creator_id) == data.creator_id,
+            )
+        )
+    )
+    if applied:
+        raise Conflict("this creator already applied", code="already_applied")
+    now = utcnow()
+    stmt = (
+        insert(Invitation)
+        .values(
+            id=uuid.uuid4(),
+            brief_id=brief.id,
+            creator_id=data.creator_id,
+            invited_by_user_id=invited_by,
+            message=data.message,
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+        .on_conflict_do_nothing(index_elements=["brief_id", "creator_id"])
+        .returning(Invitation)
+    )
+    invitation = (await session.scalars(stmt)).first()
+    if invitation is None:
+        raise Conflict("this creator is already invited", code="already_invited")
+    await events.record(
+        session,
+        "invitation.created",
+        to_read(invitation),
+        brand_id=brief.brand_id,
+        creator_id=data.creator_id,
+    )
+    return invitation
+
+
+async def consume(
+    session: AsyncSession, brief_id: uuid.UUID, creator_id: uuid.UUID
+) -> uuid.UUID | None:
+    """Mark the creator's live invitation to this brief as used; return its id, if any."""
+    stmt = (
+        update(Invitation)
+        .where(
+            col(Invitation.brief_id) == brief_id,
+            col(Invitation.creator_id) == creator_id,
+            col(Invitation.applied_at).is_(None),
+            col(Invitation.expires_at) > utcnow(),
+        )
+        .values(applied_at=utcnow())
+        .returning(col(Invitation.id))
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_for_creator(
+    session: AsyncSession,
+    creator_id: uuid.UUID,
+    page: PageParams,
+    status: InvitationStatus | None,
+) -> tuple[list[Invitation], str | None]:
+    stmt = select(Invitation).where(col(Invitation.creator_id) == creator_id)
+    now = utcnow()
+    if status == InvitationStatus.applied:
+        stmt = stmt.where(col(Invitation.applied_at).is_not(None))
+    elif status == InvitationStatus.expired:
+        stmt = stmt.where(col(Invitation.applied_at).is_(None), col(Invitation.expires_at) <= now)
+    elif status == InvitationStatus.pending:
+        stmt = stmt.where(col(Invitation.applied_at).is_(None), col(Invitation.expires_at) > now)
+    stmt = keyset(
+        stmt,
+        page,
+        [col(Invitation.created_at), col(Invitation.id)],
+        [parse_datetime, uuid.UUID],
+        [True, True],
+    )
+    rows = (await session.scalars(stmt)).all()
+    return make_page(rows, page, lambda i: (i.created_at, i.id))
