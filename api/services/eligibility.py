@@ -37,8 +37,8 @@ def unmet_requirements(
     brief: Brief, creator: Creator, accounts: Sequence[SocialAccount], settings: Settings
 ) -> list[FieldError]:
     """Every hard requirement the creator misses, each saying what is required and what
-    they have. Account requirements are met when any offered account on a brief platform
-    meets them."""
+    they have. Account requirements are met when one offered account on a brief platform
+    meets them all (its size, then its engagement)."""
     problems: list[FieldError] = []
     eligible = qualifying_accounts(brief, accounts)
     offered = sorted({a.platform for a in accounts})
@@ -53,21 +53,25 @@ def unmet_requirements(
         if brief.min_followers is not None or brief.max_followers is not None:
             wanted = f"{brief.min_followers or 0}-{brief.max_followers or 'any'} followers"
         else:
-            wanted = f"tier {sorted(brief.tiers)}"
-        have = [
-            f"{a.platform}: {a.followers} ({tier_for(a.followers, settings.tiers) or 'no tier'})"
+            wanted = "tier " + " or ".join(sorted(brief.tiers))
+        have = ", ".join(
+            f"{a.platform} {a.followers:,} ({tier_for(a.followers, settings.tiers) or 'no tier'})"
             for a in eligible
-        ]
+        )
         problems.append(_unmet("followers", f"required {wanted}; you have {have}"))
     if brief.min_engagement_rate is not None and eligible:
+        # The engagement must come from an account of the wanted size: a big account with
+        # little engagement and a small one with much do not add up to what the brand asked.
+        sized = [a for a in eligible if _size_ok(brief, a, settings)] or eligible
         rates = {
-            a.platform: engagement_rate(a.followers, a.avg_likes, a.avg_comments) for a in eligible
+            a.platform: engagement_rate(a.followers, a.avg_likes, a.avg_comments) for a in sized
         }
         if max(rates.values()) < float(brief.min_engagement_rate):
             problems.append(
                 _unmet(
                     "engagement_rate",
-                    f"required at least {float(brief.min_engagement_rate):.4f}; you have {rates}",
+                    f"required at least {float(brief.min_engagement_rate):.2%}; you have "
+                    + ", ".join(f"{platform} {rate:.2%}" for platform, rate in rates.items()),
                 )
             )
     if brief.creator_countries and creator.country not in brief.creator_countries:
