@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.services import reviews, usage_rights
 from api.services.briefs import close_expired_briefs
 from api.settings import Settings
 
@@ -40,9 +41,20 @@ async def _purge_idempotency_keys(session: AsyncSession, settings: Settings) -> 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def _approve_overdue_drafts(session: AsyncSession, _: Settings) -> int:
+    return await reviews.approve_overdue(session, limit=BATCH)
+
+
+async def _warn_expiring_rights(session: AsyncSession, _: Settings) -> int:
+    return await usage_rights.warn_expiring(session, limit=BATCH)
+
+
+# Invitations need no job: they expire by their `expires_at`, read at every use.
 JOBS: dict[str, Job] = {
     "briefs closed at their deadline": _close_briefs,
     "expired idempotency keys purged": _purge_idempotency_keys,
+    "drafts approved after the review window": _approve_overdue_drafts,
+    "usage-rights expiry notices sent": _warn_expiring_rights,
 }
 
 

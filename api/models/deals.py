@@ -5,17 +5,28 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import BigInteger, Date, Index, Integer, Numeric, String, Text, UniqueConstraint
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.briefs import Disclosure, Product, UsageRights
-from api.models.common import DeliverableFormat, Platform
+from api.models.briefs import CommissionPercent, Disclosure, Product, UsageRights
+from api.models.common import DeliverableFormat, MoneyMinor, Platform, _no_nul
+from api.models.terms import MAX_DELIVERABLES
 
 
 class DealStatus(StrEnum):
@@ -25,15 +36,29 @@ class DealStatus(StrEnum):
     cancelled = "cancelled"
 
 
+OPEN_DEAL_STATES = (DealStatus.pending_terms, DealStatus.active)
+
+
 class Party(StrEnum):
     brand = "brand"
     creator = "creator"
+
+
+class TermsStatus(StrEnum):
+    proposed = "proposed"
+    accepted = "accepted"
+    superseded = "superseded"
 
 
 class Deal(SQLModel, table=True):
     __tablename__ = "deals"
     __table_args__ = (
         enum_check("status", DealStatus),
+        enum_check("cancelled_by", Party, nullable=True),
+        CheckConstraint(
+            "accepted_version IS NULL OR accepted_version <= current_version",
+            name="accepted_version_known",
+        ),
         Index("ix_deals_brand_id_created_at", "brand_id", "created_at", "id"),
         Index("ix_deals_creator_id_created_at", "creator_id", "created_at", "id"),
         Index("ix_deals_brief_id", "brief_id"),
@@ -47,8 +72,15 @@ class Deal(SQLModel, table=True):
     brand_id: uuid.UUID = SQLField(foreign_key="brands.id", ondelete="CASCADE")
     creator_id: uuid.UUID = SQLField(foreign_key="creators.id", ondelete="CASCADE")
     status: str = SQLField(default=DealStatus.pending_terms, sa_type=String(16))
+    # The newest version proposed, and the newest both sides accepted (the one in force).
     current_version: int = SQLField(default=1, sa_type=Integer)
+    accepted_version: int | None = SQLField(default=None, sa_type=Integer)
+    activated_at: datetime | None = timestamp_field(nullable=True)
+    paid_at: datetime | None = timestamp_field(nullable=True)
+    # The usage-rights term runs from the first publication of any of the deal's content.
+    rights_start_date: date | None = SQLField(default=None, sa_type=Date)
     cancel_reason: str | None = SQLField(default=None, sa_type=Text)
+    cancelled_by: str | None = SQLField(default=None, sa_type=String(16))
     cancelled_at: datetime | None = timestamp_field(nullable=True)
     completed_at: datetime | None = timestamp_field(nullable=True)
     created_at: datetime = timestamp_field()
@@ -56,7 +88,8 @@ class Deal(SQLModel, table=True):
 
 
 class DealTerms(SQLModel, table=True):
-    """One version of a deal's agreement. Once accepted it never changes."""
+    """One version of a deal's agreement. Once accepted it never changes (a trigger of
+    migration 0005 refuses any update of an accepted row)."""
 
     __tablename__ = "deal_terms"
     __table_args__ = (
@@ -108,8 +141,43 @@ class TermsDeliverable(BaseModel):
     )
 
 
+def _distinct_kinds(items: list[TermsDeliverable]) -> list[TermsDeliverable]:
+    keys = [(d.platform, d.format) for d in items]
+    if len(keys) != len(set(keys)):
+        raise ValueError("list each platform and format once; use quantity for more")
+    return items
+
+
+TermsDeliverables = Annotated[
+    list[TermsDeliverable],
+    Field(min_length=1, max_length=MAX_DELIVERABLES),
+    AfterValidator(_distinct_kinds),
+]
+
+
+class TermsProposal(BaseModel):
+    """A new terms version. Fields you send replace those of the current version; fields you
+    leave out are carried over. The currency is the brief's and does not change."""
+
+    model_config = ConfigDict(extra="forbid")
+    fee_minor: MoneyMinor | None = Field(
+        default=None, description="Paid deals (and hybrid ones with a fee).", examples=[35_000]
+    )
+    commission_rate_percent: CommissionPercent | None = None
+    gifted_product: Product | None = None
+    deliverables: TermsDeliverables | None = None
+    publish_start_date: date | None = None
+    publish_end_date: date | None = None
+    usage_rights: UsageRights | None = None
+    disclosure: Disclosure | None = None
+
+
 class DealTermsRead(BaseModel):
     version: int
+    status: TermsStatus = Field(
+        description="`proposed`: awaiting the other party; `accepted`: agreed by both "
+        "(immutable); `superseded`: replaced by a newer proposal before acceptance."
+    )
     currency: str | None
     fee_minor: int | None
     commission_rate_percent: float | None
@@ -120,7 +188,10 @@ class DealTermsRead(BaseModel):
     usage_rights: UsageRights
     disclosure: Disclosure
     proposed_by: Party
+    proposed_by_user_id: uuid.UUID | None
     proposed_at: datetime
+    accepted_by: Party | None = Field(description="Always the party that did not propose.")
+    accepted_by_user_id: uuid.UUID | None
     accepted_at: datetime | None
     accepted: bool = Field(description="Both parties agree to this version.")
 
@@ -132,10 +203,31 @@ class DealRead(BaseModel):
     brand_id: uuid.UUID
     creator_id: uuid.UUID
     status: DealStatus
-    current_version: int
+    current_version: int = Field(description="The newest terms version proposed.")
+    accepted_version: int | None = Field(
+        description="The newest version both parties accepted: the terms in force."
+    )
     current_terms: DealTermsRead
+    activated_at: datetime | None
+    paid_at: datetime | None
+    rights_start_date: date | None = Field(
+        description="When the usage-rights term started: the first publication of the content."
+    )
     cancel_reason: str | None
+    cancelled_by: Party | None
     cancelled_at: datetime | None
     completed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000),
+    AfterValidator(_no_nul),
+]
+
+
+class DealCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason = Field(examples=["The product launch moved to next year."])

@@ -7,13 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, Security, status
 
+from api import etags
+from api.db import read_only
 from api.deps import SessionDep, SettingsDep, brand_id_of, get_principal, require_brand
-from api.errors import (
-    Forbidden,
-    PreconditionFailed,
-    PreconditionRequired,
-    problem_responses,
-)
+from api.errors import Forbidden, problem_responses
 from api.models.briefs import Brief, BriefCreate, BriefRead, BriefSearch, BriefUpdate
 from api.models.users import Role
 from api.pagination import Page, PageDep
@@ -61,25 +58,11 @@ def _with_etag(*statuses: int, success: int = 200) -> dict[int | str, dict[str, 
 
 
 def etag(brief: Brief) -> str:
-    return f'"{brief.version}"'
+    return etags.quoted(brief.version)
 
 
 def check_if_match(if_match: str | None, brief: Brief, *, required: bool) -> None:
-    """RFC 9110 `If-Match`: `*` or a list of tags (a `W/` prefix is ignored, as proxies add
-    one); missing where required: 428; no tag matches the current version: 412."""
-    if if_match is None:
-        if required:
-            raise PreconditionRequired(
-                "send If-Match with the brief's ETag to change it", code="precondition_required"
-            )
-        return
-    current = etag(brief)
-    for tag in (t.strip() for t in if_match.split(",")):
-        if tag == "*" or tag.removeprefix("W/") == current:
-            return
-    raise PreconditionFailed(
-        "the brief changed since you read it; fetch it again", code="precondition_failed"
-    )
+    etags.check_if_match(if_match, etag(brief), required=required, noun="brief")
 
 
 async def _answer(response: Response, session: SessionDep, brief: Brief) -> BriefRead:
@@ -113,6 +96,7 @@ async def create_brief(
     "your brand's briefs in every state instead.",
     responses=problem_responses(401, 403, 422),
 )
+@read_only
 async def search_briefs(
     params: Annotated[BriefSearch, Query()],
     principal: BriefReader,
@@ -125,10 +109,10 @@ async def search_briefs(
         if principal.role != Role.brand:
             raise Forbidden("only brand members have briefs of their own", code="brand_only")
         brand_id = brand_id_of(principal)
-    rows, cursor = await brief_search.search_briefs(
+    items, cursor = await brief_search.search_briefs(
         session, settings, params, page, brand_id=brand_id
     )
-    return Page(items=await briefs.to_reads(session, rows), next_cursor=cursor)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get(
@@ -138,11 +122,13 @@ async def search_briefs(
     description="Drafts and cancelled briefs are visible to their brand only (404 to others).",
     responses=_with_etag(401, 403, 404, 422),
 )
+@read_only
 async def get_brief(
     brief_id: uuid.UUID, principal: BriefReader, session: SessionDep, response: Response
 ) -> BriefRead:
-    brief = await briefs.get_visible_brief(session, principal, brief_id)
-    return await _answer(response, session, brief)
+    read = await briefs.read_visible_brief(session, principal, brief_id)
+    response.headers["ETag"] = etags.quoted(read.version)
+    return read
 
 
 @router.patch(

@@ -1,0 +1,156 @@
+"""Gifting logistics: the creator's address for the brand of an active deal, and shipments.
+
+The address is private: only the brand of a deal that is active (accepted, not cancelled
+or completed) and that sends a product may read it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.errors import Conflict, FieldError, NotFound, Unprocessable
+from api.models.base import utcnow
+from api.models.creators import ShippingAddress
+from api.models.shipments import (
+    MAX_SHIPMENTS_PER_DEAL,
+    DealShipment,
+    ShipmentCreate,
+    ShipmentRead,
+    ShipmentUpdate,
+)
+from api.pagination import PageParams, keyset, make_page, parse_datetime
+from api.services import deals, deliverables, events
+from api.services.deals import DealAccess
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+async def _require_product(session: AsyncSession, access: DealAccess, action: str) -> None:
+    deals.require_active(access.deal, action)
+    terms = await deals.terms_in_force(session, access.deal)
+    if terms is None or terms.gifted_product is None:
+        raise Conflict("the terms in force send no product", code="nothing_to_ship")
+
+
+async def shipping_address(session: AsyncSession, access: DealAccess) -> ShippingAddress:
+    """The creator's address, for the brand of an active deal that sends a product."""
+    await _require_product(session, access, "reveal the shipping address")
+    address = await session.get(ShippingAddress, access.deal.creator_id)
+    if address is None:
+        raise NotFound("the creator has no shipping address on file", code="no_shipping_address")
+    return address
+
+
+def _time_errors(
+    given: dict[str, datetime | None], shipped: datetime | None, delivered: datetime | None
+) -> list[FieldError]:
+    """Times sent may not lie in the future; a delivery needs a shipment before it."""
+    now = utcnow()
+    errors = [
+        FieldError(loc=["body", name], msg="is in the future", type="range")
+        for name, value in given.items()
+        if name in ("shipped_at", "delivered_at") and value is not None and value > now + CLOCK_SKEW
+    ]
+    if delivered is not None and shipped is None:
+        errors.append(
+            FieldError(loc=["body", "shipped_at"], msg="a delivery needs it", type="missing")
+        )
+    elif delivered is not None and shipped is not None and delivered < shipped:
+        errors.append(
+            FieldError(loc=["body", "delivered_at"], msg="is before shipped_at", type="range")
+        )
+    return errors
+
+
+async def _after_change(
+    session: AsyncSession,
+    access: DealAccess,
+    shipment: DealShipment,
+    event_type: str,
+    delivered: bool,
+) -> None:
+    await session.flush()
+    deal = access.deal
+    payload = ShipmentRead.model_validate(shipment)
+    await events.record(
+        session, event_type, payload, brand_id=deal.brand_id, creator_id=deal.creator_id
+    )
+    if delivered:
+        await deliverables.on_delivery(session, deal.id)
+        await deals.maybe_complete(session, access)
+
+
+async def create(session: AsyncSession, access: DealAccess, data: ShipmentCreate) -> DealShipment:
+    """Record a parcel to the creator; with a delivery time, gifted drafts fall due."""
+    await _require_product(session, access, "record shipments")
+    count = await session.scalar(
+        select(func.count()).where(col(DealShipment.deal_id) == access.deal.id)
+    )
+    if (count or 0) >= MAX_SHIPMENTS_PER_DEAL:
+        raise Conflict(
+            f"a deal has at most {MAX_SHIPMENTS_PER_DEAL} shipments", code="too_many_shipments"
+        )
+    errors = _time_errors(data.model_dump(), data.shipped_at, data.delivered_at)
+    if errors:
+        raise Unprocessable("the shipment is invalid", errors=errors)
+    shipment = DealShipment(
+        deal_id=access.deal.id, created_by_user_id=access.user_id, **data.model_dump()
+    )
+    session.add(shipment)
+    await _after_change(
+        session, access, shipment, "shipment.created", data.delivered_at is not None
+    )
+    return shipment
+
+
+async def get(session: AsyncSession, access: DealAccess, shipment_id: uuid.UUID) -> DealShipment:
+    shipment = await session.scalar(
+        select(DealShipment).where(
+            col(DealShipment.id) == shipment_id, col(DealShipment.deal_id) == access.deal.id
+        )
+    )
+    if shipment is None:
+        raise NotFound("shipment not found")
+    return shipment
+
+
+async def update(
+    session: AsyncSession, access: DealAccess, shipment: DealShipment, data: ShipmentUpdate
+) -> DealShipment:
+    """Change carrier, tracking number, shipped or delivered time (none can be cleared)."""
+    await _require_product(session, access, "record shipments")
+    changes = data.model_dump(exclude_unset=True)
+    shipped = changes.get("shipped_at", shipment.shipped_at)
+    delivered = changes.get("delivered_at", shipment.delivered_at)
+    errors = _time_errors(changes, shipped, delivered)
+    if errors:
+        raise Unprocessable("the shipment is invalid", errors=errors)
+    delivery_changed = (
+        "delivered_at" in changes and changes["delivered_at"] != shipment.delivered_at
+    )
+    shipment.sqlmodel_update(changes)
+    shipment.updated_at = utcnow()
+    session.add(shipment)
+    await _after_change(session, access, shipment, "shipment.updated", delivery_changed)
+    return shipment
+
+
+async def list_for_deal(
+    session: AsyncSession, access: DealAccess, page: PageParams
+) -> tuple[list[ShipmentRead], str | None]:
+    stmt = select(DealShipment).where(col(DealShipment.deal_id) == access.deal.id)
+    stmt = keyset(
+        stmt,
+        page,
+        [col(DealShipment.created_at), col(DealShipment.id)],
+        [parse_datetime, uuid.UUID],
+        [True, True],
+    )
+    rows = (await session.scalars(stmt)).all()
+    items, cursor = make_page(rows, page, lambda s: (s.created_at, s.id))
+    return [ShipmentRead.model_validate(s) for s in items], cursor
