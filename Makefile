@@ -50,6 +50,22 @@ migrate: install ## Upgrade the database to the latest migration
 openapi: install ## Write openapi/openapi.json from the app
 	$(BIN)/briefboard openapi --output openapi/openapi.json
 
+# A scratch database: `make bench` loads it once, BENCH_ARGS=--reset reloads it.
+BENCH_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/bench_perf
+
+.PHONY: bench
+bench: install ## Load the benchmark data, run the API and the asyncpg baseline side by side (needs wrk)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk" >&2; exit 2; }
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.perf $(BENCH_ARGS)
+
+# Its own scratch database (its schema is dropped and reloaded): MATCHING_DATABASE_URL.
+N ?= 100000
+.PHONY: bench-matching
+bench-matching: install ## Time matching at N creators (default 100000) in MATCHING_DATABASE_URL
+	@test -n "$(MATCHING_DATABASE_URL)" || { echo "set MATCHING_DATABASE_URL to a scratch database"; exit 2; }
+	$(BIN)/python -m bench.matching --database-url "$(MATCHING_DATABASE_URL)" --reset \
+		--creators $(N) $(MATCHING_ARGS)
+
 .PHONY: clean
 clean: ## Remove the virtual environment and caches (keeps .data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,8 +19,15 @@ from api.security import SCOPE_DESCRIPTIONS
 from api.services.tokens import Principal, resolve_bearer
 from api.settings import Settings, get_settings
 
+
+async def current_settings() -> Settings:
+    # A coroutine: FastAPI runs plain-function dependencies in a worker thread, a thread
+    # hop per request for what is a cached lookup (the same goes for the checks below).
+    return get_settings()
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="/v1/auth/token",
@@ -53,28 +60,32 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Security(get_principal)]
 
 
-def require_brand(principal: CurrentPrincipal) -> Principal:
+async def require_brand(principal: CurrentPrincipal) -> Principal:
     if principal.role != Role.brand:
         raise Forbidden("only brand members may do this", code="brand_only")
     return principal
 
 
-def require_creator(principal: CurrentPrincipal) -> Principal:
+async def require_creator(principal: CurrentPrincipal) -> Principal:
     if principal.role != Role.creator:
         raise Forbidden("only creators may do this", code="creator_only")
     return principal
 
 
-def require_admin(principal: CurrentPrincipal) -> Principal:
+async def require_admin(principal: CurrentPrincipal) -> Principal:
     if principal.role != Role.admin:
         raise Forbidden("only admins may do this", code="admin_only")
     return principal
 
 
+def creator_of_user(user_id: uuid.UUID) -> Select[Creator]:
+    return select(Creator).where(col(Creator.user_id) == user_id)
+
+
 async def current_creator(
     principal: Annotated[Principal, Security(require_creator)], session: SessionDep
 ) -> Creator:
-    creator = await session.scalar(select(Creator).where(col(Creator.user_id) == principal.user.id))
+    creator = await session.scalar(creator_of_user(principal.user.id))
     if creator is None:  # every creator account has a profile; this guards data repair only
         raise Forbidden("no creator profile for this account", code="creator_only")
     return creator
@@ -85,7 +96,7 @@ def brand_id_of(principal: Principal) -> uuid.UUID:
     return principal.user.brand_id
 
 
-def client_address(request: Request, settings: SettingsDep) -> str:
+async def client_address(request: Request, settings: SettingsDep) -> str:
     """The caller's address; X-Forwarded-For only when a trusted proxy sets it."""
     if settings.trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for", "")

@@ -15,14 +15,28 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from api.db import create_engine, create_sessionmaker
+from api.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from api.embedded import database_url
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
 from api.migrations_state import head_revisions
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
-from api.routers import admin, applications, auth, brands, briefs, creators, deals, me, ops
+from api.routers import (
+    admin,
+    applications,
+    auth,
+    brands,
+    briefs,
+    creators,
+    deals,
+    deliverables,
+    matches,
+    me,
+    ops,
+    reports,
+    shipments,
+)
 from api.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -43,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(stack.enter_context(database_url(settings)), settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.read_sessionmaker = create_read_sessionmaker(engine)
         app.state.migration_heads = head_revisions()
         sweeper = None
         if settings.maintenance_interval_seconds > 0:
@@ -88,7 +103,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
-    for module in (ops, auth, me, brands, creators, briefs, applications, deals, admin):
+    for module in (
+        ops,
+        auth,
+        me,
+        brands,
+        creators,
+        briefs,
+        applications,
+        matches,
+        deals,
+        deliverables,
+        shipments,
+        reports,
+        admin,
+    ):
         app.include_router(module.router)
 
     # Interactive docs served from the app itself: they work with no internet access.

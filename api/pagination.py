@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, and_, or_
 
 from api.errors import Unprocessable
-from api.settings import Settings, get_settings
+from api.settings import get_settings
 
 T = TypeVar("T")
 # Any select, whatever its columns.
@@ -38,13 +38,14 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
-def page_params(
-    settings: Annotated[Settings, Depends(get_settings)],
+async def page_params(
     limit: Annotated[
         int | None, Query(ge=1, description="Page size (default 20, at most 100).")
     ] = None,
     cursor: Annotated[str | None, Query(max_length=_MAX_CURSOR_LENGTH)] = None,
 ) -> PageParams:
+    # A coroutine (no worker-thread hop) reading the cached settings itself.
+    settings = get_settings()
     size = settings.default_page_size if limit is None else limit
     if size > settings.max_page_size:
         raise Unprocessable(

@@ -76,6 +76,29 @@ def _default_engagement_norms() -> dict[str, dict[str, EngagementNorm]]:
     }
 
 
+class MatchWeights(BaseModel):
+    """How much each part of the match score counts (see `api.services.match_model`).
+
+    Relative weights: the score divides by their sum, so it stays in [0, 1] whatever
+    they add up to.
+    """
+
+    tier_fit: float = Field(default=0.05, ge=0, le=100)
+    niche_overlap: float = Field(default=0.30, ge=0, le=100)
+    audience_country: float = Field(default=0.20, ge=0, le=100)
+    audience_gender: float = Field(default=0.05, ge=0, le=100)
+    audience_age: float = Field(default=0.05, ge=0, le=100)
+    engagement: float = Field(default=0.15, ge=0, le=100)
+    price_fit: float = Field(default=0.10, ge=0, le=100)
+    reliability: float = Field(default=0.10, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> MatchWeights:
+        if sum(self.model_dump().values()) <= 0:
+            raise ValueError("at least one match weight must be above 0")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", env_nested_delimiter="__"
@@ -87,6 +110,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     db_pool_size: int = Field(default=5, ge=1, le=100)
     db_max_overflow: int = Field(default=5, ge=0, le=100)
+    db_pool_pre_ping: bool = True
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
 
@@ -129,6 +153,8 @@ class Settings(BaseSettings):
     engagement_norms: dict[str, dict[str, EngagementNorm]] = Field(
         default_factory=_default_engagement_norms
     )
+    # The match score's part weights, e.g. MATCH_WEIGHTS__NICHE_OVERLAP=0.3.
+    match_weights: MatchWeights = Field(default_factory=MatchWeights)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

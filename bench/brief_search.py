@@ -4,7 +4,7 @@
 
 Not a test. `--reset` drops and rebuilds the `public` schema of the given database (use a
 scratch database only); without it the script refuses a database that holds any brand.
-Each scenario runs through `brief_search.search_briefs` and `briefs.to_reads` (the work of
+Each scenario runs through `brief_search.search_briefs` (the work of
 `GET /v1/briefs` minus HTTP and JSON), `--runs` times after a warm-up, and reports
 p50/p95/p99/max in milliseconds; `--explain` prints each scenario's query plan.
 """
@@ -13,230 +13,60 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from alembic import command
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db import create_engine, create_sessionmaker
-from api.migrations_state import alembic_config
-from api.models.briefs import (
-    BriefSearch,
-    CollaborationType,
-    CompensationType,
-    default_disclosure,
-    default_usage_rights,
-)
-from api.models.common import DeliverableFormat, Niche, Platform, Tier
+from api.models.briefs import BriefSearch
 from api.pagination import PageParams
-from api.services import brief_search, briefs
+from api.services import brief_search
 from api.settings import Settings
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-WORDS = _words(
-    "morning routine serum glow skin hydration vegan protein bar trail run ride coffee "
-    "brew keyboard mechanical headset stream setup desk gaming console tutorial review "
-    "unboxing recipe kitchen healthy snack smoothie travel hotel city beach mountain hike "
-    "camp tent yoga mat stretch strength training shoes sneakers jacket summer winter "
-    "autumn spring launch limited edition bundle gift family kids parenting budget finance "
-    "app savings investing music festival guitar art paint studio design home decor plants "
-    "garden pets dog cat food treats car road trip electric bike fashion denim dress style "
-    "beauty makeup lipstick sunscreen mineral fragrance candle cozy weekend challenge "
-    "giveaway behind scenes "
+from bench.dataset import (
+    BRIEF_COLUMNS,
+    BRIEF_PLATFORMS,
+    DELIVERABLE_COLUMNS,
+    brief_row,
+    copy_tables,
+    deliverable_rows,
+    libpq,
+    new_id,
+    prepare,
 )
-COUNTRIES = _words("US GB DE FR ES IT NL SE AT CH BE IE CA AU PL PT DK NO FI MX BR JP KR IN")
-CURRENCIES = ["EUR", "USD", "GBP"]
-PLATFORM_WEIGHTS = [30, 25, 20, 6, 4, 4, 4, 3, 2, 2]  # instagram, tiktok, youtube, ...
-STATES = [("open", 50), ("closed", 25), ("completed", 10), ("draft", 10), ("cancelled", 5)]
-
-BRIEF_COLUMNS = [
-    "id",
-    "brand_id",
-    "status",
-    "version",
-    "title",
-    "description",
-    "collaboration_type",
-    "compensation_type",
-    "currency",
-    "fee_min_minor",
-    "fee_max_minor",
-    "commission_rate_percent",
-    "gifted_product",
-    "posting_required",
-    "platforms",
-    "tiers",
-    "min_followers",
-    "max_followers",
-    "niches",
-    "creator_countries",
-    "target_audience",
-    "publish_start_date",
-    "publish_end_date",
-    "application_deadline",
-    "slots",
-    "disclosure",
-    "usage_rights",
-    "closed_reason",
-    "published_at",
-    "closed_at",
-    "created_at",
-    "updated_at",
-]
 
 
-def _sample(
-    rng: random.Random, values: Sequence[str], k_max: int, weights: Any = None
-) -> list[str]:
-    k = rng.randint(1, k_max)
-    picked = rng.choices(values, weights=weights, k=k * 2)
-    return list(dict.fromkeys(picked))[:k]
-
-
-def _brief_row(rng: random.Random, brand_id: uuid.UUID, now: datetime) -> tuple[Any, ...]:
-    state = rng.choices([s for s, _ in STATES], weights=[w for _, w in STATES])[0]
-    collab = rng.choice(list(CollaborationType))
-    comp = rng.choices(list(CompensationType), weights=[30, 45, 10, 15])[0]
-    if collab == CollaborationType.product_seeding:
-        comp = CompensationType.gifted
-    currency = rng.choice(CURRENCIES)
-    fee_min = fee_max = commission = gifted = None
-    if comp in (CompensationType.paid, CompensationType.hybrid):
-        fee_min = rng.randrange(5_000, 200_000, 500)
-        fee_max = fee_min + rng.randrange(0, 300_000, 500)
-    if comp in (CompensationType.affiliate, CompensationType.hybrid):
-        commission = Decimal(rng.choice(["5", "8", "10", "12.5", "15", "20"]))
-    if comp in (CompensationType.gifted, CompensationType.hybrid):
-        gifted = json.dumps({"name": "Sample box", "url": None, "retail_value_minor": 4_900})
-    platforms = _sample(rng, [p.value for p in Platform], 3, PLATFORM_WEIGHTS)
-    tiers = _sample(rng, [t.value for t in Tier], 2) if rng.random() < 0.7 else []
-    min_f = max_f = None
-    if rng.random() < 0.2:
-        min_f = rng.choice([1_000, 5_000, 10_000, 50_000, 100_000, 500_000])
-        max_f = min_f * rng.choice([5, 10, 20]) if rng.random() < 0.6 else None
-    niches = _sample(rng, [n.value for n in Niche], 3)
-    countries = _sample(rng, COUNTRIES, 4) if rng.random() < 0.5 else []
-    words = rng.sample(WORDS, 30)
-    title = " ".join(words[:5]).capitalize()
-    description = " ".join(words[5 : 5 + rng.randint(12, 25)]) + "."
-
-    created = now - timedelta(days=rng.uniform(0, 365))
-    if state == "open":
-        if rng.random() < 0.02:  # past the deadline, not swept yet: search must hide them
-            deadline = now - timedelta(hours=rng.uniform(1, 48))
-        else:
-            deadline = now + timedelta(days=rng.uniform(1, 60))
-        published = min(now, created + timedelta(days=rng.uniform(0, 10)))
-    else:
-        deadline = created + timedelta(days=rng.uniform(5, 60))
-        published = created + timedelta(days=1)
-    start = deadline.date() + timedelta(days=rng.randint(1, 30))
-    end = start + timedelta(days=rng.randint(1, 60)) if rng.random() < 0.3 else None
-    is_draft = state == "draft"
-    closed = state in ("closed", "completed")
-    return (
-        uuid.uuid4(),
-        brand_id,
-        state,
-        2,
-        title,
-        description,
-        collab.value,
-        comp.value,
-        currency,
-        fee_min,
-        fee_max,
-        commission,
-        gifted,
-        True,
-        platforms,
-        tiers,
-        min_f,
-        max_f,
-        niches,
-        countries,
-        "{}",
-        None if is_draft else start,
-        None if is_draft else end,
-        None if is_draft else deadline,
-        None if is_draft else rng.choice([1, 2, 3, 5, 10, 20, 50, 105]),
-        json.dumps(default_disclosure(comp).model_dump(mode="json")),
-        json.dumps(default_usage_rights(comp).model_dump(mode="json")),
-        "deadline" if closed else None,
-        None if is_draft or state == "cancelled" else published,
-        deadline if closed else None,
-        created,
-        created,
-    )
-
-
-def _deliverable_rows(
-    rng: random.Random, brief_id: uuid.UUID, platforms: list[str]
-) -> list[tuple[Any, ...]]:
-    formats = [f.value for f in DeliverableFormat]
-    pairs = list(dict.fromkeys((rng.choice(platforms), rng.choice(formats)) for _ in range(3)))
-    return [(uuid.uuid4(), brief_id, i, p, f, rng.randint(1, 4)) for i, (p, f) in enumerate(pairs)]
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def prepare(url: str, reset: bool) -> None:
-    conn = await asyncpg.connect(_libpq(url))
-    try:
-        if reset:
-            await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-        else:
-            has_brands = await conn.fetchval("SELECT to_regclass('public.brands') IS NOT NULL")
-            if has_brands and await conn.fetchval("SELECT EXISTS (SELECT 1 FROM brands)"):
-                raise SystemExit("the database holds data; use a scratch database with --reset")
-    finally:
-        await conn.close()
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
-
-
-async def load(url: str, count: int, brands: int, seed: int) -> dict[str, int]:
+def load(url: str, count: int, brands: int, seed: int) -> dict[str, int]:
     """COPY `count` briefs (and their deliverables) from `brands` brands."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    brand_ids = [uuid.uuid4() for _ in range(brands)]
-    rows = [_brief_row(rng, rng.choice(brand_ids), now) for _ in range(count)]
-    deliverables = [d for r in rows for d in _deliverable_rows(rng, r[0], r[14])]
-    conn = await asyncpg.connect(_libpq(url))
+    brand_ids = [new_id(rng) for _ in range(brands)]
+    rows = [brief_row(rng, rng.choice(brand_ids), now) for _ in range(count)]
+    deliverables = [d for r in rows for d in deliverable_rows(rng, r[0], r[BRIEF_PLATFORMS])]
+    started = time.perf_counter()
+    await copy_tables(
+        url,
+        [
+            (
+                "brands",
+                ["id", "name", "created_at", "updated_at"],
+                [(b, f"Bench brand {i}", now, now) for i, b in enumerate(brand_ids)],
+            ),
+            ("briefs", BRIEF_COLUMNS, rows),
+            ("brief_deliverables", DELIVERABLE_COLUMNS, deliverables),
+        ],
+    )
+    print(f"loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    conn = await asyncpg.connect(libpq(url))
     try:
-        started = time.perf_counter()
-        await conn.copy_records_to_table(
-            "brands",
-            records=[(b, f"Bench brand {i}", now, now) for i, b in enumerate(brand_ids)],
-            columns=["id", "name", "created_at", "updated_at"],
-        )
-        await conn.copy_records_to_table("briefs", records=rows, columns=BRIEF_COLUMNS)
-        await conn.copy_records_to_table(
-            "brief_deliverables",
-            records=deliverables,
-            columns=["id", "brief_id", "position", "platform", "format", "quantity"],
-        )
-        for table in ("brands", "briefs", "brief_deliverables"):
-            await conn.execute(f"VACUUM ANALYZE {table}")
-        print(f"loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         counts = await conn.fetch("SELECT status, count(*) FROM briefs GROUP BY status")
         return {r["status"]: r["count"] for r in counts}
     finally:
@@ -312,10 +142,7 @@ async def _page(
 ) -> tuple[list[Any], str | None]:
     params = BriefSearch.model_validate(scenario.params)
     page = PageParams(limit=settings.default_page_size, cursor=cursor)
-    rows, next_cursor = await brief_search.search_briefs(
-        session, settings, params, page, brand_id=brand_id
-    )
-    return await briefs.to_reads(session, rows), next_cursor
+    return await brief_search.search_briefs(session, settings, params, page, brand_id=brand_id)
 
 
 async def run(url: str, runs: int, explain: bool, settings: Settings) -> list[Scenario]:

@@ -70,10 +70,17 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture(autouse=True)
 async def _empty_tables(app: FastAPI) -> None:
-    """Each test starts from empty tables (truncated before, so failures leave evidence)."""
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    async with app.state.engine.begin() as conn:
-        await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    """Each test starts from empty tables (emptied before, so failures leave evidence).
+
+    DELETE, children first, rather than TRUNCATE: the tables hold a handful of rows, and
+    TRUNCATE's file work made it the largest cost of the suite.
+    """
+    # Table names come from our own metadata, not from input.
+    statements = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables))  # noqa: S608
+    async with app.state.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        # asyncpg's simple-query protocol runs the statements in one round trip.
+        await raw.driver_connection.execute(statements)  # type: ignore[union-attr]
 
 
 @pytest.fixture

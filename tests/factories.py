@@ -255,3 +255,242 @@ async def expire_deadline(app: Any, brief_id: str) -> None:
             ),
             {"id": brief_id},
         )
+
+
+# --- applications, invitations and deals ------------------------------------------------------
+
+
+async def applicant(
+    client: httpx.AsyncClient, *, profile: dict[str, Any] | None = None, **account: Any
+) -> Actor:
+    """A creator living in Spain who covers beauty, with one social account (by default an
+    Instagram micro account, see `social_account`); its ids are in `extra["account_ids"]`."""
+    actor = await creator(
+        client,
+        profile={"country": "ES", "niches": ["beauty"], **(profile or {})},
+        accounts=[account],
+    )
+    r = await client.get("/v1/creators/me", headers=actor.headers)
+    assert r.status_code == 200, r.text
+    actor.extra["account_ids"] = [a["id"] for a in r.json()["accounts"]]
+    return actor
+
+
+def application_body(actor: Actor, **overrides: Any) -> dict[str, Any]:
+    """An application offering all of `actor`'s accounts, with a fee (for paid briefs)."""
+    body: dict[str, Any] = {
+        "pitch": "Morning routines are my thing: 48k followers who love skincare.",
+        "account_ids": actor.extra["account_ids"],
+        "proposed_fee_minor": 30_000,
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not OMIT}
+
+
+async def apply(
+    client: httpx.AsyncClient, actor: Actor, brief: dict[str, Any], **overrides: Any
+) -> dict[str, Any]:
+    """`actor` applies to `brief` (no fee unless the brief pays one); returns the application."""
+    if brief["compensation_type"] not in ("paid", "hybrid"):
+        overrides.setdefault("proposed_fee_minor", OMIT)
+    r = await client.post(
+        f"/v1/briefs/{brief['id']}/applications",
+        json=application_body(actor, **overrides),
+        headers=actor.headers,
+    )
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+async def deal(
+    client: httpx.AsyncClient, owner: Actor, brief: dict[str, Any], actor: Actor
+) -> dict[str, Any]:
+    """`actor` applies to `owner`'s open brief and `owner` accepts: returns the deal."""
+    application = await apply(client, actor, brief)
+    r = await client.post(f"/v1/applications/{application['id']}/accept", headers=owner.headers)
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+async def db_rows(app: Any, sql: str, **params: Any) -> list[dict[str, Any]]:
+    """Rows of a read-only SQL query, to check what the database holds."""
+    from sqlalchemy import text
+
+    async with app.state.sessionmaker() as session:
+        result = await session.execute(text(sql), params)
+        return [dict(row._mapping) for row in result]
+
+
+# --- deal work: terms, deliverables, gifting ----------------------------------------------------
+
+SEEDING = {**GIFTED, "collaboration_type": "product_seeding", "slots": 50}
+
+
+async def db_execute(app: Any, sql: str, **params: Any) -> None:
+    """Change the database directly, as time passing would (move dates into the past)."""
+    from sqlalchemy import text
+
+    async with app.state.sessionmaker.begin() as session:
+        await session.execute(text(sql), params)
+
+
+async def accept_terms(
+    client: httpx.AsyncClient, actor: Actor, deal: dict[str, Any], version: int | None = None
+) -> dict[str, Any]:
+    """`actor` accepts the deal's current (or the given) terms version; returns the deal."""
+    version = version or deal["current_version"]
+    r = await client.post(f"/v1/deals/{deal['id']}/terms/{version}/accept", headers=actor.headers)
+    assert r.status_code == 200, r.text
+    accepted: dict[str, Any] = r.json()
+    return accepted
+
+
+async def active_deal(
+    client: httpx.AsyncClient, owner: Actor, brief: dict[str, Any], actor: Actor
+) -> dict[str, Any]:
+    """A deal between `owner` and `actor` whose first terms the creator accepted."""
+    return await accept_terms(client, actor, await deal(client, owner, brief, actor))
+
+
+async def deliverables(
+    client: httpx.AsyncClient, actor: Actor, deal: dict[str, Any]
+) -> list[dict[str, Any]]:
+    r = await client.get(f"/v1/deals/{deal['id']}/deliverables", headers=actor.headers)
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+def draft_body(**overrides: Any) -> dict[str, Any]:
+    body = {"draft_url": "https://drive.example/draft.mp4", "caption": "Morning glow #ad @acme"}
+    body.update(overrides)
+    return body
+
+
+async def submit_draft(
+    client: httpx.AsyncClient, actor: Actor, deal: dict[str, Any], unit: dict[str, Any]
+) -> dict[str, Any]:
+    """`actor` submits a draft; returns the deliverable, its newest round last."""
+    r = await client.post(
+        f"/v1/deals/{deal['id']}/deliverables/{unit['id']}/submissions",
+        json=draft_body(),
+        headers=actor.headers,
+    )
+    assert r.status_code == 201, r.text
+    submitted: dict[str, Any] = r.json()
+    return submitted
+
+
+async def approve_draft(
+    client: httpx.AsyncClient, owner: Actor, deal: dict[str, Any], unit: dict[str, Any]
+) -> dict[str, Any]:
+    """`owner` approves the deliverable's newest draft; returns the deliverable."""
+    submission = unit["submissions"][-1]
+    r = await client.post(
+        f"/v1/deals/{deal['id']}/deliverables/{unit['id']}/submissions/{submission['id']}/approve",
+        json={},
+        headers=owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    approved: dict[str, Any] = r.json()
+    return approved
+
+
+def publish_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "live_url": "https://instagram.com/reel/abc",
+        "caption": "Morning glow with @acme #ad",
+        "paid_partnership_label": True,
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not OMIT}
+
+
+async def publish_unit(
+    client: httpx.AsyncClient,
+    creator: Actor,
+    owner: Actor,
+    deal: dict[str, Any],
+    unit: dict[str, Any],
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Draft, approval and publication of one deliverable; returns it published."""
+    unit = await approve_draft(client, owner, deal, await submit_draft(client, creator, deal, unit))
+    r = await client.post(
+        f"/v1/deals/{deal['id']}/deliverables/{unit['id']}/publish",
+        json=publish_body(**overrides),
+        headers=creator.headers,
+    )
+    assert r.status_code == 200, r.text
+    published: dict[str, Any] = r.json()
+    return published
+
+
+async def deal_events(app: Any, deal_id: str, event_type: str) -> list[dict[str, Any]]:
+    """Outbox events of one type that concern a deal (by the payload's deal id)."""
+    rows = await db_rows(
+        app,
+        "SELECT type, brand_id, creator_id, payload FROM outbox_events WHERE type = :type"
+        " AND (payload->>'deal_id' = :id OR payload->>'id' = :id) ORDER BY occurred_at",
+        type=event_type,
+        id=deal_id,
+    )
+    return rows
+
+
+ADDRESS = {
+    "recipient_name": "Ana García",
+    "line1": "Calle Mayor 5",
+    "city": "Madrid",
+    "postal_code": "28013",
+    "country": "ES",
+}
+
+
+async def put_address(client: httpx.AsyncClient, actor: Actor) -> None:
+    r = await client.put("/v1/creators/me/shipping-address", json=ADDRESS, headers=actor.headers)
+    assert r.status_code == 200, r.text
+
+
+# --- matching ----------------------------------------------------------------------------------
+
+
+async def match_creator(
+    client: httpx.AsyncClient,
+    *,
+    niches: tuple[str, ...] | list[str] = ("beauty",),
+    country: str | None = "ES",
+    accounts: list[dict[str, Any]] | None = None,
+    **profile: Any,
+) -> Actor:
+    """A creator to match: these niches and country (and any other profile fields), and
+    one default Instagram micro account (see `social_account`) unless `accounts` lists
+    others (overrides of it). The accounts' ids are in `extra["account_ids"]`."""
+    body: dict[str, Any] = {"niches": list(niches), **profile}
+    if country is not None:
+        body["country"] = country
+    actor = await creator(client, profile=body, accounts=[{}] if accounts is None else accounts)
+    r = await client.get("/v1/creators/me", headers=actor.headers)
+    assert r.status_code == 200, r.text
+    actor.extra["account_ids"] = [a["id"] for a in r.json()["accounts"]]
+    return actor
+
+
+async def all_pages(
+    client: httpx.AsyncClient, actor: Actor, path: str, **params: Any
+) -> list[dict[str, Any]]:
+    """Every item of a cursor-paginated list, following `next_cursor` to the end."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(1000):
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        r = await client.get(path, params=query, headers=actor.headers)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+    raise AssertionError("pagination never ended")

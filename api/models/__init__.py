@@ -12,8 +12,12 @@ from api.models import (  # noqa: F401
     briefs,
     creators,
     deals,
+    deliverables,
     events,
     idempotency,
+    matching,
+    shipments,
+    usage_rights,
     users,
 )
 from api.models.base import metadata

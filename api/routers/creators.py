@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Response, Security, status
+from fastapi import APIRouter, Query, Response, Security, status
 
-from api.deps import SessionDep, SettingsDep, current_creator, get_principal
+from api.deps import SessionDep, SettingsDep, current_creator, get_principal, require_brand
 from api.errors import problem_responses
 from api.models.creators import (
     Creator,
@@ -20,8 +20,10 @@ from api.models.creators import (
     SocialAccountRead,
     SocialAccountUpdate,
 )
+from api.models.matching import CreatorDirectoryQuery
+from api.pagination import Page, PageDep
 from api.security import Scope
-from api.services import creators
+from api.services import creators, match_directory
 from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1/creators", tags=["creators"])
@@ -122,6 +124,27 @@ async def get_shipping_address(
     creator: OwnCreatorReader, session: SessionDep
 ) -> ShippingAddressRead:
     return ShippingAddressRead.model_validate(await creators.get_shipping_address(session, creator))
+
+
+@router.get(
+    "",
+    operation_id="searchCreators",
+    summary="The creator directory (brand members)",
+    description="Creators with a social account meeting every account filter (tier, platform, "
+    "follower range, minimum engagement rate, audience country), who live in one of the "
+    "countries and cover one of the niches asked for; largest matching account first. Public "
+    "fields only. A repeated parameter matches any of its values.",
+    responses=problem_responses(401, 403, 422),
+)
+async def search_creators(
+    params: Annotated[CreatorDirectoryQuery, Query()],
+    _: Annotated[Principal, Security(require_brand, scopes=[Scope.profile_read])],
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageDep,
+) -> Page[CreatorPublic]:
+    items, cursor = await match_directory.search_creators(session, settings, params, page)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get(

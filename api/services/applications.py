@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, any_, case, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, Ineligible, InvalidState, NotFound, Unprocessable
@@ -31,7 +33,14 @@ from api.services.matching import score_application
 from api.services.tokens import Principal
 from api.settings import Settings
 
-_PAID = (CompensationType.paid, CompensationType.hybrid)
+_UUIDS = ARRAY(UUID(as_uuid=True))
+
+
+def pays_a_fee(brief: Brief) -> bool:
+    """Paid briefs, and hybrid ones with a fee range (a hybrid may instead give a product)."""
+    if brief.compensation_type == CompensationType.paid:
+        return True
+    return brief.compensation_type == CompensationType.hybrid and brief.fee_max_minor is not None
 
 
 def to_read(application: Application) -> ApplicationRead:
@@ -40,19 +49,19 @@ def to_read(application: Application) -> ApplicationRead:
 
 def _input_errors(brief: Brief, data: ApplicationCreate) -> list[FieldError]:
     errors: list[FieldError] = []
-    if brief.compensation_type in _PAID and data.proposed_fee_minor is None:
+    if pays_a_fee(brief) and data.proposed_fee_minor is None:
         errors.append(
             FieldError(
                 loc=["body", "proposed_fee_minor"],
-                msg="a paid brief needs your proposed fee",
+                msg=f"this {brief.compensation_type} brief needs your proposed fee",
                 type="missing",
             )
         )
-    if brief.compensation_type not in _PAID and data.proposed_fee_minor is not None:
+    if not pays_a_fee(brief) and data.proposed_fee_minor is not None:
         errors.append(
             FieldError(
                 loc=["body", "proposed_fee_minor"],
-                msg=f"a {brief.compensation_type} brief pays no fee",
+                msg=f"this {brief.compensation_type} brief pays no fee",
                 type="not_allowed",
             )
         )
@@ -80,18 +89,18 @@ def _input_errors(brief: Brief, data: ApplicationCreate) -> list[FieldError]:
     return errors
 
 
-async def _offered_accounts(
-    session: AsyncSession, creator: Creator, account_ids: list[uuid.UUID]
-) -> list[SocialAccount]:
-    wanted = set(account_ids)
-    rows = (
-        await session.scalars(
-            select(SocialAccount).where(
-                col(SocialAccount.id).in_(wanted), col(SocialAccount.creator_id) == creator.id
-            )
-        )
-    ).all()
-    if len(rows) != len(wanted):
+def offered_accounts_stmt(
+    creator_id: uuid.UUID, account_ids: list[uuid.UUID]
+) -> Select[SocialAccount]:
+    return select(SocialAccount).where(
+        col(SocialAccount.id) == any_(literal(sorted(set(account_ids)), _UUIDS)),
+        col(SocialAccount.creator_id) == creator_id,
+    )
+
+
+def require_offered(rows: Sequence[Any], account_ids: list[uuid.UUID]) -> None:
+    """Every account offered must be the creator's own."""
+    if len(rows) != len(set(account_ids)):
         raise Unprocessable(
             "offer your own social accounts",
             code="unknown_account",
@@ -103,33 +112,37 @@ async def _offered_accounts(
                 )
             ],
         )
-    return list(rows)
 
 
-async def apply(
-    session: AsyncSession,
-    settings: Settings,
-    brief: Brief,
-    creator: Creator,
-    data: ApplicationCreate,
-) -> Application:
-    """Apply to an open brief before its deadline, once; hard requirements are checked."""
+def check_application(brief: Brief, data: ApplicationCreate) -> None:
+    """The brief takes applications and the answers fit it; else 409 or 422."""
     if brief.status != BriefStatus.open:
         raise Conflict(f"the brief is {brief.status}, not open", code="brief_not_open")
     errors = _input_errors(brief, data)
     if errors:
         raise Unprocessable("the application is invalid", errors=errors)
-    accounts = await _offered_accounts(session, creator, data.account_ids)
+
+
+async def application_values(
+    session: AsyncSession,
+    settings: Settings,
+    brief: Brief,
+    creator: Creator,
+    accounts: Sequence[SocialAccount],
+    data: ApplicationCreate,
+) -> dict[str, Any]:
+    """The new application's row, after the hard requirements (422 `ineligible` if unmet)."""
     unmet = unmet_requirements(brief, creator, accounts, settings)
     if unmet:
         raise Ineligible(f"you miss {len(unmet)} requirement(s) of this brief", errors=unmet)
-    score, parts = score_application(brief, creator, accounts, data.proposed_fee_minor, settings)
-    invitation_id = await invitations.consume(session, brief.id, creator.id)
-    values: dict[str, Any] = {
+    score, parts = await score_application(
+        session, brief, creator, accounts, data.proposed_fee_minor, settings
+    )
+    return {
         "id": uuid.uuid4(),
         "brief_id": brief.id,
         "creator_id": creator.id,
-        "invitation_id": invitation_id,
+        "invitation_id": None,
         "status": ApplicationStatus.submitted,
         "pitch": data.pitch,
         "account_ids": sorted(set(data.account_ids)),
@@ -140,14 +153,32 @@ async def apply(
         "match_score": score,
         "match_parts": parts,
     }
+
+
+def insert_application(values: dict[str, Any]) -> ReturningInsert[Application]:
     # ON CONFLICT: a concurrent second application loses cleanly instead of raising.
-    stmt = (
+    return (
         insert(Application)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["brief_id", "creator_id"])
         .returning(Application)
     )
-    application = (await session.scalars(stmt)).first()
+
+
+async def apply(
+    session: AsyncSession,
+    settings: Settings,
+    brief: Brief,
+    creator: Creator,
+    data: ApplicationCreate,
+) -> Application:
+    """Apply to an open brief before its deadline, once; hard requirements are checked."""
+    check_application(brief, data)
+    accounts = (await session.scalars(offered_accounts_stmt(creator.id, data.account_ids))).all()
+    require_offered(accounts, data.account_ids)
+    values = await application_values(session, settings, brief, creator, accounts, data)
+    values["invitation_id"] = await invitations.consume(session, brief.id, creator.id)
+    application: Application | None = (await session.scalars(insert_application(values))).first()
     if application is None:
         raise Conflict("you already applied to this brief", code="already_applied")
     await events.record(

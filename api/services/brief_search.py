@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from sqlmodel import col
 from api.errors import FieldError, Unprocessable
 from api.models.briefs import (
     Brief,
+    BriefRead,
     BriefSearch,
     BriefSort,
     BriefStatus,
@@ -45,7 +46,7 @@ from api.pagination import (
     parse_float,
     parse_int,
 )
-from api.services.briefs import close_expired
+from api.services.briefs import BRIEF_READ_COLUMNS, close_expired, reads_of
 from api.settings import Settings, TierBand
 
 # The text-search configuration of the stored `search` column; queries must use the same.
@@ -191,20 +192,35 @@ def _expect(sort: BriefSort) -> Callable[[Any], Any]:
     return parse
 
 
-async def search_briefs(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class SearchQuery:
+    """The statement of one search page: rows of (Brief columns..., sort_key)."""
+
+    stmt: Any
+    sort: BriefSort
+    limit: int
+
+    def page(
+        self, rows: Sequence[Any], key: Callable[[Any], tuple[Any, uuid.UUID]]
+    ) -> tuple[Sequence[Any], str | None]:
+        """The rows kept (limit+1 were asked for) and the cursor of the next page, if any;
+        `key` gives a row's sort key and brief id."""
+        kept = rows[: self.limit]
+        next_cursor = None
+        if len(rows) > self.limit and kept:
+            next_cursor = encode_cursor([self.sort.value, *key(kept[-1])])
+        return kept, next_cursor
+
+
+def search_statement(
     settings: Settings,
     params: BriefSearch,
     page: PageParams,
     *,
     brand_id: uuid.UUID | None = None,
-) -> tuple[list[Brief], str | None]:
-    """One page of briefs: open ones for everybody, or (with `brand_id`) a brand's own.
-
-    An open brief past its deadline is treated as closed here even before the sweeper has
-    closed it. Cursors carry the sort, its key and the id, so a page never repeats or
-    skips a brief while others are published between requests.
-    """
+    columns: Sequence[Any] = (Brief,),
+) -> SearchQuery:
+    """Check the search and build its statement (422 for invalid combinations)."""
     mine = brand_id is not None
     errors = _invalid(params, mine)
     if errors:
@@ -214,7 +230,6 @@ async def search_briefs(
     order = _order(sort, query, mine)
 
     if brand_id is not None:
-        await close_expired(session, col(Brief.brand_id) == brand_id)
         scope = [col(Brief.brand_id) == brand_id]
         if params.status:
             scope.append(col(Brief.status).in_([s.value for s in params.status]))
@@ -223,7 +238,7 @@ async def search_briefs(
             col(Brief.status) == BriefStatus.open,
             col(Brief.application_deadline) > func.now(),
         ]
-    stmt = select(Brief, order.key.label("sort_key")).where(
+    stmt = select(*columns, order.key.label("sort_key")).where(
         *scope, *_filters(params, settings, query)
     )
     keys = [order.key, col(Brief.id)]
@@ -231,12 +246,28 @@ async def search_briefs(
         _, key, last_id = decode_cursor(page.cursor, [_expect(sort), order.parse, uuid.UUID])
         stmt = stmt.where(after(keys, [key, last_id], [order.descending] * 2))
     direction = [k.desc() if order.descending else k.asc() for k in keys]
-    stmt = stmt.order_by(*direction).limit(page.limit + 1)
+    return SearchQuery(stmt.order_by(*direction).limit(page.limit + 1), sort, page.limit)
 
-    rows = (await session.execute(stmt)).all()
-    kept = rows[: page.limit]
-    next_cursor = None
-    if len(rows) > page.limit and kept:
-        last = kept[-1]
-        next_cursor = encode_cursor([sort.value, last.sort_key, last[0].id])
-    return [row[0] for row in kept], next_cursor
+
+async def search_briefs(
+    session: AsyncSession,
+    settings: Settings,
+    params: BriefSearch,
+    page: PageParams,
+    *,
+    brand_id: uuid.UUID | None = None,
+) -> tuple[list[BriefRead], str | None]:
+    """One page of briefs: open ones for everybody, or (with `brand_id`) a brand's own.
+
+    An open brief past its deadline is treated as closed here even before the sweeper has
+    closed it. Cursors carry the sort, its key and the id, so a page never repeats or
+    skips a brief while others are published between requests. Rows are read as Core
+    columns straight into `BriefRead`.
+    """
+    search = search_statement(settings, params, page, brand_id=brand_id, columns=BRIEF_READ_COLUMNS)
+    if brand_id is not None:
+        await close_expired(session, col(Brief.brand_id) == brand_id)
+    connection = await session.connection()
+    rows = (await connection.execute(search.stmt)).mappings().all()
+    kept, next_cursor = search.page(rows, lambda row: (row["sort_key"], row["id"]))
+    return await reads_of(session, kept), next_cursor

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    Update,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -37,67 +49,109 @@ log = logging.getLogger(__name__)
 _TEMPORAL_FIELDS = {"publish_start_date", "publish_end_date", "application_deadline"}
 PUBLIC_STATES = frozenset({BriefStatus.open, BriefStatus.closed, BriefStatus.completed})
 SWEEP_BATCH = 1000
+_UUIDS = ARRAY(UUID(as_uuid=True))
 
 
 # --- reading --------------------------------------------------------------------------------
 
 
-async def deliverables_of(
-    session: AsyncSession, brief_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[BriefDeliverable]]:
-    out: dict[uuid.UUID, list[BriefDeliverable]] = {i: [] for i in brief_ids}
-    if not brief_ids:
-        return out
+def brief_by_id(brief_id: uuid.UUID) -> Select[Brief]:
+    return select(Brief).where(col(Brief.id) == brief_id)
+
+
+# What `BriefRead` shows, as plain columns: hot reads build the schema from Core rows and
+# never construct (or track) a `Brief` object.
+_READ_FIELDS = [name for name in BriefRead.model_fields if name != "deliverables"]
+BRIEF_READ_COLUMNS: tuple[Any, ...] = tuple(Brief.__table__.c[name] for name in _READ_FIELDS)  # type: ignore[attr-defined]
+BRIEF_READ_BY_ID = select(*BRIEF_READ_COLUMNS).where(col(Brief.id) == bindparam("brief_id"))
+
+
+# The deliverables of a list of briefs, built once: `= ANY(:ids)` takes any number of ids in
+# one parameter, so it is also one prepared statement.
+DELIVERABLES_OF = (
+    select(
+        col(BriefDeliverable.brief_id),
+        col(BriefDeliverable.platform),
+        col(BriefDeliverable.format),
+        col(BriefDeliverable.quantity),
+    )
+    .where(col(BriefDeliverable.brief_id) == any_(bindparam("ids", type_=_UUIDS)))
+    .order_by(col(BriefDeliverable.brief_id), col(BriefDeliverable.position))
+)
+
+
+async def deliverables_of(session: AsyncSession, brief_id: uuid.UUID) -> list[BriefDeliverable]:
+    """A brief's deliverables, in order, as table rows (for the rules and updates)."""
     rows = await session.scalars(
         select(BriefDeliverable)
-        .where(col(BriefDeliverable.brief_id).in_(brief_ids))
-        .order_by(col(BriefDeliverable.brief_id), col(BriefDeliverable.position))
+        .where(col(BriefDeliverable.brief_id) == brief_id)
+        .order_by(col(BriefDeliverable.position))
     )
-    for row in rows:
-        out[row.brief_id].append(row)
+    return list(rows)
+
+
+async def deliverable_specs_of(
+    session: AsyncSession, brief_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Each brief's deliverables (as `DeliverableSpec` fields), in order, in one query."""
+    out: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in brief_ids}
+    if not brief_ids:
+        return out
+    connection = await session.connection()
+    for row in await connection.execute(DELIVERABLES_OF, {"ids": list(brief_ids)}):
+        out[row.brief_id].append(
+            {"platform": row.platform, "format": row.format, "quantity": row.quantity}
+        )
     return out
 
 
-def _specs(rows: Iterable[BriefDeliverable]) -> list[DeliverableSpec]:
-    return [
-        DeliverableSpec(platform=d.platform, format=d.format, quantity=d.quantity) for d in rows
-    ]
-
-
-def _read(brief: Brief, deliverables: Iterable[BriefDeliverable]) -> BriefRead:
-    values = {
-        name: getattr(brief, name) for name in BriefRead.model_fields if name != "deliverables"
-    }
-    values["deliverables"] = _specs(deliverables)
-    return BriefRead.model_validate(values)
+async def reads_of(session: AsyncSession, rows: Sequence[Mapping[Any, Any]]) -> list[BriefRead]:
+    """API views of briefs given as column mappings (Core rows or a `Brief`'s fields)."""
+    children = await deliverable_specs_of(session, [r["id"] for r in rows])
+    return [BriefRead.model_validate({**r, "deliverables": children[r["id"]]}) for r in rows]
 
 
 async def to_reads(session: AsyncSession, briefs: Sequence[Brief]) -> list[BriefRead]:
     """API views of briefs, with their deliverables loaded in one query."""
-    children = await deliverables_of(session, [b.id for b in briefs])
-    return [_read(b, children[b.id]) for b in briefs]
+    return await reads_of(session, [{n: getattr(b, n) for n in _READ_FIELDS} for b in briefs])
 
 
 async def to_read(session: AsyncSession, brief: Brief) -> BriefRead:
     return (await to_reads(session, [brief]))[0]
 
 
+def _visible(principal: Principal, brand_id: uuid.UUID, status: str) -> bool:
+    if principal.role == Role.admin or principal.user.brand_id == brand_id:
+        return True
+    return status in PUBLIC_STATES
+
+
 def can_read(principal: Principal, brief: Brief) -> bool:
     """Drafts and cancelled briefs are their brand's (and admins') business alone."""
-    if principal.role == Role.admin or principal.user.brand_id == brief.brand_id:
-        return True
-    return brief.status in PUBLIC_STATES
+    return _visible(principal, brief.brand_id, brief.status)
 
 
 async def get_visible_brief(
     session: AsyncSession, principal: Principal, brief_id: uuid.UUID
 ) -> Brief:
     """A brief the caller may see; 404 alike for unknown and private ones."""
-    await close_expired(session, col(Brief.id) == brief_id)
-    brief = await session.get(Brief, brief_id, populate_existing=True)
+    await session.execute(CLOSE_EXPIRED_BY_ID, {"brief_id": brief_id})
+    brief = await session.scalar(brief_by_id(brief_id).execution_options(populate_existing=True))
     if brief is None or not can_read(principal, brief):
         raise NotFound("brief not found")
     return brief
+
+
+async def read_visible_brief(
+    session: AsyncSession, principal: Principal, brief_id: uuid.UUID
+) -> BriefRead:
+    """`get_visible_brief` as its API view, read from Core rows (the hot read path)."""
+    connection = await session.connection()
+    await connection.execute(CLOSE_EXPIRED_BY_ID, {"brief_id": brief_id})
+    row = (await connection.execute(BRIEF_READ_BY_ID, {"brief_id": brief_id})).mappings().first()
+    if row is None or not _visible(principal, row["brand_id"], row["status"]):
+        raise NotFound("brief not found")
+    return (await reads_of(session, [row]))[0]
 
 
 async def lock_owned_brief(
@@ -135,8 +189,8 @@ def _expired_rows(*where: ColumnElement[bool]) -> Any:
     )
 
 
-async def _close_rows(session: AsyncSession, ids: Any) -> int:
-    stmt = (
+def _close_rows_stmt(ids: Any) -> Update:
+    return (
         update(Brief)
         .where(col(Brief.id).in_(ids), col(Brief.status) == BriefStatus.open)
         .values(
@@ -148,6 +202,18 @@ async def _close_rows(session: AsyncSession, ids: Any) -> int:
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def close_expired_stmt(*where: ColumnElement[bool]) -> Update:
+    """Close the matching open briefs past their deadline; rows locked in id order."""
+    return _close_rows_stmt(_expired_rows(*where).order_by(col(Brief.id)).with_for_update())
+
+
+# Built once: reading a brief runs it on every request.
+CLOSE_EXPIRED_BY_ID = close_expired_stmt(col(Brief.id) == bindparam("brief_id"))
+
+
+async def _close_rows(session: AsyncSession, stmt: Update) -> int:
     result = cast(CursorResult[Any], await session.execute(stmt))
     return result.rowcount
 
@@ -157,8 +223,7 @@ async def close_expired(session: AsyncSession, *where: ColumnElement[bool]) -> i
 
     Rows are locked in id order, so concurrent callers queue rather than deadlock.
     """
-    ids = _expired_rows(*where).order_by(col(Brief.id)).with_for_update()
-    return await _close_rows(session, ids)
+    return await _close_rows(session, close_expired_stmt(*where))
 
 
 async def close_expired_briefs(session: AsyncSession, *, limit: int = SWEEP_BATCH) -> int:
@@ -169,7 +234,7 @@ async def close_expired_briefs(session: AsyncSession, *, limit: int = SWEEP_BATC
     matches. Returns how many briefs it closed.
     """
     ids = _expired_rows().order_by(col(Brief.id)).limit(limit).with_for_update(skip_locked=True)
-    return await _close_rows(session, ids)
+    return await _close_rows(session, _close_rows_stmt(ids))
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -231,7 +296,10 @@ def _current(brief: Brief, deliverables: Sequence[BriefDeliverable]) -> dict[str
             for name in BriefUpdate.model_fields
             if name != "deliverables"
         },
-        "deliverables": [d.model_dump(mode="json") for d in _specs(deliverables)],
+        "deliverables": [
+            {"platform": d.platform, "format": d.format, "quantity": d.quantity}
+            for d in deliverables
+        ],
     }
 
 
@@ -263,7 +331,7 @@ async def update_brief(session: AsyncSession, brief: Brief, data: BriefUpdate) -
     """Apply an update: anything to a draft, only harmless changes to an open brief."""
     if brief.status not in (BriefStatus.draft, BriefStatus.open):
         raise InvalidState(f"a {brief.status} brief cannot be changed")
-    children = (await deliverables_of(session, [brief.id]))[brief.id]
+    children = await deliverables_of(session, brief.id)
     changes = _changes(data, _current(brief, children))
     if not changes:
         return brief
@@ -300,7 +368,7 @@ async def publish_brief(session: AsyncSession, brief: Brief) -> Brief:
     """Open a draft to applications, after checking every rule; 422 lists each failure."""
     _require_status(brief, [BriefStatus.draft], "published")
     now = utcnow()
-    children = (await deliverables_of(session, [brief.id]))[brief.id]
+    children = await deliverables_of(session, brief.id)
     errors = publish_errors(brief, children, now)
     if errors:
         raise Unprocessable(

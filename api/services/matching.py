@@ -1,63 +1,167 @@
-"""How well a creator fits a brief: a score in [0, 1] made of named parts.
+"""Matching: score an application, rank creators for a brief and briefs for a creator.
 
-Interim model (the matching issue replaces it behind `score_application`): the mean of
-- `niche_overlap`: share of the brief's niches the creator covers (1 when the brief names none);
-- `engagement`: the best offered account's engagement rate against the high end of the
-  norm for its tier and platform, capped at 1;
-- `price_fit`: for paid and hybrid briefs, 1 when the proposed fee is within the brief's
-  range and falling as it exceeds the maximum (max / fee); 1 otherwise.
+The model is `api.services.match_model` (documented there); ranking runs in PostgreSQL
+(`api.services.match_search`); this module loads what a page shows and explains it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from api.models.briefs import Brief, CompensationType
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import NotFound
+from api.models.briefs import Brief
 from api.models.creators import Creator, SocialAccount
-from api.services.creators import engagement_rate, tier_for
+from api.models.matching import (
+    BriefMatch,
+    BriefSummary,
+    CreatorMatch,
+    CreatorMatchFilters,
+    CreatorSummary,
+    MatchedAccount,
+    MatchParts,
+    platform_of,
+)
+from api.pagination import PageParams
+from api.services import match_model as model
+from api.services import match_search
+from api.services.creators import tier_for
+from api.services.eligibility import qualifying_accounts
+from api.services.match_reasons import reasons
 from api.settings import Settings
 
 
-def _engagement_part(accounts: Sequence[SocialAccount], settings: Settings) -> float:
-    best = 0.0
-    for account in accounts:
-        tier = tier_for(account.followers, settings.tiers)
-        if tier is None:
-            continue
-        norms = settings.engagement_norms.get(account.platform) or settings.engagement_norms.get(
-            "default", {}
-        )
-        norm = norms.get(tier)
-        if norm is None or norm.high <= 0:
-            continue
-        rate = engagement_rate(account.followers, account.avg_likes, account.avg_comments)
-        best = max(best, min(1.0, rate / norm.high))
-    return best
+def evaluate(
+    brief: Mapping[str, Any],
+    account: Mapping[str, Any],
+    settings: Settings,
+    *,
+    proposed_fee: int | None = None,
+) -> tuple[float, dict[str, float]]:
+    """The score and parts of one account for one brief, from their loaded features."""
+    parts = model.parts(model.Side(brief), model.Side(account), settings, proposed_fee=proposed_fee)
+    return float(model.score(parts, settings.match_weights)), {
+        k: float(v) for k, v in parts.items()
+    }
 
 
-def _price_part(brief: Brief, proposed_fee_minor: int | None) -> float:
-    if brief.compensation_type not in (CompensationType.paid, CompensationType.hybrid):
-        return 1.0
-    if proposed_fee_minor is None or brief.fee_max_minor is None:
-        return 0.5
-    if proposed_fee_minor <= brief.fee_max_minor:
-        return 1.0
-    return brief.fee_max_minor / proposed_fee_minor
+def _rounded(parts: Mapping[str, float]) -> dict[str, float]:
+    return {name: round(value, 4) for name, value in parts.items()}
 
 
-def score_application(
+async def score_application(
+    session: AsyncSession,
     brief: Brief,
     creator: Creator,
     accounts: Sequence[SocialAccount],
     proposed_fee_minor: int | None,
     settings: Settings,
 ) -> tuple[float, dict[str, float]]:
-    """The score and its parts for a creator offering `accounts` to `brief`."""
-    wanted = set(brief.niches)
-    niche = len(wanted & set(creator.niches)) / len(wanted) if wanted else 1.0
-    parts = {
-        "niche_overlap": round(niche, 4),
-        "engagement": round(_engagement_part(accounts, settings), 4),
-        "price_fit": round(_price_part(brief, proposed_fee_minor), 4),
-    }
-    return round(sum(parts.values()) / len(parts), 4), parts
+    """The match score and its parts for a creator offering `accounts` to `brief`: the
+    best offered account on a brief platform, with the proposed fee (when there is one)
+    standing in for the rate card."""
+    offered = qualifying_accounts(brief, accounts) or list(accounts)
+    features = await match_search.brief_features(session, brief.id)
+    rows = await match_search.account_features(
+        session, creator_id=creator.id, account_ids=[a.id for a in offered]
+    )
+    if features is None or not rows:
+        return model.NEUTRAL, dict.fromkeys(model.PARTS, model.NEUTRAL)
+    b = model.Side(features)
+    fitting = [row for row in rows if model.eligible(b, model.Side(row), settings)] or rows
+    best = max(
+        (evaluate(features, row, settings, proposed_fee=proposed_fee_minor) for row in fitting),
+        key=lambda scored: scored[0],
+    )
+    return round(best[0], 4), _rounded(best[1])
+
+
+def _account(row: Mapping[str, Any], settings: Settings) -> MatchedAccount:
+    return MatchedAccount(
+        id=row["account_id"],
+        platform=platform_of(row["platform"]),
+        handle=row["handle"],
+        followers=row["followers"],
+        tier=tier_for(row["followers"], settings.tiers),
+        engagement_rate=float(row["er"]),
+    )
+
+
+def _parts_of(row: Mapping[str, Any], prefix: str) -> dict[str, float]:
+    return {name: float(row[f"{prefix}_{name}"]) for name in model.PARTS}
+
+
+async def creators_for_brief(
+    session: AsyncSession,
+    settings: Settings,
+    brief: Brief,
+    filters: CreatorMatchFilters,
+    page: PageParams,
+) -> tuple[list[CreatorMatch], str | None]:
+    """A page of creators ranked for `brief` (see `match_search.rank_creators`)."""
+    features = await match_search.brief_features(session, brief.id, prepare=True)
+    if features is None:
+        raise NotFound("brief not found")
+    ranked, cursor = await match_search.rank_creators(
+        session, settings, brief.id, features, filters, page
+    )
+    items = []
+    for r in ranked:
+        row = r.row
+        parts = _parts_of(row, "part")
+        items.append(
+            CreatorMatch(
+                creator=CreatorSummary(
+                    id=row["creator_id"],
+                    display_name=row["display_name"],
+                    handle=row["creator_handle"],
+                    country=row["creator_country"],
+                    niches=row["creator_niches"],
+                    accepts_gifting=row["accepts_gifting"],
+                ),
+                account=_account(row, settings),
+                score=round(float(r.key), 4),
+                parts=MatchParts(**_rounded(parts)),
+                reasons=reasons(features, row, parts, settings),
+                invited=row["invited"],
+            )
+        )
+    return items, cursor
+
+
+async def briefs_for_creator(
+    session: AsyncSession, settings: Settings, creator: Creator, page: PageParams
+) -> tuple[list[BriefMatch], str | None]:
+    """A page of open briefs ranked for `creator` (see `match_search.rank_briefs`)."""
+    accounts = await match_search.account_features(session, creator_id=creator.id, prepare=True)
+    ranked, cursor = await match_search.rank_briefs(session, settings, creator.id, accounts, page)
+    items = []
+    for r in ranked:
+        row = r.row
+        account = accounts[row["account"]]
+        parts = _parts_of(row, "part")
+        items.append(
+            BriefMatch(
+                brief=BriefSummary(
+                    id=row["brief_id"],
+                    brand_id=row["brand_id"],
+                    title=row["title"],
+                    collaboration_type=row["collaboration_type"],
+                    compensation_type=row["compensation_type"],
+                    platforms=row["platforms"],
+                    niches=row["niches"],
+                    currency=row["brief_currency"],
+                    fee_min_minor=row["fee_min_minor"],
+                    fee_max_minor=row["fee_max_minor"],
+                    application_deadline=row["application_deadline"],
+                    publish_start_date=row["publish_start_date"],
+                ),
+                account=_account(account, settings),
+                score=round(float(r.key), 4),
+                parts=MatchParts(**_rounded(parts)),
+                reasons=reasons(row, account, parts, settings),
+            )
+        )
+    return items, cursor

@@ -1,0 +1,386 @@
+"""Matching: the denormalized match tables, their compact codes, and the API schemas.
+
+`match_accounts` holds one row per social account and *slot*: slot 0 for every account,
+plus one per niche of its creator (slot = niche code). `match_briefs` holds one row per
+open brief, slot (0, each niche, or `NO_NICHE_SLOT` for briefs without niches), platform
+and tier (each tier it names, or 0). Both are kept by triggers (migration 0006) from the
+tables they summarise, in the same transaction as every write, and hold only
+settings-independent facts: the scoring model (`api.services.match_model`) applies tiers,
+norms and weights at query time.
+
+Codes (stable; the migration's SQL functions use the same ones):
+- platform: position in `Platform` + 1 (0 = any platform, briefs only);
+- niche: position in `Niche` + 1, its mask bit `1 << (code - 1)`;
+- deliverable format: position in `DeliverableFormat` (0-9);
+- country: `(A - 65) * 26 + (B - 65)` of its two letters; currency likewise with three;
+  a list of countries also has a mask, bit `code % 63` set for each;
+- tier bits: nano 1, micro 2, macro 4, mega 8; gender bits: female 1, male 2, other 4;
+- audience slot: `(country code << 10) | share in permille`, the six largest countries
+  (0 for a slot without one);
+- genders: female, male and other permille packed in 10 bits each.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+
+from api.models.base import metadata
+from api.models.briefs import CollaborationType, CompensationType
+from api.models.common import CountryCode, DeliverableFormat, Niche, Platform, Tier
+
+PLATFORM_CODES: dict[str, int] = {p.value: i + 1 for i, p in enumerate(Platform)}
+NICHE_CODES: dict[str, int] = {n.value: i + 1 for i, n in enumerate(Niche)}
+FORMAT_INDEX: dict[str, int] = {f.value: i for i, f in enumerate(DeliverableFormat)}
+TIER_BITS: dict[str, int] = {t.value: 1 << i for i, t in enumerate(Tier)}
+GENDER_BITS: dict[str, int] = {"female": 1, "male": 2, "other": 4}
+AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("13-17", 13, 17),
+    ("18-24", 18, 24),
+    ("25-34", 25, 34),
+    ("35-44", 35, 44),
+    ("45-54", 45, 54),
+    ("55-64", 55, 64),
+    ("65+", 65, 100),
+)
+AUDIENCE_SLOTS = 6
+ALL_SLOT = 0
+NO_NICHE_SLOT = len(Niche) + 1
+ANY_PLATFORM = 0
+FORMATS = len(DeliverableFormat)
+
+
+def country_code(country: str) -> int:
+    return (ord(country[0]) - 65) * 26 + (ord(country[1]) - 65)
+
+
+def country_of(code: int) -> str:
+    return chr(65 + code // 26) + chr(65 + code % 26)
+
+
+def currency_code(currency: str) -> int:
+    return ((ord(currency[0]) - 65) * 26 + (ord(currency[1]) - 65)) * 26 + (ord(currency[2]) - 65)
+
+
+def country_bit(code: int) -> int:
+    return 1 << (code % 63)
+
+
+def niche_mask(niches: Iterable[str]) -> int:
+    mask = 0
+    for niche in niches:
+        mask |= 1 << (NICHE_CODES[niche] - 1)
+    return mask
+
+
+def niches_of(mask: int) -> list[str]:
+    return [n for n, code in NICHE_CODES.items() if mask & (1 << (code - 1))]
+
+
+def platform_of(code: int) -> str:
+    return list(PLATFORM_CODES)[code - 1]
+
+
+def _aud(i: int) -> Column[int]:
+    return Column(f"aud_{i}", Integer, nullable=False)
+
+
+def _age(i: int) -> Column[int]:
+    return Column(f"age_{i}", SmallInteger, nullable=False)
+
+
+def _age_weight(i: int) -> Column[int]:
+    # The share of the bucket's years inside the brief's age range, in permille.
+    return Column(f"age_w{i}", SmallInteger, nullable=False)
+
+
+_AUD_COLUMNS = [f"aud_{i}" for i in range(1, AUDIENCE_SLOTS + 1)]
+_AGE_COLUMNS = [f"age_{i}" for i in range(1, len(AGE_BUCKETS) + 1)]
+_AGE_WEIGHT_COLUMNS = [f"age_w{i}" for i in range(1, len(AGE_BUCKETS) + 1)]
+
+# Column order matters to the covering indexes: PostgreSQL 15 deforms an index tuple one
+# attribute at a time, and every attribute after a null or a variable-length one costs a
+# walk from the start. So fixed-width columns that are never null come first, then the
+# arrays, then the columns that are often null; missing audience slots are 0, not null.
+
+match_accounts = Table(
+    "match_accounts",
+    metadata,
+    Column(
+        "account_id",
+        PG_UUID(as_uuid=True),
+        ForeignKey("social_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("slot", SmallInteger, nullable=False),
+    Column(
+        "creator_id",
+        PG_UUID(as_uuid=True),
+        ForeignKey("creators.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("platform", SmallInteger, nullable=False),
+    Column("country", SmallInteger, nullable=True),
+    Column("followers", BigInteger, nullable=False),
+    Column("er", Float, nullable=False),
+    Column("accepts_gifting", Boolean, nullable=False),
+    Column("niche_mask", Integer, nullable=False),
+    Column("niche_count", SmallInteger, nullable=False),
+    Column("genders", Integer, nullable=False),
+    *[_age(i) for i in range(1, len(AGE_BUCKETS) + 1)],
+    Column("deals_completed", Integer, nullable=False),
+    *[_aud(i) for i in range(1, AUDIENCE_SLOTS + 1)],
+    Column("fee_currency", SmallInteger, nullable=True),
+    # The creator's rate card for this account's platform, by format index (+1); null: none.
+    Column("fees", ARRAY(BigInteger), nullable=True),
+    PrimaryKeyConstraint("account_id", "slot"),
+    # The candidate scan: a slot, the brief's platforms, its creator countries (when it
+    # names any; else the range of the slot and platform is read) and its follower range,
+    # from the index alone (every column the hard filters and the score need is included).
+    Index(
+        "ix_match_accounts_candidates",
+        "slot",
+        "platform",
+        "country",
+        "followers",
+        postgresql_include=[
+            "creator_id",
+            "account_id",
+            "er",
+            "accepts_gifting",
+            "niche_mask",
+            "niche_count",
+            "genders",
+            *_AGE_COLUMNS,
+            "deals_completed",
+            *_AUD_COLUMNS,
+            "fee_currency",
+            "fees",
+        ],
+    ),
+    Index("ix_match_accounts_creator_id_slot", "creator_id", "slot"),
+    # The directory's default order (largest accounts first) without a sort of everything.
+    Index("ix_match_accounts_slot_followers", "slot", "followers"),
+    # The most completed deals anyone has: bounds the reliability part when pruning.
+    Index(
+        "ix_match_accounts_deals_completed",
+        "deals_completed",
+        postgresql_where=text("deals_completed > 0"),
+    ),
+)
+
+match_briefs = Table(
+    "match_briefs",
+    metadata,
+    Column(
+        "brief_id",
+        PG_UUID(as_uuid=True),
+        ForeignKey("briefs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("slot", SmallInteger, nullable=False),
+    Column("platform", SmallInteger, nullable=False),
+    # A tier the brief wants (its bit), or 0: any size (no tier named, or explicit bounds).
+    Column("tier", SmallInteger, nullable=False),
+    Column("deadline", DateTime(timezone=True), nullable=True),
+    Column("platform_mask", Integer, nullable=False),
+    Column("tier_mask", SmallInteger, nullable=False),
+    Column("requires_gifting", Boolean, nullable=False),
+    Column("niche_mask", Integer, nullable=False),
+    Column("niche_count", SmallInteger, nullable=False),
+    # 63-bit summaries of the country lists (bit `code % 63` per country): a cheap test
+    # that rules out most countries before an array is read. Empty list: 0.
+    Column("creator_mask", BigInteger, nullable=False),
+    Column("target_mask", BigInteger, nullable=False),
+    Column("gender_mask", SmallInteger, nullable=False),
+    Column("has_age", Boolean, nullable=False),
+    *[_age_weight(i) for i in range(1, len(AGE_BUCKETS) + 1)],
+    Column("units_total", Integer, nullable=False),
+    # 0 when the brief sets no minimum; -1 when it names no currency.
+    Column("min_er", Float, nullable=False),
+    Column("currency", SmallInteger, nullable=False),
+    # This row's platform: its deliverable units per format index (6 bits each), their sum,
+    # and its pro-rata share of the budget (null when unknown). Briefs for a creator read
+    # these; the whole brief's figures (`units`, `budget`) serve everything else.
+    Column("row_units", BigInteger, nullable=False),
+    Column("row_units_total", SmallInteger, nullable=False),
+    Column("creator_countries", ARRAY(SmallInteger), nullable=False),
+    Column("target_countries", ARRAY(SmallInteger), nullable=False),
+    # Deliverable units by platform code * 10 + format index + 1 (1-100), then their sum
+    # per platform at 100 + platform code (101-110).
+    Column("units", ARRAY(SmallInteger), nullable=False),
+    Column("budget", Float, nullable=True),
+    Column("row_budget", Float, nullable=True),
+    Column("size_min", BigInteger, nullable=True),
+    Column("size_max", BigInteger, nullable=True),
+    PrimaryKeyConstraint("brief_id", "slot", "platform", "tier"),
+    Index(
+        "ix_match_briefs_candidates",
+        "slot",
+        "platform",
+        "tier",
+        postgresql_include=[
+            "brief_id",
+            "deadline",
+            "platform_mask",
+            "tier_mask",
+            "requires_gifting",
+            "niche_mask",
+            "niche_count",
+            "creator_mask",
+            "target_mask",
+            "gender_mask",
+            "has_age",
+            *_AGE_WEIGHT_COLUMNS,
+            "min_er",
+            "currency",
+            "row_units",
+            "row_units_total",
+            "creator_countries",
+            "target_countries",
+            "row_budget",
+            "size_min",
+            "size_max",
+        ],
+    ),
+)
+
+# The columns of a brief's features, as `match_brief_source` yields them (any status).
+BRIEF_FEATURES = [c.name for c in match_briefs.columns]
+ACCOUNT_FEATURES = [c.name for c in match_accounts.columns]
+
+
+# --- API schemas ----------------------------------------------------------------------------
+
+Score = Annotated[float, Field(ge=0, le=1)]
+
+
+class MatchParts(BaseModel):
+    """The named parts of a match score, each in [0, 1]; 0.5 is neutral (the brief does
+    not ask, or the figure is unknown)."""
+
+    tier_fit: Score = Field(description="Size: in a wanted tier, or placed within the bounds.")
+    niche_overlap: Score = Field(description="Shared niches over the smaller niche list.")
+    audience_country: Score = Field(description="Share of the audience in target countries.")
+    audience_gender: Score = Field(description="Share of the audience of the target gender.")
+    audience_age: Score = Field(description="Share of the audience in the target age range.")
+    engagement: Score = Field(description="Engagement rate against its tier's platform norm.")
+    price_fit: Score = Field(description="Rate card (or proposed fee) against the budget.")
+    reliability: Score = Field(description="Completed deals; 0.5 without any history.")
+
+
+class MatchedAccount(BaseModel):
+    """The creator's social account the match is scored on."""
+
+    id: uuid.UUID
+    platform: Platform
+    handle: str
+    followers: int
+    tier: Tier | None
+    engagement_rate: float = Field(description="A fraction: 0.045 = 4.5 %.")
+
+
+class CreatorSummary(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    handle: str | None
+    country: str | None
+    niches: list[Niche]
+    accepts_gifting: bool
+
+
+class CreatorMatch(BaseModel):
+    """A creator ranked for a brief."""
+
+    creator: CreatorSummary
+    account: MatchedAccount
+    score: Score
+    parts: MatchParts
+    reasons: list[str] = Field(examples=[["covers beauty", "61 % of the audience in DE, AT"]])
+    invited: bool = Field(description="You already invited this creator to apply.")
+
+
+class BriefSummary(BaseModel):
+    id: uuid.UUID
+    brand_id: uuid.UUID
+    title: str
+    collaboration_type: CollaborationType
+    compensation_type: CompensationType
+    platforms: list[Platform]
+    niches: list[Niche]
+    currency: str | None
+    fee_min_minor: int | None
+    fee_max_minor: int | None
+    application_deadline: datetime | None
+    publish_start_date: date | None
+
+
+class BriefMatch(BaseModel):
+    """An open brief ranked for the calling creator."""
+
+    brief: BriefSummary
+    account: MatchedAccount = Field(description="Your account that fits the brief best.")
+    score: Score
+    parts: MatchParts
+    reasons: list[str]
+
+
+class CreatorMatchFilters(BaseModel):
+    """Extra filters of `GET /v1/briefs/{id}/matches`, on top of the brief's requirements."""
+
+    country: list[CountryCode] = Field(
+        default_factory=list, max_length=60, description="Creators living in one of these."
+    )
+    niche: list[Niche] = Field(
+        default_factory=list, max_length=len(Niche), description="Creators covering any."
+    )
+    min_followers: int | None = Field(default=None, ge=0, le=9_000_000_000_000_000)
+
+
+class CreatorDirectoryQuery(BaseModel):
+    """Query parameters of `GET /v1/creators`. Filters combine with AND; a repeated
+    parameter matches any of its values. Account filters hold for one account."""
+
+    tier: list[Tier] = Field(default_factory=list, max_length=len(Tier))
+    platform: list[Platform] = Field(default_factory=list, max_length=len(Platform))
+    niche: list[Niche] = Field(default_factory=list, max_length=len(Niche))
+    country: list[CountryCode] = Field(
+        default_factory=list, max_length=60, description="Where the creator lives."
+    )
+    min_followers: int | None = Field(default=None, ge=0, le=9_000_000_000_000_000)
+    max_followers: int | None = Field(default=None, ge=0, le=9_000_000_000_000_000)
+    min_engagement_rate: float | None = Field(
+        default=None, ge=0, le=1, allow_inf_nan=False, description="A fraction: 0.03 = 3 %."
+    )
+    audience_country: list[CountryCode] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Among the account's six largest audience countries.",
+    )
+    min_audience_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
+        description="With audience_country: their combined share, in percent, at least this.",
+    )

@@ -1,0 +1,505 @@
+"""Ranking in PostgreSQL: creators for a brief, open briefs for a creator.
+
+Both directions filter and score inside index-only scans of a match table's covering
+index and keep the top rows (top-N heap sort); Python only sees a page. The scoring SQL
+is the model compiled with the other side's figures as constants (`match_model`).
+
+Candidate slices. A brief that names niches first ranks the creators sharing one of them
+(the niche slots of `match_accounts`); anyone else has a niche overlap of 0 and so scores
+at most `best_without_niche` (every other part at the most it can reach for this brief).
+When that first scan yields a full page above this bound the page is exact; otherwise the
+page is taken from the scan of every candidate (slot 0). Each row is read once per slot
+list: a row is kept only in the slot of the first niche it shares.
+
+Briefs for a creator work the same way: the slots of the creator's niches and of briefs
+without niches first, bounded by `best_without_niche_for`. Each account of the creator
+scans the rows of its own platform and tier (and those open to any), so it evaluates
+only its own eligibility and score.
+
+A creator (or a brief) may qualify through several accounts; the best one counts. Rows
+outdone by another of the same creator's (brief's) qualifying rows are `dominated` (a
+check run on the fetched rows only) and skipped; fetching repeats if that leaves a page
+short. Cursors carry (score, id): after one, a creator shown on an earlier page through
+another account is recognised by that account's better score.
+"""
+
+# The SQL here is text built from the model and fixed column names; request values only
+# reach it as numbers the model formats, or as bound parameters.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models.matching import (
+    ACCOUNT_FEATURES,
+    AGE_BUCKETS,
+    ALL_SLOT,
+    ANY_PLATFORM,
+    AUDIENCE_SLOTS,
+    BRIEF_FEATURES,
+    NICHE_CODES,
+    NO_NICHE_SLOT,
+    CreatorMatchFilters,
+    country_code,
+    niche_mask,
+)
+from api.pagination import PageParams, decode_cursor, encode_cursor, parse_float
+from api.services import match_model as model
+from api.services.match_expr import Sql, and_, bits_of, lit
+from api.settings import Settings
+
+_SLACK = 1e-9  # float sums of weights may exceed the exact bound by an ulp
+
+
+@dataclass
+class Ranked:
+    """One ranked row: its key (score or followers), the winning row's features."""
+
+    key: float | int
+    id: uuid.UUID
+    row: Mapping[str, Any]
+
+
+Fetch = Callable[[tuple[Any, uuid.UUID] | None, int], Awaitable[list[dict[str, Any]]]]
+
+
+async def prepare_transaction(session: AsyncSession) -> None:
+    """Per transaction: no JIT (compiling costs more than these scans), custom plans."""
+    await session.execute(
+        text(
+            "SELECT set_config('jit', 'off', true), "
+            "set_config('plan_cache_mode', 'force_custom_plan', true)"
+        )
+    )
+
+
+def first_slot(slot: str, mask: str, codes: Sequence[int], *, always: int | None = None) -> str:
+    """`slot IN codes` (an index condition), each row kept only in the slot of the first
+    code its mask holds (a filter: written as a CASE, so the planner does not turn it into
+    a bitmap OR of index scans, which would read the heap). `always` is kept as it is."""
+    ordered = sorted(set(codes) | ({always} if always is not None else set()))
+    branches, lower = [], 0
+    for code in ordered:
+        if code == always or not lower:
+            branches.append(f"WHEN {code} THEN true")
+        else:
+            branches.append(f"WHEN {code} THEN ({mask} & {lower}) = 0")
+        if code not in (NO_NICHE_SLOT, ALL_SLOT, always):
+            lower |= 1 << (code - 1)
+    listed = ", ".join(str(c) for c in ordered)
+    return f"{slot} IN ({listed}) AND (CASE {slot} {' '.join(branches)} ELSE false END)"
+
+
+def after(key: str, id_column: str, cursor: tuple[Any, uuid.UUID] | None) -> str:
+    if cursor is None:
+        return "true"
+    return f"({key} < {lit(cursor[0])} OR ({key} = {lit(cursor[0])} AND {id_column} < :after_id))"
+
+
+async def collect(
+    fetch: Fetch,
+    cursor: tuple[Any, uuid.UUID] | None,
+    need: int,
+    batch: int,
+    id_name: str,
+    *,
+    bound: float | None = None,
+) -> tuple[list[Ranked], bool]:
+    """Up to `need` rows in order, skipping dominated ones. With `bound`, only rows above
+    it count, and the second value says whether `need` of them were found."""
+    kept: list[Ranked] = []
+    while True:
+        rows = await fetch(cursor, batch)
+        for row in rows:
+            if bound is not None and row["key"] <= bound + _SLACK:
+                return kept, False
+            if not row.get("dominated"):
+                kept.append(Ranked(key=row["key"], id=row[id_name], row=row))
+                if len(kept) >= need:
+                    return kept, True
+        if len(rows) < batch:
+            return kept, bound is None
+        cursor = (rows[-1]["key"], rows[-1][id_name])
+
+
+def page_cursor(page: PageParams, parse: Callable[[Any], Any]) -> tuple[Any, uuid.UUID] | None:
+    if not page.cursor:
+        return None
+    key, last = decode_cursor(page.cursor, [parse, uuid.UUID])
+    return key, last
+
+
+def page_of(kept: list[Ranked], page: PageParams) -> tuple[list[Ranked], str | None]:
+    items = kept[: page.limit]
+    more = len(kept) > page.limit and items
+    return items, encode_cursor([items[-1].key, items[-1].id]) if more else None
+
+
+async def fetch_rows(
+    session: AsyncSession, sql: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    result = await session.execute(text(sql), params)
+    return [dict(row) for row in result.mappings()]
+
+
+# --- bounds for pruning ----------------------------------------------------------------------
+
+
+def _reliability_of(deals_completed: int) -> float:
+    return float(model.reliability(model.Side({"deals_completed": deals_completed})))
+
+
+def best_without_niche(b: Mapping[str, Any], settings: Settings, max_deals: int) -> float:
+    """The most any account without a niche of brief `b` can score: every other part at
+    the most it can reach for this brief (0.5 where the brief does not ask), reliability
+    at that of the creator with the most completed deals (`max_deals`)."""
+    highest = {
+        "tier_fit": 1.0
+        if b["tier_mask"] or b["size_min"] is not None or b["size_max"] is not None
+        else model.NEUTRAL,
+        "niche_overlap": 0.0,
+        "audience_country": 1.0 if b["target_countries"] else model.NEUTRAL,
+        "audience_gender": 1.0 if b["gender_mask"] else model.NEUTRAL,
+        "audience_age": max(b[f"age_w{i}"] for i in range(1, len(AGE_BUCKETS) + 1)) / 1000
+        if b["has_age"]
+        else model.NEUTRAL,
+        "engagement": 1.0,
+        "price_fit": 1.0 if b["budget"] is not None and b["units_total"] else model.NEUTRAL,
+        "reliability": _reliability_of(max_deals),
+    }
+    return float(model.score(highest, settings.match_weights))
+
+
+def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Settings) -> float:
+    """The most these accounts can score on a brief whose niches they do not share: their
+    own engagement and reliability, their audience shares at best all targeted."""
+    best = 0.0
+    for row in accounts:
+        a = model.Side(row)
+        genders = sum(int(row["genders"]) >> shift & 1023 for _, shift in model.GENDER_SHIFTS)
+        countries = sum(
+            int(slot) & 1023
+            for slot in (row[f"aud_{i}"] for i in range(1, AUDIENCE_SLOTS + 1))
+            if slot is not None
+        )
+        ages = sum(int(row[f"age_{i}"]) for i in range(1, len(AGE_BUCKETS) + 1))
+        highest = {
+            "tier_fit": 1.0,
+            "niche_overlap": 0.0,
+            "audience_country": max(model.NEUTRAL, countries / 1000),
+            "audience_gender": max(model.NEUTRAL, genders / 1000),
+            "audience_age": max(model.NEUTRAL, ages / 1000),
+            "engagement": float(model.engagement(model.Side({"platform_mask": 0}), a, settings)),
+            "price_fit": 1.0,
+            "reliability": float(model.reliability(a)),
+        }
+        best = max(best, float(model.score(highest, settings.match_weights)))
+    return best
+
+
+# --- creators for a brief -------------------------------------------------------------------
+
+_SETTINGS_SQL = (
+    "set_config('jit', 'off', true) AS _jit, "
+    "set_config('plan_cache_mode', 'force_custom_plan', true) AS _plans"
+)
+# Briefs for a creator scan a few thousand rows: worker start-up would cost more than it saves.
+_SERIAL_SQL = "set_config('max_parallel_workers_per_gather', '0', true) AS _serial"
+_MAX_DEALS_SQL = (
+    "(SELECT max(deals_completed) FROM match_accounts WHERE deals_completed > 0) AS _max_deals"
+)
+
+
+async def brief_features(
+    session: AsyncSession, brief_id: uuid.UUID, *, prepare: bool = False
+) -> dict[str, Any] | None:
+    """A brief's features (any status), as the brief is now. With `prepare`, the same round
+    trip also sets up the transaction for ranking (see `prepare`)."""
+    columns = ", ".join(BRIEF_FEATURES)
+    # Open briefs have their rows in match_briefs; any other brief is computed on the fly.
+    head = f"SELECT {_SETTINGS_SQL}, {_MAX_DEALS_SQL}, f.* FROM (SELECT 1) one LEFT JOIN LATERAL "
+    sql = f"""{head if prepare else ""}(SELECT {columns} FROM match_briefs
+        WHERE brief_id = :id AND slot = {ALL_SLOT} LIMIT 1){" f ON true" if prepare else ""}"""
+    rows = await fetch_rows(session, sql, {"id": brief_id})
+    extra = {k: v for k, v in rows[0].items() if k == "_max_deals"} if rows else {}
+    if rows and rows[0]["brief_id"] is not None:
+        return {k: v for k, v in rows[0].items() if not k.startswith("_")} | extra
+    rows = await fetch_rows(
+        session,
+        f"SELECT {columns} FROM match_brief_source WHERE brief_id = :id AND slot = 0 LIMIT 1",
+        {"id": brief_id},
+    )
+    return dict(rows[0]) | extra if rows else None
+
+
+async def account_features(
+    session: AsyncSession,
+    *,
+    creator_id: uuid.UUID | None = None,
+    account_ids: Sequence[uuid.UUID] | None = None,
+    prepare: bool = False,
+) -> list[dict[str, Any]]:
+    """Accounts' features (slot 0 rows) and handles, by creator or by account, in platform
+    order. With `prepare`, the same round trip sets up the transaction for ranking."""
+    columns = ", ".join(f"m.{c}" for c in ACCOUNT_FEATURES)
+    where: list[str] = ["m.slot = 0"]
+    params: dict[str, Any] = {}
+    if creator_id is not None:
+        where.append("m.creator_id = :creator_id")
+        params["creator_id"] = creator_id
+    if account_ids is not None:
+        where.append("m.account_id = ANY(:account_ids)")
+        params["account_ids"] = list(account_ids)
+    settings_sql = f"{_SETTINGS_SQL}, {_SERIAL_SQL}, " if prepare else ""
+    sql = f"""SELECT {settings_sql}{columns}, sa.handle FROM match_accounts m
+        JOIN social_accounts sa ON sa.id = m.account_id
+        WHERE {" AND ".join(where)} ORDER BY m.platform"""
+    rows = await fetch_rows(session, sql, params)
+    if prepare and not rows:
+        await prepare_transaction(session)
+    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+
+
+def _candidate(b: model.Side, alias: str, settings: Settings, filters: CreatorMatchFilters) -> str:
+    a = model.Side(alias=alias)
+    conditions: list[Any] = [model.eligible(b, a, settings)]
+    if b.tier_mask and b.size_min is None and b.size_max is None:
+        # Tiers that are not adjacent are an OR of ranges; give the index their envelope.
+        ranges = model.tier_ranges(b.tier_mask, settings)
+        if ranges:
+            conditions.append(Sql(f"{alias}.followers >= {min(low for low, _ in ranges)}"))
+        if ranges and all(high is not None for _, high in ranges):
+            highest = max(high for _, high in ranges if high is not None)
+            conditions.append(Sql(f"{alias}.followers <= {highest}"))
+    if filters.country:
+        codes = ", ".join(str(country_code(c)) for c in filters.country)
+        conditions.append(Sql(f"{alias}.country IN ({codes})"))
+    if filters.niche:
+        conditions.append(Sql(f"({alias}.niche_mask & {niche_mask(filters.niche)}) <> 0"))
+    if filters.min_followers is not None:
+        conditions.append(Sql(f"{alias}.followers >= {int(filters.min_followers)}"))
+    condition = and_(*conditions)
+    return str(lit(condition))
+
+
+# Model SQL is built once per request against this placeholder alias, then pointed at the
+# alias each place in the statement reads (building it is the costly part).
+_ANY = "__alias__"
+
+
+def _at(template: str, alias: str) -> str:
+    return template.replace(f"{_ANY}.", f"{alias}.")
+
+
+def _parts_sql(parts: Mapping[str, Any], alias: str) -> str:
+    return ", ".join(f"{_at(str(lit(v)), alias)} AS part_{name}" for name, v in parts.items())
+
+
+async def rank_creators(
+    session: AsyncSession,
+    settings: Settings,
+    brief_id: uuid.UUID,
+    features: Mapping[str, Any],
+    filters: CreatorMatchFilters,
+    page: PageParams,
+) -> tuple[list[Ranked], str | None]:
+    """A page of the creators who meet the brief's hard requirements (and the filters),
+    best first, without those who applied. Each row holds the best account's features,
+    the parts of its score (`part_*`), the creator's and account's display fields and
+    whether the brand invited the creator. Call `prepare` (or load the features with
+    `prepare=True`) in the transaction first."""
+    b = model.Side(features)
+    weights = settings.match_weights
+    parts = model.parts(b, model.Side(alias=_ANY), settings)
+    score = str(lit(model.score(parts, weights)))
+    candidate = _candidate(b, _ANY, settings, filters)
+    score_m, score_m2 = _at(score, "m"), _at(score, "m2")
+    parts_f = _parts_sql(parts, "f")
+    candidate_m, candidate_m2 = _at(candidate, "m"), _at(candidate, "m2")
+    several = len(model.platform_codes(b.platform_mask)) != 1
+    dominated = (
+        f"""EXISTS (SELECT 1 FROM match_accounts m2
+            WHERE m2.creator_id = t.creator_id AND m2.slot = 0 AND m2.account_id <> t.account_id
+              AND {candidate_m2}
+              AND ({score_m2} > t.key OR ({score_m2} = t.key AND m2.platform < t.platform)))"""
+        if several
+        else "false"
+    )
+
+    def fetcher(slots: str) -> Fetch:
+        async def fetch(cursor: tuple[Any, uuid.UUID] | None, n: int) -> list[dict[str, Any]]:
+            # The scan sorts narrow rows; the page's features are joined back afterwards.
+            sql = f"""
+            SELECT f.*, t.key, {dominated} AS dominated, {parts_f},
+                   c.display_name, c.handle AS creator_handle, c.country AS creator_country,
+                   c.niches AS creator_niches, sa.handle,
+                   EXISTS (SELECT 1 FROM invitations i
+                           WHERE i.brief_id = :brief_id AND i.creator_id = t.creator_id) AS invited
+            FROM (
+                SELECT m.account_id, m.creator_id, m.platform, {score_m} AS key
+                FROM match_accounts m
+                WHERE {slots} AND {candidate_m}
+                  AND m.creator_id NOT IN
+                      (SELECT ap.creator_id FROM applications ap WHERE ap.brief_id = :brief_id)
+                  AND {after(score_m, "m.creator_id", cursor)}
+                ORDER BY key DESC, m.creator_id DESC
+                LIMIT {int(n)}
+            ) t
+            JOIN match_accounts f ON f.account_id = t.account_id AND f.slot = 0
+            JOIN creators c ON c.id = t.creator_id
+            JOIN social_accounts sa ON sa.id = t.account_id
+            ORDER BY t.key DESC, t.creator_id DESC"""
+            params: dict[str, Any] = {"brief_id": brief_id}
+            if cursor is not None:
+                params["after_id"] = cursor[1]
+            return await fetch_rows(session, sql, params)
+
+        return fetch
+
+    cursor = page_cursor(page, parse_float)
+    need = page.limit + 1
+    batch = need * (2 if several else 1)
+    if filters.niche:
+        every = first_slot("m.slot", "m.niche_mask", [NICHE_CODES[n] for n in filters.niche])
+    else:
+        every = f"m.slot = {ALL_SLOT}"
+    if b.niche_count:
+        sharing = first_slot(
+            "m.slot", "m.niche_mask", [bit.bit_length() for bit in bits_of(b.niche_mask)]
+        )
+        bound = best_without_niche(features, settings, int(features.get("_max_deals") or 0))
+        kept, complete = await collect(
+            fetcher(sharing), cursor, need, batch, "creator_id", bound=bound
+        )
+        if complete:
+            return page_of(kept, page)
+    kept, _ = await collect(fetcher(every), cursor, need, batch, "creator_id")
+    return page_of(kept, page)
+
+
+# --- open briefs for a creator --------------------------------------------------------------
+
+BRIEF_SUMMARY = (
+    "br.brand_id, br.title, br.collaboration_type, br.compensation_type, br.platforms, "
+    "br.niches, br.currency AS brief_currency, br.fee_min_minor, br.fee_max_minor, "
+    "br.application_deadline, br.publish_start_date"
+)
+
+
+async def rank_briefs(
+    session: AsyncSession,
+    settings: Settings,
+    creator_id: uuid.UUID,
+    accounts: Sequence[Mapping[str, Any]],
+    page: PageParams,
+) -> tuple[list[Ranked], str | None]:
+    """A page of the open briefs (deadline ahead) the creator is eligible for through one
+    of `accounts`, best first, without those they applied to. Each row holds the brief's
+    features and summary, and `account`: the index in `accounts` of the account the
+    score is for. Call `prepare` in the transaction first.
+
+    Each account scans the rows of its platform and tier (and those open to any), scoring
+    with its own figures, and keeps its best; a brief several accounts qualify for counts
+    with the best of them (its first row in score order; later rows of it are dominated)."""
+    if not accounts:
+        return [], None
+    brief = model.Side(alias=_ANY)
+    weights = settings.match_weights
+    scans, scores, part_options = [], [], []
+    for account in accounts:
+        a = model.Side(account)
+        tier = model.tier_bit(int(account["followers"]), settings)
+        parts = model.parts(brief, a, settings)
+        fits = str(lit(model.eligible(brief, a, settings)))
+        score = str(lit(model.score(parts, weights)))
+        tiers = f"0, {tier}" if tier else "0"
+        rows_of = (
+            f"platform IN ({ANY_PLATFORM}, {int(account['platform'])}) AND {_ANY}.tier IN ({tiers})"
+        )
+        scans.append((f"b.{_at(rows_of, 'b')} AND {_at(fits, 'b')}", _at(score, "b")))
+        # This account's score for a row's brief, read from the brief's row of its platform.
+        scores.append(
+            f"(SELECT {_at(score, 'y')} FROM match_briefs y WHERE y.brief_id = t.brief_id "
+            f"AND y.{_at(rows_of, 'y')} AND {_at(fits, 'y')} LIMIT 1)"
+        )
+        part_options.append({name: _at(str(lit(v)), "f") for name, v in parts.items()})
+    # The parts of the account each row is scored for.
+    if len(accounts) == 1:
+        parts_sql = ", ".join(f"{v} AS part_{k}" for k, v in part_options[0].items())
+    else:
+        parts_sql = ", ".join(
+            "CASE t.account "
+            + " ".join(f"WHEN {i} THEN {options[name]}" for i, options in enumerate(part_options))
+            + f" END AS part_{name}"
+            for name in model.PARTS
+        )
+    applied = "(SELECT ap.brief_id FROM applications ap WHERE ap.creator_id = :creator_id)"
+    several = len(accounts) > 1
+
+    def ranking(slots: str, cursor: tuple[Any, uuid.UUID] | None, n: int) -> str:
+        branches = [
+            f"""(SELECT b.brief_id, b.platform, {i} AS account, {key} AS key FROM match_briefs b
+                WHERE {slots} AND {where} AND b.deadline > now()
+                  AND b.brief_id NOT IN {applied} AND {after(key, "b.brief_id", cursor)}
+                ORDER BY key DESC, b.brief_id DESC LIMIT {int(n)})"""
+            for i, (where, key) in enumerate(scans)
+        ]
+        if not several:
+            return branches[0]
+        return f"""SELECT * FROM ({" UNION ALL ".join(branches)}) u
+            ORDER BY key DESC, brief_id DESC, account LIMIT {int(n)}"""
+
+    def fetcher(slots: str) -> Fetch:
+        async def fetch(cursor: tuple[Any, uuid.UUID] | None, n: int) -> list[dict[str, Any]]:
+            # After a cursor, a brief shown on an earlier page through another account
+            # comes back with a lower score: compare every account's score to spot it.
+            others = (
+                ", greatest(" + ", ".join(scores) + ") AS best_key" if several and cursor else ""
+            )
+            sql = f"""
+            SELECT f.*, t.key, t.account{others}, {parts_sql}, {BRIEF_SUMMARY}
+            FROM ({ranking(slots, cursor, n)}) t
+            JOIN LATERAL (SELECT * FROM match_briefs x
+                          WHERE x.brief_id = t.brief_id AND x.platform = t.platform LIMIT 1) f
+              ON true
+            JOIN briefs br ON br.id = t.brief_id
+            ORDER BY t.key DESC, t.brief_id DESC, t.account"""
+            params: dict[str, Any] = {"creator_id": creator_id}
+            if cursor is not None:
+                params["after_id"] = cursor[1]
+            rows = await fetch_rows(session, sql, params)
+            seen: set[uuid.UUID] = set()
+            for row in rows:
+                row["dominated"] = row["brief_id"] in seen or (
+                    row.get("best_key") is not None and row["best_key"] > row["key"]
+                )
+                seen.add(row["brief_id"])
+            return rows
+
+        return fetch
+
+    cursor = page_cursor(page, parse_float)
+    need = page.limit + 1
+    batch = need * len(accounts)
+    mask = int(accounts[0]["niche_mask"])
+    sharing = first_slot(
+        "b.slot", "b.niche_mask", [bit.bit_length() for bit in bits_of(mask)], always=NO_NICHE_SLOT
+    )
+    kept, complete = await collect(
+        fetcher(sharing),
+        cursor,
+        need,
+        batch,
+        "brief_id",
+        bound=best_without_niche_for(accounts, settings),
+    )
+    if not complete:
+        kept, _ = await collect(fetcher(f"b.slot = {ALL_SLOT}"), cursor, need, batch, "brief_id")
+    return page_of(kept, page)
