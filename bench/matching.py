@@ -39,6 +39,7 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from api.db import create_engine, create_sessionmaker
 from api.migrations_state import alembic_config
@@ -48,7 +49,7 @@ from api.models.common import Niche, Platform
 from api.models.creators import Creator
 from api.models.matching import CreatorMatchFilters
 from api.pagination import PageParams
-from api.services import matching
+from api.services import match_search, matching
 from api.settings import Settings
 
 NICHES = [n.value for n in Niche]
@@ -272,7 +273,9 @@ CASES = [
 ]
 
 
-def _brief_row(spec: BriefSpec, brand_id: uuid.UUID, now: datetime, rng: random.Random) -> tuple:
+def _brief_row(
+    spec: BriefSpec, brand_id: uuid.UUID, now: datetime, rng: random.Random
+) -> tuple[Any, ...]:
     deadline = now + timedelta(days=rng.uniform(5, 60))
     start = deadline.date() + timedelta(days=rng.randint(2, 30))
     gifted = (
@@ -397,7 +400,7 @@ async def prepare(url: str, reset: bool) -> None:
 
 
 async def _copy(
-    conn: asyncpg.Connection, table: str, rows: list[tuple], columns: list[str]
+    conn: asyncpg.Connection, table: str, rows: list[tuple[Any, ...]], columns: list[str]
 ) -> None:
     await conn.copy_records_to_table(table, records=rows, columns=columns)
 
@@ -574,33 +577,44 @@ class Result:
 
 
 class _Capture:
-    """Records the ranking queries a session sends, for EXPLAIN."""
+    """Records the ranking statements sent while it is active, for EXPLAIN."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self) -> None:
         self.statements: list[tuple[str, dict[str, Any]]] = []
-        original = session.execute
+        self._original = match_search.fetch_rows
 
-        async def execute(statement: Any, params: Any = None, **kwargs: Any) -> Any:
-            sql = str(statement)
+    def __enter__(self) -> _Capture:
+        original = self._original
+
+        async def fetch_rows(
+            session: AsyncSession, sql: str, params: dict[str, Any]
+        ) -> list[dict[str, Any]]:
             if "match_accounts m\n" in sql or "match_briefs b\n" in sql:
-                self.statements.append((sql, dict(params or {})))
-            return await original(statement, params, **kwargs)
+                self.statements.append((sql, dict(params)))
+            return await original(session, sql, params)
 
-        session.execute = execute  # type: ignore[method-assign]
+        match_search.fetch_rows = fetch_rows
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        match_search.fetch_rows = self._original
 
 
 async def _plan(
     sessionmaker: async_sessionmaker[AsyncSession], sql: str, params: dict[str, Any]
 ) -> list[str]:
     async with sessionmaker() as session:
-        await session.execute(text("SET LOCAL jit = off"))
-        rows = await session.execute(text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql), params)
+        await match_search.prepare_transaction(session)
+        rows = await match_search.fetch_rows(
+            session, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params
+        )
         out = []
-        for (line,) in rows:
+        for row in rows:
+            line = str(next(iter(row.values())))
             # The plan's shape: node lines and counters, not the score expressions.
             stripped = line.strip()
             if (
-                stripped.startswith(("Sort Key", "Output", "Filter", "Index Cond"))
+                stripped.startswith(("Sort Key", "Output", "Filter", "Index Cond", "Join Filter"))
                 and len(line) > 110
             ):
                 line = line[:110] + " ..."
@@ -619,7 +633,7 @@ async def run_brand_cases(url: str, settings: Settings, runs: int, explain: bool
             briefs = {
                 b.title: b
                 for b in await session.scalars(
-                    select(Brief).where(Brief.title.in_([c.name for c in CASES]))  # type: ignore[attr-defined]
+                    select(Brief).where(col(Brief.title).in_([c.name for c in CASES]))
                 )
             }
         cases = [(c.name, 1) for c in CASES] + [(CASES[2].name, 5)]
@@ -635,17 +649,21 @@ async def run_brand_cases(url: str, settings: Settings, runs: int, explain: bool
                     page = PageParams(limit=page.limit, cursor=cursor)
             for i in range(runs + 5):
                 async with sessionmaker() as session:
-                    capture = _Capture(session) if i == 0 else None
                     t0 = time.perf_counter()
                     items, _ = await matching.creators_for_brief(
                         session, settings, brief, CreatorMatchFilters(), page
                     )
                     elapsed = (time.perf_counter() - t0) * 1000
-                if i >= 5:
+                if i >= 5:  # warm-up runs are not counted
                     result.results.append(elapsed)
                 result.found = len(items)
-                if capture is not None and explain and capture.statements:
-                    result.plan = await _plan(sessionmaker, *capture.statements[-1])
+            if explain:  # one more run, untimed, to capture the statements
+                with _Capture() as capture:
+                    async with sessionmaker() as session:
+                        await matching.creators_for_brief(
+                            session, settings, brief, CreatorMatchFilters(), page
+                        )
+                result.plan = await _plan(sessionmaker, *capture.statements[-1])
             results.append(result)
     finally:
         await engine.dispose()
@@ -669,21 +687,25 @@ async def run_creator_case(
                 )
             )
         found = []
+        page = PageParams(limit=settings.default_page_size, cursor=None)
         for i, creator_id in enumerate(ids):
             async with sessionmaker() as session:
                 creator = await session.get(Creator, creator_id)
                 assert creator is not None
-                capture = _Capture(session) if i == 0 else None
-                page = PageParams(limit=settings.default_page_size, cursor=None)
                 t0 = time.perf_counter()
                 items, _ = await matching.briefs_for_creator(session, settings, creator, page)
                 elapsed = (time.perf_counter() - t0) * 1000
-            if i >= 5:
+            if i >= 5:  # warm-up runs are not counted
                 result.results.append(elapsed)
                 found.append(len(items))
-            if capture is not None and explain and capture.statements:
-                result.plan = await _plan(sessionmaker, *capture.statements[-1])
         result.found = round(statistics.mean(found)) if found else 0
+        if explain and ids:  # the plan for the first creator, captured untimed
+            with _Capture() as capture:
+                async with sessionmaker() as session:
+                    creator = await session.get(Creator, ids[0])
+                    assert creator is not None
+                    await matching.briefs_for_creator(session, settings, creator, page)
+            result.plan = await _plan(sessionmaker, *capture.statements[-1])
     finally:
         await engine.dispose()
     return result
@@ -702,8 +724,9 @@ async def count_candidates(url: str) -> dict[str, int]:
     try:
         async with sessionmaker() as session:
             for spec in CASES:
-                brief_id = await session.scalar(select(Brief.id).where(Brief.title == spec.name))  # type: ignore[arg-type]
-                features = await match_search.brief_features(session, brief_id)
+                brief = await session.scalar(select(Brief).where(col(Brief.title) == spec.name))
+                assert brief is not None
+                features = await match_search.brief_features(session, brief.id)
                 assert features is not None
                 condition = lit(
                     model.eligible(model.Side(features), model.Side(alias="m"), settings)

@@ -319,7 +319,15 @@ async def test_a_tampered_cursor_is_refused(client: httpx.AsyncClient) -> None:
 
     brand = await factories.brand(client)
     brief = await factories.open_brief(client, brand)
-    for values in (["high", UNKNOWN_ID], [0.5, "someone"], [0.5, UNKNOWN_ID, 3], [0.5]):
+    for values in (
+        ["high", UNKNOWN_ID],
+        [0.5, "someone"],
+        [0.5, UNKNOWN_ID, 3],
+        [0.5],
+        [None, UNKNOWN_ID],
+        [float("nan"), UNKNOWN_ID],
+        [float("inf"), UNKNOWN_ID],
+    ):
         r = await client.get(
             _path(brief), params={"cursor": encode_cursor(values)}, headers=brand.headers
         )

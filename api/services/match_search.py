@@ -29,6 +29,8 @@ another account is recognised by that account's better score.
 
 from __future__ import annotations
 
+import math
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.errors import Unprocessable
 from api.models.matching import (
     ACCOUNT_FEATURES,
     AGE_BUCKETS,
@@ -133,6 +136,8 @@ def page_cursor(page: PageParams, parse: Callable[[Any], Any]) -> tuple[Any, uui
     if not page.cursor:
         return None
     key, last = decode_cursor(page.cursor, [parse, uuid.UUID])
+    if key is None or not math.isfinite(key):  # JSON admits NaN and Infinity
+        raise Unprocessable("the cursor is invalid or expired", code="invalid_cursor")
     return key, last
 
 
@@ -142,10 +147,24 @@ def page_of(kept: list[Ranked], page: PageParams) -> tuple[list[Ranked], str | N
     return items, encode_cursor([items[-1].key, items[-1].id]) if more else None
 
 
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
 async def fetch_rows(
     session: AsyncSession, sql: str, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    result = await session.execute(text(sql), params)
+    """Rows of `sql` as dicts. Sent to the driver as it is (`:name` parameters become
+    `$n`): parsing a long statement for bind parameters would cost more than running it."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    statement = _PARAM.sub(number, sql)
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(statement, tuple(params[n] for n in names))
     return [dict(row) for row in result.mappings()]
 
 
@@ -210,8 +229,9 @@ _SETTINGS_SQL = (
     "set_config('jit', 'off', true) AS _jit, "
     "set_config('plan_cache_mode', 'force_custom_plan', true) AS _plans"
 )
-# Briefs for a creator scan a few thousand rows: worker start-up would cost more than it saves.
-_SERIAL_SQL = "set_config('max_parallel_workers_per_gather', '0', true) AS _serial"
+# Briefs for a creator: a heavy creator's per-account scans run side by side in parallel
+# workers sooner (measured: a lower tail when cores are free).
+_EAGER_PARALLEL_SQL = "set_config('parallel_setup_cost', '100', true) AS _setup"
 _MAX_DEALS_SQL = (
     "(SELECT max(deals_completed) FROM match_accounts WHERE deals_completed > 0) AS _max_deals"
 )
@@ -257,7 +277,7 @@ async def account_features(
     if account_ids is not None:
         where.append("m.account_id = ANY(:account_ids)")
         params["account_ids"] = list(account_ids)
-    settings_sql = f"{_SETTINGS_SQL}, {_SERIAL_SQL}, " if prepare else ""
+    settings_sql = f"{_SETTINGS_SQL}, {_EAGER_PARALLEL_SQL}, " if prepare else ""
     sql = f"""SELECT {settings_sql}{columns}, sa.handle FROM match_accounts m
         JOIN social_accounts sa ON sa.id = m.account_id
         WHERE {" AND ".join(where)} ORDER BY m.platform"""
