@@ -270,6 +270,15 @@ CASES = [
         target={"countries": ["US", "GB", "DE"]},
         deliverables=[("instagram", "post", 1)],
     ),
+    BriefSpec(
+        "medium, no niche: instagram micro in US/GB",
+        ["instagram"],
+        tiers=["micro"],
+        creator_countries=["US", "GB"],
+        target={"countries": ["US", "GB"], "genders": ["female"], "age_min": 18, "age_max": 34},
+        currency="USD",
+        deliverables=[("instagram", "reel", 2), ("instagram", "story", 3)],
+    ),
 ]
 
 

@@ -494,3 +494,31 @@ async def all_pages(
         if cursor is None:
             return items
     raise AssertionError("pagination never ended")
+
+
+async def published_deliverable(
+    client: httpx.AsyncClient,
+    app: Any,
+    owner: Actor,
+    brief: dict[str, Any],
+    actor: Actor,
+    *,
+    late: bool = False,
+) -> dict[str, Any]:
+    """`actor` gets a deal on `owner`'s open brief and publishes its first deliverable
+    through the API: on time, or (`late`) after a due date moved to yesterday."""
+    from datetime import UTC, datetime, timedelta
+
+    agreed = await active_deal(client, owner, brief, actor)
+    unit = (await deliverables(client, actor, agreed))[0]
+    if late:
+        yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+        await db_execute(
+            app,
+            "UPDATE deal_deliverables SET due_date = :d WHERE id = :id",
+            d=yesterday,
+            id=unit["id"],
+        )
+    published = await publish_unit(client, actor, owner, agreed, unit)
+    assert published["late"] is late
+    return published

@@ -226,6 +226,50 @@ async def test_completed_deals_raise_reliability(client: httpx.AsyncClient, app:
     assert found[_id(proven)]["parts"]["reliability"] == 0.5
 
 
+async def test_on_time_publishing_outranks_late_publishing(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    past = await factories.open_brief(client, brand, title="Earlier campaign")
+    punctual = await match_creator(client)
+    tardy = await match_creator(client)
+    await factories.published_deliverable(client, app, brand, past, punctual)
+    await factories.published_deliverable(client, app, brand, past, tardy, late=True)
+    brief = await factories.open_brief(client, brand)
+    found = await _matches(client, brand, brief)
+    # (completed + on time + 1) / (completed + on time + late + 2)
+    assert found[_id(punctual)]["parts"]["reliability"] == 0.6667
+    assert found[_id(tardy)]["parts"]["reliability"] == 0.3333
+    assert await _ranked(client, brand, brief) == [_id(punctual), _id(tardy)]
+    assert (
+        "no completed deals yet, 1 of 1 posts published on time"
+        in (found[_id(punctual)]["reasons"])
+    )
+    assert (
+        "no completed deals yet, 0 of 1 posts published on time" in (found[_id(tardy)]["reasons"])
+    )
+    # The other direction and apply time use the same figures.
+    for actor, expected in ((punctual, 0.6667), (tardy, 0.3333)):
+        mine = await all_pages(client, actor, "/v1/me/matches", limit=100)
+        assert {m["brief"]["id"]: m["parts"]["reliability"] for m in mine}[brief["id"]] == expected
+        application = await factories.apply(client, actor, brief)
+        assert application["match_parts"]["reliability"] == expected
+
+
+async def test_reliability_pools_deals_and_posts(client: httpx.AsyncClient, app: FastAPI) -> None:
+    brand = await factories.brand(client)
+    past = await factories.open_brief(client, brand, title="Earlier campaign")
+    veteran = await match_creator(client)
+    published = await factories.published_deliverable(client, app, brand, past, veteran)
+    await factories.db_execute(
+        app, "UPDATE deals SET status = 'completed' WHERE id = :id", id=published["deal_id"]
+    )
+    brief = await factories.open_brief(client, brand)
+    found = await _matches(client, brand, brief)
+    assert found[_id(veteran)]["parts"]["reliability"] == 0.75  # (1 + 1 + 1) / (1 + 1 + 2)
+    assert "1 completed deal, 1 of 1 posts published on time" in found[_id(veteran)]["reasons"]
+
+
 async def test_tier_fit_peaks_in_the_middle_of_explicit_bounds(
     client: httpx.AsyncClient,
 ) -> None:

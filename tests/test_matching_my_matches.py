@@ -177,3 +177,21 @@ async def test_bad_input_is_a_422(client: httpx.AsyncClient) -> None:
     creator = await match_creator(client)
     for params in ({"cursor": "%%%"}, {"limit": 0}, {"limit": 101}):
         assert_problem(await client.get(PATH, params=params, headers=creator.headers), 422)
+
+
+async def test_briefs_admitting_the_creators_country_are_listed_once(
+    client: httpx.AsyncClient,
+) -> None:
+    brand = await factories.brand(client)
+    anywhere = await factories.open_brief(client, brand, title="Anywhere")
+    iberia = await factories.open_brief(
+        client, brand, title="Iberia", creator_countries=["PT", "ES", "FR"]
+    )
+    gifted = await factories.open_brief(client, brand, title="Gifted", **GIFTED)
+    await factories.open_brief(client, brand, title="DACH", creator_countries=["DE", "AT"])
+    spanish = await match_creator(client, country="ES", accepts_gifting=True)
+    ids = await _ids(client, spanish)
+    assert sorted(ids) == sorted([anywhere["id"], iberia["id"], gifted["id"]])
+    # Without a country, only briefs open to any country.
+    unplaced = await match_creator(client, country=None, accepts_gifting=False)
+    assert await _ids(client, unplaced) == [anywhere["id"]]

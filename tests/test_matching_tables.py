@@ -141,3 +141,37 @@ async def test_every_write_keeps_the_match_tables_exact(
     )
     assert rows == [{"deals_completed": 1}]
     assert await _drift(app) == {"match_accounts": 0, "match_briefs": 0}
+
+
+async def test_publishing_updates_the_creators_track_record(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    brief = await factories.open_brief(client, brand)
+    creator = await match_creator(client, niches=["beauty", "food"])
+    record = (
+        "SELECT DISTINCT deals_completed, published_on_time, published_late"
+        " FROM match_accounts WHERE creator_id = :id"
+    )
+    clean = {"deals_completed": 0, "published_on_time": 0, "published_late": 0}
+    assert await factories.db_rows(app, record, id=creator.creator_id) == [clean]
+
+    await factories.published_deliverable(client, app, brand, brief, creator, late=True)
+    late = {**clean, "published_late": 1}
+    assert await factories.db_rows(app, record, id=creator.creator_id) == [late]
+    other = await factories.open_brief(client, brand, title="Second campaign")
+    await factories.published_deliverable(client, app, brand, other, creator)
+    both = {**late, "published_on_time": 1}
+    assert await factories.db_rows(app, record, id=creator.creator_id) == [both]
+    assert await _drift(app) == {"match_accounts": 0, "match_briefs": 0}
+
+    # Corrections of the late flag count too; the figures follow every row of the creator.
+    await factories.db_execute(
+        app,
+        "UPDATE deal_deliverables SET late = false WHERE deal_id IN"
+        " (SELECT id FROM deals WHERE creator_id = :id)",
+        id=creator.creator_id,
+    )
+    fixed = {**clean, "published_on_time": 2}
+    assert await factories.db_rows(app, record, id=creator.creator_id) == [fixed]
+    assert await _drift(app) == {"match_accounts": 0, "match_briefs": 0}

@@ -3,10 +3,11 @@
 `match_accounts` holds one row per social account and *slot*: slot 0 for every account,
 plus one per niche of its creator (slot = niche code). `match_briefs` holds one row per
 open brief, slot (0, each niche, or `NO_NICHE_SLOT` for briefs without niches), platform
-and tier (each tier it names, or 0). Both are kept by triggers (migration 0006) from the
-tables they summarise, in the same transaction as every write, and hold only
+and tier (each tier it names, or 0). Both are kept by triggers (migrations 0006, 0007)
+from the tables they summarise, in the same transaction as every write, and hold only
 settings-independent facts: the scoring model (`api.services.match_model`) applies tiers,
-norms and weights at query time.
+norms and weights at query time. An account's row carries its creator's track record:
+completed deals, and published deliverables on time and late.
 
 Codes (stable; the migration's SQL functions use the same ones):
 - platform: position in `Platform` + 1 (0 = any platform, briefs only);
@@ -153,6 +154,9 @@ match_accounts = Table(
     Column("fee_currency", SmallInteger, nullable=True),
     # The creator's rate card for this account's platform, by format index (+1); null: none.
     Column("fees", ARRAY(BigInteger), nullable=True),
+    # The creator's published deliverables (all deals), on time and late (migration 0007).
+    Column("published_on_time", Integer, nullable=False),
+    Column("published_late", Integer, nullable=False),
     PrimaryKeyConstraint("account_id", "slot"),
     # The candidate scan: a slot, the brief's platforms, its creator countries (when it
     # names any; else the range of the slot and platform is read) and its follower range,
@@ -173,6 +177,8 @@ match_accounts = Table(
             "genders",
             *_AGE_COLUMNS,
             "deals_completed",
+            "published_on_time",
+            "published_late",
             *_AUD_COLUMNS,
             "fee_currency",
             "fees",
@@ -181,11 +187,17 @@ match_accounts = Table(
     Index("ix_match_accounts_creator_id_slot", "creator_id", "slot"),
     # The directory's default order (largest accounts first) without a sort of everything.
     Index("ix_match_accounts_slot_followers", "slot", "followers"),
-    # The most completed deals anyone has: bounds the reliability part when pruning.
+    # The most completed deals and on-time posts anyone has: they bound the reliability
+    # part when pruning.
     Index(
         "ix_match_accounts_deals_completed",
         "deals_completed",
         postgresql_where=text("deals_completed > 0"),
+    ),
+    Index(
+        "ix_match_accounts_published_on_time",
+        "published_on_time",
+        postgresql_where=text("published_on_time > 0"),
     ),
 )
 
@@ -286,7 +298,9 @@ class MatchParts(BaseModel):
     audience_age: Score = Field(description="Share of the audience in the target age range.")
     engagement: Score = Field(description="Engagement rate against its tier's platform norm.")
     price_fit: Score = Field(description="Rate card (or proposed fee) against the budget.")
-    reliability: Score = Field(description="Completed deals; 0.5 without any history.")
+    reliability: Score = Field(
+        description="Completed deals and on-time publishing; 0.5 without any history."
+    )
 
 
 class MatchedAccount(BaseModel):

@@ -28,7 +28,8 @@ _SCORING = (
     "The score (0-1) is the weighted mean of its parts, each in [0, 1], 0.5 meaning neutral "
     "(not asked for, or unknown): tier fit, niche overlap, audience country, gender and age "
     "fit, engagement against the tier's platform norm, price fit of the rate card against "
-    "the budget, and reliability (completed deals). `reasons` names the most telling ones."
+    "the budget, and reliability (completed deals and on-time publishing). `reasons` names "
+    "the most telling ones."
 )
 
 

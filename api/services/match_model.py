@@ -33,9 +33,14 @@ unknown price or a creator without deal history.
   1 within budget, budget / quote above it; 0.5 when unknown (no rate card entry for a
   deliverable, another currency, no budget, as for affiliate briefs). At apply time the
   proposed fee stands in for the rate card, against the whole budget.
-- `reliability`: (completed deals + 1) / (completed deals + 2), Laplace's rule: 0.5 with no
-  history, 0.67 after one completed deal, 0.92 after ten. Only completed deals exist as
-  evidence today; on-time publishing will count once deliverables record it.
+- `reliability`: the creator's track record as one Laplace-smoothed success rate over every
+  piece of evidence: each completed deal is a success, each published deliverable a
+  success when on time and a failure when late (`deal_deliverables.late`):
+  (completed + on_time + 1) / (completed + on_time + late + 2). 0.5 with no history, 0.67
+  after one completed deal, 0.75 with one on-time post besides; a late post instead takes
+  it back to 0.5. Always in (0, 1); a completed deal or an on-time post raises it, a late
+  post lowers it. Counted over all the creator's deals (the match tables keep the three
+  counts, migration 0007).
 """
 
 from __future__ import annotations
@@ -442,7 +447,24 @@ def price_fit(b: Side, a: Side, proposed_fee: int | None = None) -> Any:
 
 
 def reliability(a: Side) -> Any:
-    return div(add(a.deals_completed, 1), add(a.deals_completed, 2))
+    successes = add(a.deals_completed, a.published_on_time)
+    return div(add(successes, 1), add(successes, a.published_late, 2))
+
+
+def reliability_bound(deals_completed: int, published_on_time: int) -> float:
+    """The most reliability can be for a creator with at most these completed deals and
+    on-time posts (no late ones)."""
+    return float(
+        reliability(
+            Side(
+                {
+                    "deals_completed": deals_completed,
+                    "published_on_time": published_on_time,
+                    "published_late": 0,
+                }
+            )
+        )
+    )
 
 
 def parts(

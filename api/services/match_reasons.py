@@ -118,9 +118,11 @@ def _price(b: Mapping[str, Any], a: Mapping[str, Any], parts: Mapping[str, float
 
 def _reliability(a: Mapping[str, Any]) -> str:
     done = a["deals_completed"]
-    if not done:
-        return "no completed deals yet"
-    return f"{done} completed deal{'s' if done != 1 else ''}"
+    deals = f"{done} completed deal{'s' if done != 1 else ''}" if done else "no completed deals yet"
+    on_time, late = a["published_on_time"], a["published_late"]
+    if not on_time + late:
+        return deals
+    return f"{deals}, {on_time} of {on_time + late} posts published on time"
 
 
 def reasons(

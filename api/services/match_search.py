@@ -171,14 +171,13 @@ async def fetch_rows(
 # --- bounds for pruning ----------------------------------------------------------------------
 
 
-def _reliability_of(deals_completed: int) -> float:
-    return float(model.reliability(model.Side({"deals_completed": deals_completed})))
-
-
-def best_without_niche(b: Mapping[str, Any], settings: Settings, max_deals: int) -> float:
+def best_without_niche(
+    b: Mapping[str, Any], settings: Settings, max_deals: int, max_on_time: int = 0
+) -> float:
     """The most any account without a niche of brief `b` can score: every other part at
     the most it can reach for this brief (0.5 where the brief does not ask), reliability
-    at that of the creator with the most completed deals (`max_deals`)."""
+    at most that of a creator with the most completed deals (`max_deals`) and the most
+    on-time posts (`max_on_time`) anyone has, and no late post."""
     highest = {
         "tier_fit": 1.0
         if b["tier_mask"] or b["size_min"] is not None or b["size_max"] is not None
@@ -191,7 +190,7 @@ def best_without_niche(b: Mapping[str, Any], settings: Settings, max_deals: int)
         else model.NEUTRAL,
         "engagement": 1.0,
         "price_fit": 1.0 if b["budget"] is not None and b["units_total"] else model.NEUTRAL,
-        "reliability": _reliability_of(max_deals),
+        "reliability": model.reliability_bound(max_deals, max_on_time),
     }
     return float(model.score(highest, settings.match_weights))
 
@@ -229,11 +228,14 @@ _SETTINGS_SQL = (
     "set_config('jit', 'off', true) AS _jit, "
     "set_config('plan_cache_mode', 'force_custom_plan', true) AS _plans"
 )
-# Briefs for a creator: a heavy creator's per-account scans run side by side in parallel
-# workers sooner (measured: a lower tail when cores are free).
-_EAGER_PARALLEL_SQL = "set_config('parallel_setup_cost', '100', true) AS _setup"
+# Briefs for a creator: each account's scan is a few thousand rows, too short to repay
+# parallel workers; on two busy cores they lengthened the tail (measured: p99 36-43 ms
+# serial against 47-65 ms with eager workers, 100k open briefs, another load running).
+_SERIAL_SQL = "set_config('max_parallel_workers_per_gather', '0', true) AS _setup"
 _MAX_DEALS_SQL = (
-    "(SELECT max(deals_completed) FROM match_accounts WHERE deals_completed > 0) AS _max_deals"
+    "(SELECT max(deals_completed) FROM match_accounts WHERE deals_completed > 0) AS _max_deals, "
+    "(SELECT max(published_on_time) FROM match_accounts WHERE published_on_time > 0) "
+    "AS _max_on_time"
 )
 
 
@@ -248,7 +250,9 @@ async def brief_features(
     sql = f"""{head if prepare else ""}(SELECT {columns} FROM match_briefs
         WHERE brief_id = :id AND slot = {ALL_SLOT} LIMIT 1){" f ON true" if prepare else ""}"""
     rows = await fetch_rows(session, sql, {"id": brief_id})
-    extra = {k: v for k, v in rows[0].items() if k == "_max_deals"} if rows else {}
+    extra = (
+        {k: v for k, v in rows[0].items() if k in ("_max_deals", "_max_on_time")} if rows else {}
+    )
     if rows and rows[0]["brief_id"] is not None:
         return {k: v for k, v in rows[0].items() if not k.startswith("_")} | extra
     rows = await fetch_rows(
@@ -277,7 +281,7 @@ async def account_features(
     if account_ids is not None:
         where.append("m.account_id = ANY(:account_ids)")
         params["account_ids"] = list(account_ids)
-    settings_sql = f"{_SETTINGS_SQL}, {_EAGER_PARALLEL_SQL}, " if prepare else ""
+    settings_sql = f"{_SETTINGS_SQL}, {_SERIAL_SQL}, " if prepare else ""
     sql = f"""SELECT {settings_sql}{columns}, sa.handle FROM match_accounts m
         JOIN social_accounts sa ON sa.id = m.account_id
         WHERE {" AND ".join(where)} ORDER BY m.platform"""
@@ -394,7 +398,12 @@ async def rank_creators(
         sharing = first_slot(
             "m.slot", "m.niche_mask", [bit.bit_length() for bit in bits_of(b.niche_mask)]
         )
-        bound = best_without_niche(features, settings, int(features.get("_max_deals") or 0))
+        bound = best_without_niche(
+            features,
+            settings,
+            int(features.get("_max_deals") or 0),
+            int(features.get("_max_on_time") or 0),
+        )
         kept, complete = await collect(
             fetcher(sharing), cursor, need, batch, "creator_id", bound=bound
         )
@@ -422,8 +431,8 @@ async def rank_briefs(
 ) -> tuple[list[Ranked], str | None]:
     """A page of the open briefs (deadline ahead) the creator is eligible for through one
     of `accounts`, best first, without those they applied to. Each row holds the brief's
-    features and summary, and `account`: the index in `accounts` of the account the
-    score is for. Call `prepare` in the transaction first.
+    features (of the row of the account's platform) and summary, and `account`: the index
+    in `accounts` of the account the score is for. Call `prepare` in the transaction first.
 
     Each account scans the rows of its platform and tier (and those open to any), scoring
     with its own figures, and keeps its best; a brief several accounts qualify for counts
@@ -432,7 +441,7 @@ async def rank_briefs(
         return [], None
     brief = model.Side(alias=_ANY)
     weights = settings.match_weights
-    scans, scores, part_options = [], [], []
+    scans, scores = [], []
     for account in accounts:
         a = model.Side(account)
         tier = model.tier_bit(int(account["followers"]), settings)
@@ -448,17 +457,6 @@ async def rank_briefs(
         scores.append(
             f"(SELECT {_at(score, 'y')} FROM match_briefs y WHERE y.brief_id = t.brief_id "
             f"AND y.{_at(rows_of, 'y')} AND {_at(fits, 'y')} LIMIT 1)"
-        )
-        part_options.append({name: _at(str(lit(v)), "f") for name, v in parts.items()})
-    # The parts of the account each row is scored for.
-    if len(accounts) == 1:
-        parts_sql = ", ".join(f"{v} AS part_{k}" for k, v in part_options[0].items())
-    else:
-        parts_sql = ", ".join(
-            "CASE t.account "
-            + " ".join(f"WHEN {i} THEN {options[name]}" for i, options in enumerate(part_options))
-            + f" END AS part_{name}"
-            for name in model.PARTS
         )
     applied = "(SELECT ap.brief_id FROM applications ap WHERE ap.creator_id = :creator_id)"
     several = len(accounts) > 1
@@ -483,8 +481,10 @@ async def rank_briefs(
             others = (
                 ", greatest(" + ", ".join(scores) + ") AS best_key" if several and cursor else ""
             )
+            # The page's parts are computed from its rows in Python (`matching`), by the
+            # same model: writing them into the statement would cost more to send and plan.
             sql = f"""
-            SELECT f.*, t.key, t.account{others}, {parts_sql}, {BRIEF_SUMMARY}
+            SELECT f.*, t.key, t.account{others}, {BRIEF_SUMMARY}
             FROM ({ranking(slots, cursor, n)}) t
             JOIN LATERAL (SELECT * FROM match_briefs x
                           WHERE x.brief_id = t.brief_id AND x.platform = t.platform LIMIT 1) f

@@ -141,7 +141,7 @@ async def briefs_for_creator(
     for r in ranked:
         row = r.row
         account = accounts[row["account"]]
-        parts = _parts_of(row, "part")
+        _, parts = evaluate(row, account, settings)
         items.append(
             BriefMatch(
                 brief=BriefSummary(
