@@ -332,3 +332,21 @@ async def test_a_tampered_cursor_is_refused(client: httpx.AsyncClient) -> None:
             _path(brief), params={"cursor": encode_cursor(values)}, headers=brand.headers
         )
         assert_problem(r, 422, "invalid_cursor")
+
+
+async def test_creators_with_equal_scores_page_by_id_without_repeats(
+    client: httpx.AsyncClient,
+) -> None:
+    """Past a cursor the score is computed once and compared afterwards; ties at a page
+    boundary still continue by creator id."""
+    brand = await factories.brand(client)
+    brief = await factories.open_brief(client, brand, niches=[])
+    for _ in range(7):
+        await match_creator(client)
+    everything = await all_pages(client, brand, _path(brief), limit=100)
+    assert len({i["score"] for i in everything}) == 1
+    ids = [i["creator"]["id"] for i in everything]
+    assert ids == sorted(ids, reverse=True)
+    for limit in (1, 2, 3):
+        paged = await all_pages(client, brand, _path(brief), limit=limit)
+        assert [i["creator"]["id"] for i in paged] == ids

@@ -195,3 +195,19 @@ async def test_briefs_admitting_the_creators_country_are_listed_once(
     # Without a country, only briefs open to any country.
     unplaced = await match_creator(client, country=None, accepts_gifting=False)
     assert await _ids(client, unplaced) == [anywhere["id"]]
+
+
+async def test_briefs_with_equal_scores_page_by_id_without_repeats(
+    client: httpx.AsyncClient,
+) -> None:
+    brand = await factories.brand(client)
+    for i in range(7):
+        await factories.open_brief(client, brand, title=f"Same {i}")
+    creator = await match_creator(client)
+    everything = await all_pages(client, creator, PATH, limit=100)
+    assert len({i["score"] for i in everything}) == 1
+    ids = [i["brief"]["id"] for i in everything]
+    assert ids == sorted(ids, reverse=True)
+    for limit in (1, 2, 3):
+        paged = await all_pages(client, creator, PATH, limit=limit)
+        assert [i["brief"]["id"] for i in paged] == ids

@@ -115,6 +115,10 @@ class Side:
             raise ValueError("a side is either values or an alias")
         self._values = values
         self._alias = alias
+        if values is not None:
+            # Plain attributes: scoring a page reads them a few hundred times, and a
+            # `__getattr__` call for each was a fifth of the time.
+            self.__dict__.update((k, v) for k, v in values.items() if not k.startswith("_"))
 
     @property
     def is_sql(self) -> bool:
