@@ -19,21 +19,35 @@ from sqlalchemy.ext.asyncio import (
 from api.settings import Settings
 
 
-def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """On checkout, replace a pooled connection the server has closed (restart, timeout).
+class _Liveness:
+    """Checks each connection as it leaves the pool; a dead one is replaced, not handed out.
 
-    asyncpg sees the server close an idle connection as soon as the socket reports it, so
-    a local check does what `pool_pre_ping` does without its round trip on every request.
+    A connection the server has closed (restart, idle timeout) is seen locally: asyncpg
+    notices as soon as the socket reports it. With `ping` (settings.db_pool_pre_ping) a
+    `SELECT 1` round trip also catches half-open TCP connections. This is what
+    SQLAlchemy's `pool_pre_ping` does, at a third of the cost: on asyncpg its ping wraps
+    the statement in BEGIN and ROLLBACK (for pgbouncer's transaction mode, which this app
+    does not support: it relies on session settings), three round trips per checkout.
+    Raising `DisconnectionError` here makes the pool discard the connection and retry.
     """
-    if dbapi_connection.driver_connection.is_closed():
-        raise DisconnectionError("the server closed this connection")
+
+    def __init__(self, ping: bool) -> None:
+        self.ping = ping
+
+    def __call__(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this connection")
+        if self.ping:
+            try:
+                dbapi_connection.run_async(lambda driver: driver.execute("SELECT 1"))
+            except Exception as error:  # whatever failed, the connection is not usable
+                raise DisconnectionError("the connection failed its ping") from error
 
 
 def create_engine(url: str, settings: Settings, **overrides: Any) -> AsyncEngine:
     options: dict[str, Any] = {
-        # Pre-ping also catches half-open TCP connections, at one round trip per checkout;
-        # with it off, _discard_closed still drops connections the server closed.
-        "pool_pre_ping": settings.db_pool_pre_ping,
+        # Liveness is checked by _Liveness on checkout (settings.db_pool_pre_ping).
+        "pool_pre_ping": False,
         # Up to pool size + overflow connections, opened on demand and then kept. With a
         # separate overflow SQLAlchemy closes each overflow connection as it is returned, so
         # under steady load above the pool size nearly every request paid for a new
@@ -49,9 +63,10 @@ def create_engine(url: str, settings: Settings, **overrides: Any) -> AsyncEngine
             }
         },
     }
+    ping = overrides.pop("pool_pre_ping", settings.db_pool_pre_ping)
     options.update(overrides)
     engine = create_async_engine(url, **options)
-    event.listen(engine.sync_engine, "checkout", _discard_closed)
+    event.listen(engine.sync_engine, "checkout", _Liveness(ping))
     return engine
 
 

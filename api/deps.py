@@ -7,23 +7,26 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from api.db import get_session
 from api.errors import Forbidden, Unauthorized
 from api.models.creators import Creator
 from api.models.users import Role
 from api.security import SCOPE_DESCRIPTIONS
+from api.services import creators
 from api.services.tokens import Principal, resolve_bearer
-from api.settings import Settings, get_settings
+from api.settings import Settings
 
 
-async def current_settings() -> Settings:
-    # A coroutine: FastAPI runs plain-function dependencies in a worker thread, a thread
-    # hop per request for what is a cached lookup (the same goes for the checks below).
-    return get_settings()
+async def current_settings(request: Request) -> Settings:
+    """The settings the app was created with.
+
+    A coroutine: FastAPI runs plain-function dependencies in a worker thread, a thread
+    hop per request for what is an attribute lookup (the same goes for the checks below).
+    """
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -39,8 +42,8 @@ oauth2_scheme = OAuth2PasswordBearer(
 
 async def get_principal(
     security_scopes: SecurityScopes,
+    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     """The caller, checked for every scope the route (and its dependencies) declare."""
@@ -48,7 +51,8 @@ async def get_principal(
         raise Unauthorized("sign in first: send `Authorization: Bearer <token>`")
     if len(token) > 4096:
         raise Unauthorized("the access token is invalid or expired", code="invalid_token")
-    principal = await resolve_bearer(session, settings, token)
+    # Settings straight from the app: every request resolves this, a dependency less.
+    principal = await resolve_bearer(session, request.app.state.settings, token)
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
         raise Forbidden(
@@ -78,17 +82,10 @@ async def require_admin(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-def creator_of_user(user_id: uuid.UUID) -> Select[Creator]:
-    return select(Creator).where(col(Creator.user_id) == user_id)
-
-
 async def current_creator(
     principal: Annotated[Principal, Security(require_creator)], session: SessionDep
 ) -> Creator:
-    creator = await session.scalar(creator_of_user(principal.user.id))
-    if creator is None:  # every creator account has a profile; this guards data repair only
-        raise Forbidden("no creator profile for this account", code="creator_only")
-    return creator
+    return await creators.creator_of(session, principal.user.id)
 
 
 def brand_id_of(principal: Principal) -> uuid.UUID:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, get_origin
 
 import asyncpg
-from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import col
@@ -30,16 +29,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.deps import creator_of_user
-from api.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, problem_response
+from api.errors import AppError, Conflict, Forbidden, Unauthorized, problem_response
 from api.models.applications import ApplicationCreate, ApplicationRead
 from api.models.briefs import Brief, BriefRead, BriefSearch
-from api.models.events import OutboxEvent
 from api.models.users import Role
 from api.pagination import page_params
 from api.security import InvalidToken, Scope, decode_access_token
-from api.services import applications, brief_search, briefs, invitations
-from api.services.tokens import USER_BY_ID, Principal, scopes_for_role
+from api.services import applications, brief_search, briefs, creators, events, invitations
+from api.services.tokens import CALLER_BY_ID, Caller, Principal, check_caller, scopes_for_role
 from api.settings import Settings, get_settings
 
 BRIEF_FIELDS = [name for name in BriefRead.model_fields if name != "deliverables"]
@@ -85,14 +82,17 @@ class _Result:
     def scalar_one_or_none(self) -> Any:
         return self._rows[0][0] if self._rows else None
 
-    def mappings(self) -> _Result:
-        return self
-
-    def all(self) -> list[asyncpg.Record]:
+    def mappings(self) -> list[asyncpg.Record]:
         return self._rows
 
-    def __iter__(self) -> Iterator[asyncpg.Record]:
-        return iter(self._rows)
+    def first(self) -> Row | None:
+        return Row(self._rows[0]) if self._rows else None
+
+    def all(self) -> list[Row]:
+        return [Row(r) for r in self._rows]
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.all())
 
 
 class Sql:
@@ -109,11 +109,13 @@ class Sql:
         cls, stmt: ClauseElement, values: Mapping[str, Any] | None = None
     ) -> tuple[str, list[Any]]:
         key = stmt._generate_cache_key()
-        compiled = cls._cache.get(key.key) if key is not None else None
+        # As SQLAlchemy does, an INSERT's columns are the parameters given.
+        columns = tuple(sorted(values)) if values else None
+        compiled = cls._cache.get((key.key, columns)) if key is not None else None
         if compiled is None:
-            compiled = stmt.compile(dialect=cls._dialect, cache_key=key)
+            compiled = stmt.compile(dialect=cls._dialect, column_keys=columns, cache_key=key)
             if key is not None:
-                cls._cache[key.key] = compiled
+                cls._cache[(key.key, columns)] = compiled
         params = compiled.construct_params(
             values, extracted_parameters=key.bindparams if key is not None else None
         )
@@ -135,6 +137,13 @@ class Sql:
     ) -> asyncpg.Record | None:
         sql, args = self.compile(stmt, values)
         return await self.conn.fetchrow(sql, *args)
+
+    async def connection(self) -> Sql:
+        """The session API's way to the connection, for the shared code that sends SQL text."""
+        return self
+
+    async def exec_driver_sql(self, sql: str, args: Sequence[Any]) -> _Result:
+        return _Result(list(await self.conn.fetch(sql, *args)))
 
     async def execute(
         self, stmt: ClauseElement, values: Mapping[str, Any] | None = None
@@ -158,25 +167,12 @@ async def _principal(request: Request, db: Sql, scope: Scope) -> Principal:
         claims = decode_access_token(settings, token)
     except InvalidToken:
         raise Unauthorized("the access token is invalid or expired", code="invalid_token") from None
-    record = await db.fetchrow(USER_BY_ID, {"user_id": claims.user_id})
-    if record is None:
-        raise Unauthorized("the account no longer exists", code="invalid_token")
-    if record["suspended_at"] is not None:
-        raise Unauthorized("the account is suspended", code="account_suspended")
-    if claims.generation != record["token_generation"]:
-        raise Unauthorized("the access token was revoked", code="invalid_token")
-    principal = Principal(user=Row(record), scopes=scopes_for_role(record["role"]))  # type: ignore[arg-type]
+    record = await db.fetchrow(CALLER_BY_ID, {"user_id": claims.user_id})
+    user = check_caller(Caller(*record) if record is not None else None, claims.generation)
+    principal = Principal(user=user, scopes=scopes_for_role(user.role))
     if scope.value not in principal.scopes:
         raise Forbidden(f"the token lacks the scope(s): {scope.value}", code="insufficient_scope")
     return principal
-
-
-async def _visible_brief(db: Sql, principal: Principal, brief_id: uuid.UUID) -> asyncpg.Record:
-    await db.fetch(briefs.CLOSE_EXPIRED_BY_ID, {"brief_id": brief_id})
-    record = await db.fetchrow(briefs.BRIEF_READ_BY_ID, {"brief_id": brief_id})
-    if record is None or not briefs.can_read(principal, Row(record)):  # type: ignore[arg-type]
-        raise NotFound("brief not found")
-    return record
 
 
 async def _brief_reads(db: Sql, records: list[asyncpg.Record]) -> list[dict[str, Any]]:
@@ -201,9 +197,9 @@ async def get_brief(request: Request) -> Response:
         db = Sql(conn)
         principal = await _principal(request, db, Scope.briefs_read)
         # Reads run in autocommit: each statement is its own transaction, no BEGIN/COMMIT.
-        record = await _visible_brief(db, principal, brief_id)
-        (body,) = await _brief_reads(db, [record])
-    return _json_response(body, headers={"ETag": f'"{record["version"]}"'})
+        brief = await briefs.visible_brief_row(db, principal, brief_id)  # type: ignore[arg-type]
+        (body,) = await _brief_reads(db, [brief._record])
+    return _json_response(body, headers={"ETag": f'"{brief.version}"'})
 
 
 async def search_briefs(request: Request) -> Response:
@@ -246,36 +242,31 @@ async def apply(request: Request) -> Response:
         if principal.role != Role.creator:
             raise Forbidden("only creators may do this", code="creator_only")
         async with conn.transaction():
-            creator = await db.fetchrow(creator_of_user(principal.user.id))
-            if creator is None:
-                raise Forbidden("no creator profile for this account", code="creator_only")
-            brief = Row(await _visible_brief(db, principal, brief_id))
-            applications.check_application(brief, data)  # type: ignore[arg-type]
-            accounts = await db.fetch(
-                applications.offered_accounts_stmt(creator["id"], data.account_ids)
-            )
+            creator = await creators.creator_row_of(db, principal.user.id)  # type: ignore[arg-type]
+            brief = await briefs.visible_brief_row(db, principal, brief_id)  # type: ignore[arg-type]
+            applications.check_application(brief, data)
+            accounts = await applications.offered_accounts(db, creator.id, data.account_ids)  # type: ignore[arg-type]
             applications.require_offered(accounts, data.account_ids)
             values = await applications.application_values(
                 db,  # type: ignore[arg-type]
                 settings,
                 brief,
-                Row(creator),
-                [Row(a) for a in accounts],
-                data,  # type: ignore[arg-type]
+                creator,
+                accounts,
+                data,
             )
-            values["invitation_id"] = await invitations.consume(db, brief.id, creator["id"])  # type: ignore[arg-type]
-            record = await db.fetchrow(applications.insert_application(values))
-            if record is None:
+            values["invitation_id"] = await invitations.consume(db, brief.id, creator.id)  # type: ignore[arg-type]
+            row = await applications.add_application(db, values)  # type: ignore[arg-type]
+            if row is None:
                 raise Conflict("you already applied to this brief", code="already_applied")
-            body = {name: record[name] for name in APPLICATION_FIELDS}
-            event = insert(OutboxEvent).values(
-                id=uuid.uuid4(),
-                type="application.created",
-                payload=json.loads(dumps(body)),
+            body = {name: getattr(row, name) for name in APPLICATION_FIELDS}
+            await events.record(
+                db,  # type: ignore[arg-type]
+                "application.created",
+                json.loads(dumps(body)),
                 brand_id=brief.brand_id,
-                creator_id=creator["id"],
+                creator_id=creator.id,
             )
-            await db.fetch(event)
     return _json_response(body, status=201)
 
 

@@ -261,12 +261,42 @@ async def prepare(url: str, reset: bool) -> None:
 async def copy_tables(
     url: str, tables: Sequence[tuple[str, list[str], list[tuple[Any, ...]]]]
 ) -> None:
-    """COPY each (table, columns, records) in order, then VACUUM ANALYZE them."""
+    """COPY each (table, columns, records) in order, rebuild the match tables, VACUUM ANALYZE.
+
+    The rows are copied with triggers off (`session_replication_role = replica`: no
+    per-row match-table upkeep, no foreign-key checks on generated data), so the match
+    tables are then filled in one statement each from the views their triggers use.
+    """
     conn = await asyncpg.connect(libpq(url))
     try:
+        await conn.execute("SET session_replication_role = replica")
         for table, columns, records in tables:
             await conn.copy_records_to_table(table, records=records, columns=columns)
-        for table, _, _ in tables:
+        await conn.execute("RESET session_replication_role")
+        await rebuild_match_tables(conn)
+        for table in [t for t, _, _ in tables] + list(MATCH_TABLES):
             await conn.execute(f"VACUUM ANALYZE {table}")
     finally:
         await conn.close()
+
+
+# Each match table, the view it is kept from (migration 0006), and which rows it keeps.
+MATCH_TABLES = {
+    "match_accounts": ("match_account_source", "true"),
+    "match_briefs": ("match_brief_source", "status = 'open'"),
+}
+
+
+async def rebuild_match_tables(conn: asyncpg.Connection) -> None:
+    """Refill the match tables from their views, as their triggers would have, row by row."""
+    for table, (source, where) in MATCH_TABLES.items():
+        names = await conn.fetch(
+            "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass"
+            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            table,
+        )
+        columns = ", ".join(f'"{r["attname"]}"' for r in names)
+        await conn.execute(f"TRUNCATE {table}")
+        await conn.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} WHERE {where}"  # noqa: S608
+        )

@@ -14,6 +14,7 @@ from api.deps import (
     current_creator,
     get_principal,
     require_brand,
+    require_creator,
 )
 from api.errors import NotFound, problem_responses
 from api.models.applications import (
@@ -41,6 +42,8 @@ BrandWriter = Annotated[Principal, Security(require_brand, scopes=[Scope.applica
 BrandReader = Annotated[Principal, Security(require_brand, scopes=[Scope.applications_read])]
 PartyReader = Annotated[Principal, Security(get_principal, scopes=[Scope.applications_read])]
 PartyWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.applications_write])]
+# Applying: a creator; the service reads the creator's profile itself (a Core row).
+Applicant = Annotated[Principal, Security(require_creator, scopes=[Scope.applications_write])]
 StatusFilter = Annotated[list[ApplicationStatus], Query(max_length=len(ApplicationStatus))]
 
 
@@ -66,14 +69,11 @@ async def _own_brief(session: SessionDep, principal: Principal, brief_id: uuid.U
 async def apply(
     brief_id: uuid.UUID,
     data: ApplicationCreate,
-    creator: CreatorWriter,
-    principal: PartyWriter,
+    principal: Applicant,
     session: SessionDep,
     settings: SettingsDep,
 ) -> ApplicationRead:
-    brief = await briefs.get_visible_brief(session, principal, brief_id)
-    application = await applications.apply(session, settings, brief, creator, data)
-    return applications.to_read(application)
+    return await applications.apply(session, settings, principal, brief_id, data)
 
 
 @router.get(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, any_, case, func, literal, select, update
+from sqlalchemy import Row, any_, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, Ineligible, InvalidState, NotFound, Unprocessable
@@ -27,7 +26,7 @@ from api.models.creators import Creator, SocialAccount
 from api.models.deals import Deal
 from api.models.users import Role
 from api.pagination import PageParams, keyset, make_page, parse_datetime, parse_float, parse_int
-from api.services import deals, events, invitations
+from api.services import briefs, creators, deals, events, invitations
 from api.services.eligibility import unmet_requirements
 from api.services.matching import score_application
 from api.services.tokens import Principal
@@ -89,13 +88,22 @@ def _input_errors(brief: Brief, data: ApplicationCreate) -> list[FieldError]:
     return errors
 
 
-def offered_accounts_stmt(
-    creator_id: uuid.UUID, account_ids: list[uuid.UUID]
-) -> Select[SocialAccount]:
-    return select(SocialAccount).where(
-        col(SocialAccount.id) == any_(literal(sorted(set(account_ids)), _UUIDS)),
-        col(SocialAccount.creator_id) == creator_id,
+# Built once (apply is a hot path): the creator's own accounts among those offered.
+_OFFERED_ACCOUNTS = select(SocialAccount).where(
+    col(SocialAccount.id) == any_(bindparam("ids", type_=_UUIDS)),
+    col(SocialAccount.creator_id) == bindparam("creator_id"),
+)
+
+
+async def offered_accounts(
+    session: AsyncSession, creator_id: uuid.UUID, account_ids: list[uuid.UUID]
+) -> Sequence[SocialAccount]:
+    """The offered accounts that are the creator's, as Core rows that read like the model."""
+    connection = await session.connection()
+    result = await connection.execute(
+        _OFFERED_ACCOUNTS, {"ids": sorted(set(account_ids)), "creator_id": creator_id}
     )
+    return cast(Sequence[SocialAccount], result.all())
 
 
 def require_offered(rows: Sequence[Any], account_ids: list[uuid.UUID]) -> None:
@@ -155,40 +163,47 @@ async def application_values(
     }
 
 
-def insert_application(values: dict[str, Any]) -> ReturningInsert[Application]:
-    # ON CONFLICT: a concurrent second application loses cleanly instead of raising.
-    return (
-        insert(Application)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["brief_id", "creator_id"])
-        .returning(Application)
-    )
+# ON CONFLICT: a concurrent second application loses cleanly instead of raising.
+_INSERT_APPLICATION = (
+    insert(Application)
+    .on_conflict_do_nothing(index_elements=["brief_id", "creator_id"])
+    .returning(Application)
+)
+
+
+async def add_application(session: AsyncSession, values: dict[str, Any]) -> Row[Any] | None:
+    """Insert the application row; None if the creator has applied already."""
+    connection = await session.connection()
+    return (await connection.execute(_INSERT_APPLICATION, values)).first()
 
 
 async def apply(
     session: AsyncSession,
     settings: Settings,
-    brief: Brief,
-    creator: Creator,
+    principal: Principal,
+    brief_id: uuid.UUID,
     data: ApplicationCreate,
-) -> Application:
-    """Apply to an open brief before its deadline, once; hard requirements are checked."""
+) -> ApplicationRead:
+    """Apply to an open brief before its deadline, once; hard requirements are checked.
+
+    The hot write path: the creator, the brief, the accounts and the new row are read as
+    Core rows (each reads like its model for the rules), so no ORM object is built.
+    """
+    creator = cast(Creator, await creators.creator_row_of(session, principal.user.id))
+    brief = cast(Brief, await briefs.visible_brief_row(session, principal, brief_id))
     check_application(brief, data)
-    accounts = (await session.scalars(offered_accounts_stmt(creator.id, data.account_ids))).all()
+    accounts = await offered_accounts(session, creator.id, data.account_ids)
     require_offered(accounts, data.account_ids)
     values = await application_values(session, settings, brief, creator, accounts, data)
     values["invitation_id"] = await invitations.consume(session, brief.id, creator.id)
-    application: Application | None = (await session.scalars(insert_application(values))).first()
-    if application is None:
+    row = await add_application(session, values)
+    if row is None:
         raise Conflict("you already applied to this brief", code="already_applied")
+    read = ApplicationRead.model_validate(row, from_attributes=True)
     await events.record(
-        session,
-        "application.created",
-        to_read(application),
-        brand_id=brief.brand_id,
-        creator_id=creator.id,
+        session, "application.created", read, brand_id=brief.brand_id, creator_id=creator.id
     )
-    return application
+    return read
 
 
 async def list_for_brief(

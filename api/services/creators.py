@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Row, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, Forbidden, NotFound
 from api.models.base import utcnow
 from api.models.common import Tier
 from api.models.creators import (
@@ -28,6 +28,30 @@ from api.models.creators import (
     SocialAccountUpdate,
 )
 from api.settings import Settings, TierBand
+
+# Built once: every creator request looks the profile up.
+CREATOR_OF_USER = select(Creator).where(col(Creator.user_id) == bindparam("user_id"))
+
+
+def _profile(creator: Any) -> Any:
+    if creator is None:  # every creator account has a profile; this guards data repair only
+        raise Forbidden("no creator profile for this account", code="creator_only")
+    return creator
+
+
+async def creator_of(session: AsyncSession, user_id: uuid.UUID) -> Creator:
+    """The account's creator profile, as an ORM object (for changes); 403 if none."""
+    creator: Creator = _profile(await session.scalar(CREATOR_OF_USER, {"user_id": user_id}))
+    return creator
+
+
+async def creator_row_of(session: AsyncSession, user_id: uuid.UUID) -> Row[Any]:
+    """The account's creator profile as a Core row, for reads on hot paths; 403 if none."""
+    connection = await session.connection()
+    row: Row[Any] = _profile(
+        (await connection.execute(CREATOR_OF_USER, {"user_id": user_id})).first()
+    )
+    return row
 
 
 def tier_for(followers: int, bands: Sequence[TierBand]) -> Tier | None:

@@ -6,9 +6,13 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models.events import OutboxEvent
+
+# Built once; a Core insert: the event is written, never read back in the request.
+_INSERT = insert(OutboxEvent)
 
 
 async def record(
@@ -18,10 +22,17 @@ async def record(
     *,
     brand_id: uuid.UUID | None = None,
     creator_id: uuid.UUID | None = None,
-) -> OutboxEvent:
+) -> None:
     """Add an event for the brand and/or creator it concerns; it commits with the change."""
     body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
-    event = OutboxEvent(type=event_type, payload=body, brand_id=brand_id, creator_id=creator_id)
-    session.add(event)
-    await session.flush()
-    return event
+    connection = await session.connection()
+    await connection.execute(
+        _INSERT,
+        {
+            "id": uuid.uuid4(),
+            "type": event_type,
+            "payload": body,
+            "brand_id": brand_id,
+            "creator_id": creator_id,
+        },
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -94,22 +94,30 @@ async def invite(
     return invitation
 
 
+# Built once (every application runs it).
+_CONSUME = (
+    update(Invitation)
+    .where(
+        # Not named after columns: in an UPDATE those names would be SET values.
+        col(Invitation.brief_id) == bindparam("of_brief"),
+        col(Invitation.creator_id) == bindparam("of_creator"),
+        col(Invitation.applied_at).is_(None),
+        col(Invitation.expires_at) > bindparam("now"),
+    )
+    .values(applied_at=bindparam("now"))
+    .returning(col(Invitation.id))
+)
+
+
 async def consume(
     session: AsyncSession, brief_id: uuid.UUID, creator_id: uuid.UUID
 ) -> uuid.UUID | None:
     """Mark the creator's live invitation to this brief as used; return its id, if any."""
-    stmt = (
-        update(Invitation)
-        .where(
-            col(Invitation.brief_id) == brief_id,
-            col(Invitation.creator_id) == creator_id,
-            col(Invitation.applied_at).is_(None),
-            col(Invitation.expires_at) > utcnow(),
-        )
-        .values(applied_at=utcnow())
-        .returning(col(Invitation.id))
+    connection = await session.connection()
+    result = await connection.execute(
+        _CONSUME, {"of_brief": brief_id, "of_creator": creator_id, "now": utcnow()}
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return result.scalar_one_or_none()
 
 
 async def list_for_creator(
