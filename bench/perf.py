@@ -271,6 +271,16 @@ _SEARCHES = [
 _QUERIES = ["vegan protein", "serum", "coffee brew", "yoga mat", "travel hotel", "gaming"]
 
 
+# Briefs anyone may read, and open paid Instagram briefs anyone may apply to.
+VISIBLE_BRIEFS = (
+    "SELECT id FROM briefs WHERE status IN ('open', 'closed', 'completed') ORDER BY id LIMIT $1"
+)
+PERMISSIVE_BRIEFS = (
+    "SELECT id FROM briefs WHERE status = 'open' AND slots = 1000 AND platforms = '{instagram}'"
+    " AND application_deadline > now() + interval '1 day' ORDER BY id"
+)
+
+
 async def workloads(url: str, settings: Settings, seed: int, size: int) -> list[Workload]:
     rng = random.Random(seed + 1)
     tokens = Tokens(settings)
@@ -283,21 +293,8 @@ async def workloads(url: str, settings: Settings, seed: int, size: int) -> list[
                 " UNION ALL (SELECT id FROM users WHERE role = 'brand' ORDER BY id LIMIT 500)"
             )
         ]
-        visible = [
-            r["id"]
-            for r in await conn.fetch(
-                "SELECT id FROM briefs WHERE status IN ('open', 'closed', 'completed')"
-                " ORDER BY id LIMIT 20000"
-            )
-        ]
-        permissive = [
-            r["id"]
-            for r in await conn.fetch(
-                "SELECT id FROM briefs WHERE status = 'open' AND slots = 1000"
-                " AND platforms = '{instagram}' AND application_deadline > now() + interval '1 day'"
-                " ORDER BY id"
-            )
-        ]
+        visible = [r["id"] for r in await conn.fetch(VISIBLE_BRIEFS, 20_000)]
+        permissive = [r["id"] for r in await conn.fetch(PERMISSIVE_BRIEFS)]
         full = [
             r["id"]
             for r in await conn.fetch(

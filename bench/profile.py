@@ -26,7 +26,15 @@ import asyncpg
 
 from api.settings import Settings
 from bench.dataset import libpq
-from bench.perf import DEFAULT_URL, JWT_SECRET, Tokens, _db_now, check_and_undo_applications
+from bench.perf import (
+    DEFAULT_URL,
+    JWT_SECRET,
+    PERMISSIVE_BRIEFS,
+    VISIBLE_BRIEFS,
+    Tokens,
+    _db_now,
+    check_and_undo_applications,
+)
 
 Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -42,21 +50,8 @@ async def _requests(url: str, settings: Settings, workload: str, count: int) -> 
             " ON s.creator_id = c.id AND s.platform = 'instagram' ORDER BY random() LIMIT $1",
             count,
         )
-        briefs = [
-            r["id"]
-            for r in await conn.fetch(
-                "SELECT id FROM briefs WHERE status IN ('open', 'closed', 'completed')"
-                " ORDER BY id LIMIT 5000"
-            )
-        ]
-        permissive = [
-            r["id"]
-            for r in await conn.fetch(
-                "SELECT id FROM briefs WHERE status = 'open' AND slots = 1000"
-                " AND platforms = '{instagram}' AND application_deadline > now() + interval '1 day'"
-                " ORDER BY id"
-            )
-        ]
+        briefs = [r["id"] for r in await conn.fetch(VISIBLE_BRIEFS, 5000)]
+        permissive = [r["id"] for r in await conn.fetch(PERMISSIVE_BRIEFS)]
     finally:
         await conn.close()
     out = []
