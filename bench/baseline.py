@@ -142,6 +142,9 @@ class Sql:
         """The session API's way to the connection, for the shared code that sends SQL text."""
         return self
 
+    async def flush(self) -> None:
+        """Nothing is pending: there is no unit of work here."""
+
     async def exec_driver_sql(self, sql: str, args: Sequence[Any]) -> _Result:
         return _Result(list(await self.conn.fetch(sql, *args)))
 

@@ -25,6 +25,9 @@ async def record(
 ) -> None:
     """Add an event for the brand and/or creator it concerns; it commits with the change."""
     body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    # The change the event describes is written first (its errors surface in the service);
+    # with nothing pending, as on the apply path, this costs nothing.
+    await session.flush()
     connection = await session.connection()
     await connection.execute(
         _INSERT,
