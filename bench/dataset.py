@@ -255,6 +255,11 @@ async def prepare(url: str, reset: bool) -> None:
             await conn.close()
     elif await has_rows(url, "brands"):
         raise SystemExit("the database holds data; use a scratch database with --reset")
+    await migrate(url)
+
+
+async def migrate(url: str) -> None:
+    """Upgrade to the latest migration (a dataset loaded earlier keeps up with the code)."""
     await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
 
 

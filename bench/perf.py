@@ -48,6 +48,7 @@ from bench.dataset import (
     ensure_database,
     has_rows,
     libpq,
+    migrate,
     new_id,
     prepare,
 )
@@ -633,6 +634,8 @@ async def main(argv: list[str] | None = None) -> int:
     if args.reset or not await has_rows(url, "applications"):
         await prepare(url, reset=True)
         await load(url, args.seed, args.creators, args.briefs, args.applications)
+    else:
+        await migrate(url)
     # Tokens outlive the whole run (the server checks `exp`, not the TTL they were minted with).
     settings = Settings(
         environment="production",
