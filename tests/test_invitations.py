@@ -103,6 +103,44 @@ async def test_creator_is_invited_once_per_brief(client: httpx.AsyncClient) -> N
     assert len(await _my_invitations(client, creator)) == 2
 
 
+async def test_an_expired_invitation_is_renewed_by_inviting_again(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    brief = await factories.open_brief(client, brand)
+    creator = await factories.applicant(client)
+    first = await _invited(client, brand, brief, creator)
+    await _expire(app, first["id"])
+
+    r = await _invite(
+        client, brand, brief["id"], {"creator_id": str(creator.creator_id), "message": "Again?"}
+    )
+    assert r.status_code == 201, r.text
+    renewed = r.json()
+    assert renewed["id"] == first["id"]
+    assert renewed["status"] == "pending"
+    assert renewed["message"] == "Again?"
+    assert datetime.fromisoformat(renewed["expires_at"]) > datetime.now(UTC) + timedelta(days=6)
+    [seen] = await _my_invitations(client, creator)
+    assert seen["status"] == "pending"
+    # The renewed invitation is live again: a third invite is refused, and applying uses it.
+    r = await _invite(client, brand, brief["id"], {"creator_id": str(creator.creator_id)})
+    assert_problem(r, 409, "already_invited")
+    application = await factories.apply(client, creator, brief)
+    assert application["invitation_id"] == first["id"]
+
+
+async def test_a_used_invitation_is_not_renewed(client: httpx.AsyncClient, app: FastAPI) -> None:
+    brand = await factories.brand(client)
+    brief = await factories.open_brief(client, brand)
+    creator = await factories.applicant(client)
+    invitation = await _invited(client, brand, brief, creator)
+    await factories.apply(client, creator, brief)
+    await _expire(app, invitation["id"])
+    r = await _invite(client, brand, brief["id"], {"creator_id": str(creator.creator_id)})
+    assert_problem(r, 409, "already_applied")
+
+
 async def test_creator_who_applied_is_not_invited(client: httpx.AsyncClient) -> None:
     brand = await factories.brand(client)
     brief = await factories.open_brief(client, brand)

@@ -102,6 +102,8 @@ async def list_brief_applications(
     status_code=status.HTTP_201_CREATED,
     operation_id="inviteCreator",
     summary="Invite a creator to apply (expires after 7 days)",
+    description="One live invitation per creator and brief (409 `already_invited`); "
+    "inviting again after it expired unused renews it for another 7 days.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def invite(

@@ -51,7 +51,9 @@ def to_read(invitation: Invitation) -> InvitationRead:
 async def invite(
     session: AsyncSession, brief: Brief, invited_by: uuid.UUID, data: InvitationCreate
 ) -> Invitation:
-    """Invite a creator who has not applied to an open brief; once per creator and brief."""
+    """Invite a creator who has not applied to an open brief. One live invitation per
+    creator and brief: inviting again while it runs is a 409; once it has expired unused,
+    inviting again renews it (same id, new message and seven days)."""
     if brief.status != BriefStatus.open:
         raise Conflict(f"the brief is {brief.status}, not open", code="brief_not_open")
     if await session.get(Creator, data.creator_id) is None:
@@ -67,20 +69,26 @@ async def invite(
     if applied:
         raise Conflict("this creator already applied", code="already_applied")
     now = utcnow()
-    stmt = (
-        insert(Invitation)
-        .values(
-            id=uuid.uuid4(),
-            brief_id=brief.id,
-            creator_id=data.creator_id,
-            invited_by_user_id=invited_by,
-            message=data.message,
-            created_at=now,
-            expires_at=now + INVITATION_LIFETIME,
-        )
-        .on_conflict_do_nothing(index_elements=["brief_id", "creator_id"])
-        .returning(Invitation)
+    new = insert(Invitation).values(
+        id=uuid.uuid4(),
+        brief_id=brief.id,
+        creator_id=data.creator_id,
+        invited_by_user_id=invited_by,
+        message=data.message,
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
     )
+    stmt = new.on_conflict_do_update(
+        index_elements=["brief_id", "creator_id"],
+        set_={
+            "invited_by_user_id": new.excluded.invited_by_user_id,
+            "message": new.excluded.message,
+            "created_at": new.excluded.created_at,
+            "expires_at": new.excluded.expires_at,
+        },
+        # Only an invitation that lapsed unused is renewed; a live or used one stays.
+        where=col(Invitation.applied_at).is_(None) & (col(Invitation.expires_at) <= now),
+    ).returning(Invitation)
     invitation = (await session.scalars(stmt)).first()
     if invitation is None:
         raise Conflict("this creator is already invited", code="already_invited")
