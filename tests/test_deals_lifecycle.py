@@ -54,6 +54,25 @@ async def test_either_side_cancels_before_completion(
     assert_problem(await _cancel(client, creator, deal), 409, "invalid_state")
 
 
+async def test_a_cancelled_deal_gives_its_slot_back(client: httpx.AsyncClient) -> None:
+    brand = await factories.brand(client)
+    brief = await factories.open_brief(client, brand, slots=1)
+    first, second, third = [await factories.applicant(client) for _ in range(3)]
+    waiting = [await factories.apply(client, c, brief) for c in (second, third)]
+    deal = await factories.deal(client, brand, brief, first)
+    accept = [f"/v1/applications/{a['id']}/accept" for a in waiting]
+    assert_problem(await client.post(accept[0], headers=brand.headers), 409, "slots_filled")
+
+    r = await _cancel(client, first, deal, "I cannot make the dates after all.")
+    assert r.status_code == 200, r.text
+    r = await client.post(accept[0], headers=brand.headers)
+    assert r.status_code == 201, r.text
+    # One slot came back, not more: the brief is full again.
+    assert_problem(await client.post(accept[1], headers=brand.headers), 409, "slots_filled")
+    r = await client.get(f"/v1/briefs/{brief['id']}", headers=brand.headers)
+    assert r.json()["status"] == "closed"  # closed when its slot first filled; it stays so
+
+
 async def test_a_cancellation_needs_a_reason(client: httpx.AsyncClient) -> None:
     brand, _, deal = await _deal(client)
     path = f"/v1/deals/{deal['id']}/cancel"

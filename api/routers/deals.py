@@ -148,6 +148,7 @@ async def accept_terms(
     "/{deal_id}/cancel",
     operation_id="cancelDeal",
     summary="Cancel the deal, with a reason (either party, before completion)",
+    description="The brief's slot is given back: the brand may accept another applicant.",
     responses=with_etag(401, 403, 404, 409, 422),
 )
 async def cancel_deal(

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -314,7 +314,10 @@ async def _record(session: AsyncSession, event_type: str, deal: Deal) -> None:
 
 
 async def cancel(session: AsyncSession, access: DealAccess, reason: str) -> Deal:
-    """Either party ends the deal before it completes; the reason is kept."""
+    """Either party ends the deal before it completes; the reason is kept, and the brief's
+    slot is given back, so the brand may accept another applicant in its place (the
+    brief's status does not change: one closed when its slots filled stays closed to new
+    applications, as accepting still works on closed briefs)."""
     deal = access.deal
     if deal.status not in OPEN_DEAL_STATES:
         raise InvalidState(f"a {deal.status} deal cannot be cancelled")
@@ -327,6 +330,16 @@ async def cancel(session: AsyncSession, access: DealAccess, reason: str) -> Deal
     deal.updated_at = now
     session.add(deal)
     await session.flush()
+    await session.execute(
+        update(Brief)
+        .where(col(Brief.id) == deal.brief_id, col(Brief.accepted_count) > 0)
+        .values(
+            accepted_count=col(Brief.accepted_count) - 1,
+            version=col(Brief.version) + 1,
+            updated_at=func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
     await _record(session, "deal.cancelled", deal)
     return deal
 
