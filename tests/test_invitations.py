@@ -249,6 +249,37 @@ async def test_creator_sees_pending_expired_and_applied_invitations(
     assert_problem(r, 422, "validation_error")
 
 
+async def test_an_invitation_to_a_brief_that_closed_shows_closed(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    closed, past_deadline, still_open = [
+        await factories.open_brief(client, brand) for _ in range(3)
+    ]
+    creator = await factories.applicant(client)
+    invited = {
+        b["id"]: await _invited(client, brand, b, creator)
+        for b in (closed, past_deadline, still_open)
+    }
+    r = await client.post(f"/v1/briefs/{closed['id']}/close", headers=brand.headers)
+    assert r.status_code == 200, r.text
+    await factories.expire_deadline(app, past_deadline["id"])
+
+    mine = {i["brief_id"]: i["status"] for i in await _my_invitations(client, creator)}
+    assert mine == {
+        closed["id"]: "closed",
+        past_deadline["id"]: "closed",
+        still_open["id"]: "pending",
+    }
+    only_closed = await _my_invitations(client, creator, status="closed")
+    assert {i["id"] for i in only_closed} == {
+        invited[closed["id"]]["id"],
+        invited[past_deadline["id"]]["id"],
+    }
+    [pending] = await _my_invitations(client, creator, status="pending")
+    assert pending["id"] == invited[still_open["id"]]["id"]
+
+
 async def test_expired_invitation_is_not_recorded_on_the_application(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:

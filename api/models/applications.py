@@ -36,9 +36,13 @@ class ApplicationSort(StrEnum):
 
 
 class InvitationStatus(StrEnum):
+    """`pending`: it can be used; `applied`: it was; `expired`: its seven days ran out
+    unused; `closed`: still within its days, but the brief no longer takes applications."""
+
     pending = "pending"
     applied = "applied"
     expired = "expired"
+    closed = "closed"
 
 
 class Application(SQLModel, table=True):

@@ -111,7 +111,7 @@ async def invite(
 ) -> InvitationRead:
     brief = await _own_brief(session, principal, brief_id)
     invitation = await invitations.invite(session, brief, principal.user.id, data)
-    return invitations.to_read(invitation)
+    return invitations.to_read(invitation, brief_open=True)
 
 
 @router.get(
@@ -127,7 +127,8 @@ async def list_my_invitations(
     status_: Annotated[InvitationStatus | None, Query(alias="status")] = None,
 ) -> Page[InvitationRead]:
     rows, cursor = await invitations.list_for_creator(session, creator.id, page, status_)
-    return Page(items=[invitations.to_read(i) for i in rows], next_cursor=cursor)
+    items = [invitations.to_read(i, brief_open=is_open) for i, is_open in rows]
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -27,25 +27,33 @@ from api.services import events
 INVITATION_LIFETIME = timedelta(days=7)
 
 
-def status_of(invitation: Invitation, now: datetime | None = None) -> InvitationStatus:
+def status_of(
+    invitation: Invitation, *, brief_open: bool, now: datetime | None = None
+) -> InvitationStatus:
     if invitation.applied_at is not None:
         return InvitationStatus.applied
     if invitation.expires_at <= (now or utcnow()):
         return InvitationStatus.expired
-    return InvitationStatus.pending
+    return InvitationStatus.pending if brief_open else InvitationStatus.closed
 
 
-def to_read(invitation: Invitation) -> InvitationRead:
+def to_read(invitation: Invitation, *, brief_open: bool) -> InvitationRead:
     return InvitationRead(
         id=invitation.id,
         brief_id=invitation.brief_id,
         creator_id=invitation.creator_id,
         message=invitation.message,
-        status=status_of(invitation),
+        status=status_of(invitation, brief_open=brief_open),
         expires_at=invitation.expires_at,
         applied_at=invitation.applied_at,
         created_at=invitation.created_at,
     )
+
+
+def _takes_applications(now: datetime) -> ColumnElement[bool]:
+    """The brief is open and before its deadline (one past it counts as closed)."""
+    deadline = col(Brief.application_deadline)
+    return and_(col(Brief.status) == BriefStatus.open, or_(deadline.is_(None), deadline > now))
 
 
 async def invite(
@@ -95,7 +103,7 @@ async def invite(
     await events.record(
         session,
         "invitation.created",
-        to_read(invitation),
+        to_read(invitation, brief_open=True),
         brand_id=brief.brand_id,
         creator_id=data.creator_id,
     )
@@ -133,15 +141,25 @@ async def list_for_creator(
     creator_id: uuid.UUID,
     page: PageParams,
     status: InvitationStatus | None,
-) -> tuple[list[Invitation], str | None]:
-    stmt = select(Invitation).where(col(Invitation.creator_id) == creator_id)
+) -> tuple[list[tuple[Invitation, bool]], str | None]:
+    """The creator's invitations, newest first, each with whether its brief is open."""
     now = utcnow()
+    brief_open = _takes_applications(now)
+    stmt = (
+        select(Invitation, brief_open.label("brief_open"))
+        .join(Brief, col(Brief.id) == col(Invitation.brief_id))
+        .where(col(Invitation.creator_id) == creator_id)
+    )
+    unused = col(Invitation.applied_at).is_(None)
+    live = col(Invitation.expires_at) > now
     if status == InvitationStatus.applied:
         stmt = stmt.where(col(Invitation.applied_at).is_not(None))
     elif status == InvitationStatus.expired:
-        stmt = stmt.where(col(Invitation.applied_at).is_(None), col(Invitation.expires_at) <= now)
+        stmt = stmt.where(unused, col(Invitation.expires_at) <= now)
+    elif status == InvitationStatus.closed:
+        stmt = stmt.where(unused, live, not_(brief_open))
     elif status == InvitationStatus.pending:
-        stmt = stmt.where(col(Invitation.applied_at).is_(None), col(Invitation.expires_at) > now)
+        stmt = stmt.where(unused, live, brief_open)
     stmt = keyset(
         stmt,
         page,
@@ -149,5 +167,5 @@ async def list_for_creator(
         [parse_datetime, uuid.UUID],
         [True, True],
     )
-    rows = (await session.scalars(stmt)).all()
-    return make_page(rows, page, lambda i: (i.created_at, i.id))
+    rows = [(invitation, bool(is_open)) for invitation, is_open in await session.execute(stmt)]
+    return make_page(rows, page, lambda r: (r[0].created_at, r[0].id))
