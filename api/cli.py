@@ -7,8 +7,10 @@ import asyncio
 import getpass
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 from api.settings import get_settings
@@ -24,13 +26,27 @@ def migrate(_: argparse.Namespace, database_url: str) -> int:
 
 
 def serve(args: argparse.Namespace, _: str) -> int:
-    import uvicorn
-
     # Uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler that
     # kills the process before `atexit` runs and the embedded PostgreSQL would be left
     # running. Turning it into SystemExit lets the normal exit path stop the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", "1"))
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts its own requests; /metrics sums them from this directory.
+        metrics_dir = tempfile.mkdtemp(prefix="briefboard-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        _run_uvicorn(args, workers)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    return 0
+
+
+def _run_uvicorn(args: argparse.Namespace, workers: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -40,7 +56,6 @@ def serve(args: argparse.Namespace, _: str) -> int:
         proxy_headers=get_settings().trust_forwarded_for,
         access_log=False,  # the app logs every request itself, as JSON with its request id
     )
-    return 0
 
 
 def seed_demo(_: argparse.Namespace, database_url: str) -> int:

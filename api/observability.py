@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
 import uuid
 from contextvars import ContextVar
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from pythonjsonlogger.json import JsonFormatter
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +35,23 @@ LATENCY = Histogram(
 )
 
 access_log = logging.getLogger("briefboard.access")
+
+METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def metrics_payload() -> bytes:
+    """The metrics in Prometheus' text format, summed over every worker process.
+
+    With several workers each process counts its own requests; `briefboard serve` then
+    points `PROMETHEUS_MULTIPROC_DIR` at a shared directory (before the workers start, as
+    the client library reads it when metrics are created), and a scrape, whichever worker
+    answers it, reads every worker's figures from there.
+    """
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest()
 
 
 class _RequestIdFilter(logging.Filter):

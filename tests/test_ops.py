@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.migrations_state import head_revisions
+from api.observability import metrics_payload
 from tests.factories import assert_problem
 
 
@@ -79,3 +86,21 @@ async def test_metrics_label_unknown_paths_by_route_not_by_path(
     await client.get("/no/such/path/7f1c0ab9")
     r = await client.get("/metrics")
     assert "7f1c0ab9" not in r.text
+
+
+def test_metrics_are_summed_over_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With several workers (`briefboard serve --workers N`), a scrape answered by any one
+    of them reports every worker's requests."""
+    count = (
+        "from api.observability import REQUESTS;"
+        " REQUESTS.labels('GET', '/v1/briefs', '200').inc({n})"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for n in (2, 3):  # two worker processes, each counting its own requests
+        subprocess.run([sys.executable, "-c", count.format(n=n)], env=env, check=True)  # noqa: S603 - our own interpreter and code
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    text = metrics_payload().decode()
+    line = 'briefboard_http_requests_total{method="GET",route="/v1/briefs",status="200"} 5.0'
+    assert line in text

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.errors import ServiceUnavailable, problem_responses
+from api.observability import METRICS_CONTENT_TYPE, metrics_payload
 
 router = APIRouter(tags=["operations"])
 
@@ -49,7 +49,7 @@ async def readyz(request: Request) -> Health:
     operation_id="metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    responses={200: {"content": {METRICS_CONTENT_TYPE: {}}}},
 )
 async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(metrics_payload(), media_type=METRICS_CONTENT_TYPE)
