@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 # --- enumerations of SPEC section 1 -------------------------------------------------------
 
@@ -116,9 +116,19 @@ CurrencyCode = Annotated[
 LanguageCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2,3}$")
 ]
+
+
+def _not_a_boolean(value: object) -> object:
+    # pydantic's lax mode reads true/false as 1/0; for a count or an amount that is a
+    # client's mistake, not a number.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
 # PostgreSQL bigint bounds: larger numbers are rejected as 422, never sent to the database.
-Count = Annotated[int, Field(ge=0, le=9_000_000_000_000_000)]
-MoneyMinor = Annotated[int, Field(ge=0, le=1_000_000_000_000)]
+Count = Annotated[int, Field(ge=0, le=9_000_000_000_000_000), BeforeValidator(_not_a_boolean)]
+MoneyMinor = Annotated[int, Field(ge=0, le=1_000_000_000_000), BeforeValidator(_not_a_boolean)]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]{1,255}\.[^@\s\x00]{2,63}$")
