@@ -270,38 +270,71 @@ async def copy_tables(
 
     The rows are copied with triggers off (`session_replication_role = replica`: no
     per-row match-table upkeep, no foreign-key checks on generated data), so the match
-    tables are then filled in one statement each from the views their triggers use.
+    tables are then filled from the views their triggers use.
     """
     conn = await asyncpg.connect(libpq(url))
     try:
         await conn.execute("SET session_replication_role = replica")
         for table, columns, records in tables:
             await conn.copy_records_to_table(table, records=records, columns=columns)
-        await conn.execute("RESET session_replication_role")
-        await rebuild_match_tables(conn)
+    finally:
+        await conn.close()
+    await rebuild_match_tables(url)
+    conn = await asyncpg.connect(libpq(url))
+    try:
         for table in [t for t, _, _ in tables] + list(MATCH_TABLES):
             await conn.execute(f"VACUUM ANALYZE {table}")
     finally:
         await conn.close()
 
 
-# Each match table, the view it is kept from (migration 0006), and which rows it keeps.
+# Each match table: the view it is kept from (migrations 0006/0007), the rows it keeps,
+# and the key that splits it in two halves.
 MATCH_TABLES = {
-    "match_accounts": ("match_account_source", "true"),
-    "match_briefs": ("match_brief_source", "status = 'open'"),
+    "match_accounts": ("match_account_source", "true", "creator_id"),
+    "match_briefs": ("match_brief_source", "status = 'open'", "brief_id"),
 }
 
 
-async def rebuild_match_tables(conn: asyncpg.Connection) -> None:
-    """Refill the match tables from their views, as their triggers would have, row by row."""
-    for table, (source, where) in MATCH_TABLES.items():
-        names = await conn.fetch(
-            "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass"
-            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-            table,
+async def rebuild_match_tables(url: str) -> None:
+    """Refill the match tables from their views, as their triggers would have row by row:
+    emptied, filled in two parallel halves with the indexes dropped, indexes built after."""
+    for table, (source, where, key) in MATCH_TABLES.items():
+        conn = await asyncpg.connect(libpq(url))
+        try:
+            names = await conn.fetch(
+                "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass"
+                " AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                table,
+            )
+            columns = ", ".join(f'"{r["attname"]}"' for r in names)
+            indexes = await conn.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1"
+                " AND indexname NOT LIKE 'pk_%'",
+                table,
+            )
+            await conn.execute(f"TRUNCATE {table}")
+            for index in indexes:
+                await conn.execute(f'DROP INDEX "{index["indexname"]}"')
+        finally:
+            await conn.close()
+
+        async def run(*statements: str) -> None:
+            c = await asyncpg.connect(libpq(url))
+            try:
+                for statement in statements:
+                    await c.execute(statement)
+            finally:
+                await c.close()
+
+        middle = "'80000000-0000-0000-0000-000000000000'"
+        fill = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} WHERE {where}"  # noqa: S608
+        await asyncio.gather(
+            *(
+                run("SET session_replication_role = replica", f"{fill} AND {key} {half}")
+                for half in (f"< {middle}", f">= {middle}")
+            )
         )
-        columns = ", ".join(f'"{r["attname"]}"' for r in names)
-        await conn.execute(f"TRUNCATE {table}")
-        await conn.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} WHERE {where}"  # noqa: S608
+        await asyncio.gather(
+            *(run("SET maintenance_work_mem = '512MB'", i["indexdef"]) for i in indexes)
         )

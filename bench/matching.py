@@ -51,6 +51,7 @@ from api.models.matching import CreatorMatchFilters
 from api.pagination import PageParams
 from api.services import match_search, matching
 from api.settings import Settings
+from bench.dataset import rebuild_match_tables
 
 NICHES = [n.value for n in Niche]
 PLATFORMS = [p.value for p in Platform]
@@ -414,46 +415,6 @@ async def _copy(
     await conn.copy_records_to_table(table, records=rows, columns=columns)
 
 
-async def _rebuild(url: str, table: str, source: str, columns: str, where: str) -> None:
-    """Fill a match table from its view in two parallel halves, its indexes built after."""
-    conn = await asyncpg.connect(_libpq(url))
-    try:
-        indexes = await conn.fetch(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 "
-            "AND indexname NOT LIKE 'pk_%'",
-            table,
-        )
-        for index in indexes:
-            await conn.execute(f'DROP INDEX "{index["indexname"]}"')
-    finally:
-        await conn.close()
-    key = "brief_id" if table == "match_briefs" else "creator_id"
-
-    async def half(condition: str) -> None:
-        c = await asyncpg.connect(_libpq(url))
-        try:
-            await c.execute("SET session_replication_role = replica")
-            await c.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} "  # noqa: S608
-                f"WHERE {where} AND {condition}"
-            )
-        finally:
-            await c.close()
-
-    middle = "'80000000-0000-0000-0000-000000000000'"
-    await asyncio.gather(half(f"{key} < {middle}"), half(f"{key} >= {middle}"))
-
-    async def build(definition: str) -> None:
-        c = await asyncpg.connect(_libpq(url))
-        try:
-            await c.execute("SET maintenance_work_mem = '512MB'")
-            await c.execute(definition)
-        finally:
-            await c.close()
-
-    await asyncio.gather(*(build(index["indexdef"]) for index in indexes))
-
-
 async def load(url: str, creators: int, open_briefs: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -537,10 +498,7 @@ async def load(url: str, creators: int, open_briefs: int, seed: int) -> dict[str
         print(f"  copied in {copied:.0f} s; building the match tables", file=sys.stderr)
     finally:
         await conn.close()
-    account_columns = await _columns(url, "match_accounts")
-    brief_columns = await _columns(url, "match_briefs")
-    await _rebuild(url, "match_accounts", "match_account_source", account_columns, "true")
-    await _rebuild(url, "match_briefs", "match_brief_source", brief_columns, "status = 'open'")
+    await rebuild_match_tables(url)
     conn = await asyncpg.connect(_libpq(url))
     try:
         for table in ("users", "creators", "social_accounts", "briefs", "brief_deliverables"):
@@ -561,19 +519,6 @@ async def load(url: str, creators: int, open_briefs: int, seed: int) -> dict[str
     finally:
         await conn.close()
     return stats
-
-
-async def _columns(url: str, table: str) -> str:
-    conn = await asyncpg.connect(_libpq(url))
-    try:
-        rows = await conn.fetch(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = $1 "
-            "ORDER BY ordinal_position",
-            table,
-        )
-        return ", ".join(r["column_name"] for r in rows)
-    finally:
-        await conn.close()
 
 
 @dataclass

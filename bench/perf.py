@@ -273,10 +273,10 @@ _QUERIES = ["vegan protein", "serum", "coffee brew", "yoga mat", "travel hotel",
 
 
 # Briefs anyone may read, and open paid Instagram briefs anyone may apply to.
-VISIBLE_BRIEFS = (
+SELECT_VISIBLE_BRIEFS = (
     "SELECT id FROM briefs WHERE status IN ('open', 'closed', 'completed') ORDER BY id LIMIT $1"
 )
-PERMISSIVE_BRIEFS = (
+SELECT_PERMISSIVE_BRIEFS = (
     "SELECT id FROM briefs WHERE status = 'open' AND slots = 1000 AND platforms = '{instagram}'"
     " AND application_deadline > now() + interval '1 day' ORDER BY id"
 )
@@ -294,8 +294,8 @@ async def workloads(url: str, settings: Settings, seed: int, size: int) -> list[
                 " UNION ALL (SELECT id FROM users WHERE role = 'brand' ORDER BY id LIMIT 500)"
             )
         ]
-        visible = [r["id"] for r in await conn.fetch(VISIBLE_BRIEFS, 20_000)]
-        permissive = [r["id"] for r in await conn.fetch(PERMISSIVE_BRIEFS)]
+        visible = [r["id"] for r in await conn.fetch(SELECT_VISIBLE_BRIEFS, 20_000)]
+        permissive = [r["id"] for r in await conn.fetch(SELECT_PERMISSIVE_BRIEFS)]
         full = [
             r["id"]
             for r in await conn.fetch(

@@ -29,8 +29,8 @@ from bench.dataset import libpq
 from bench.perf import (
     DEFAULT_URL,
     JWT_SECRET,
-    PERMISSIVE_BRIEFS,
-    VISIBLE_BRIEFS,
+    SELECT_PERMISSIVE_BRIEFS,
+    SELECT_VISIBLE_BRIEFS,
     Tokens,
     _db_now,
     check_and_undo_applications,
@@ -50,8 +50,8 @@ async def _requests(url: str, settings: Settings, workload: str, count: int) -> 
             " ON s.creator_id = c.id AND s.platform = 'instagram' ORDER BY random() LIMIT $1",
             count,
         )
-        briefs = [r["id"] for r in await conn.fetch(VISIBLE_BRIEFS, 5000)]
-        permissive = [r["id"] for r in await conn.fetch(PERMISSIVE_BRIEFS)]
+        briefs = [r["id"] for r in await conn.fetch(SELECT_VISIBLE_BRIEFS, 5000)]
+        permissive = [r["id"] for r in await conn.fetch(SELECT_PERMISSIVE_BRIEFS)]
     finally:
         await conn.close()
     out = []
