@@ -61,11 +61,6 @@ class AppError(Exception):
         self.headers = headers
 
 
-class BadRequest(AppError):
-    status_code = 400
-    code = "bad_request"
-
-
 class Unauthorized(AppError):
     status_code = 401
     code = "not_authenticated"

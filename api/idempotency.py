@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import problem_response
+from api.errors import PayloadTooLarge, problem_response
 from api.models.idempotency import IdempotencyKey
 from api.security import API_TOKEN_PREFIX, InvalidToken, decode_access_token, token_digest
 from api.settings import Settings
@@ -90,7 +90,7 @@ class IdempotencyMiddleware:
         try:
             body = await _read_body(receive)
         except HTTPException as exc:
-            await problem_response(request, exc.status_code, "payload_too_large", exc.detail)(
+            await problem_response(request, exc.status_code, PayloadTooLarge.code, exc.detail)(
                 scope, receive, send
             )
             return

@@ -20,7 +20,10 @@ from prometheus_client import (
 )
 from pythonjsonlogger.json import JsonFormatter
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import PayloadTooLarge, problem_response
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -140,12 +143,11 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            from starlette.requests import Request
-
-            from api.errors import problem_response
-
             response = problem_response(
-                Request(scope), 413, "payload_too_large", f"the body exceeds {self.max_bytes} bytes"
+                Request(scope),
+                PayloadTooLarge.status_code,
+                PayloadTooLarge.code,
+                f"the body exceeds {self.max_bytes} bytes",
             )
             await response(scope, receive, send)
             return
@@ -159,7 +161,9 @@ class BodyLimitMiddleware:
                 if received > self.max_bytes:
                     # An HTTPException passes through FastAPI's body parsing untouched and
                     # is rendered by the problem handler.
-                    raise HTTPException(413, f"the body exceeds {self.max_bytes} bytes")
+                    raise HTTPException(
+                        PayloadTooLarge.status_code, f"the body exceeds {self.max_bytes} bytes"
+                    )
             return message
 
         await self.app(scope, limited_receive, send)

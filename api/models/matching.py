@@ -79,10 +79,6 @@ def country_of(code: int) -> str:
     return chr(65 + code // 26) + chr(65 + code % 26)
 
 
-def currency_code(currency: str) -> int:
-    return ((ord(currency[0]) - 65) * 26 + (ord(currency[1]) - 65)) * 26 + (ord(currency[2]) - 65)
-
-
 def country_bit(code: int) -> int:
     return 1 << (code % 63)
 
