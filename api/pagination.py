@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -95,7 +96,8 @@ def parse_int(value: Any) -> int:
 
 
 def parse_float(value: Any) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    # JSON as Python reads it admits NaN and Infinity; a sort key never is one.
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         raise ValueError("not a number")
     return float(value)
 

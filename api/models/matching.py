@@ -52,7 +52,6 @@ from api.models.common import CountryCode, DeliverableFormat, Niche, Platform, T
 
 PLATFORM_CODES: dict[str, int] = {p.value: i + 1 for i, p in enumerate(Platform)}
 NICHE_CODES: dict[str, int] = {n.value: i + 1 for i, n in enumerate(Niche)}
-FORMAT_INDEX: dict[str, int] = {f.value: i for i, f in enumerate(DeliverableFormat)}
 TIER_BITS: dict[str, int] = {t.value: 1 << i for i, t in enumerate(Tier)}
 GENDER_BITS: dict[str, int] = {"female": 1, "male": 2, "other": 4}
 AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (

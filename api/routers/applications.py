@@ -10,13 +10,12 @@ from fastapi import APIRouter, Query, Security, status
 from api.deps import (
     SessionDep,
     SettingsDep,
-    brand_id_of,
     current_creator,
     get_principal,
     require_brand,
     require_creator,
 )
-from api.errors import NotFound, problem_responses
+from api.errors import problem_responses
 from api.models.applications import (
     ApplicationCreate,
     ApplicationRead,
@@ -26,7 +25,6 @@ from api.models.applications import (
     InvitationRead,
     InvitationStatus,
 )
-from api.models.briefs import Brief
 from api.models.creators import Creator
 from api.models.deals import DealRead
 from api.pagination import Page, PageDep
@@ -45,13 +43,6 @@ PartyWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.applica
 # Applying: a creator; the service reads the creator's profile itself (a Core row).
 Applicant = Annotated[Principal, Security(require_creator, scopes=[Scope.applications_write])]
 StatusFilter = Annotated[list[ApplicationStatus], Query(max_length=len(ApplicationStatus))]
-
-
-async def _own_brief(session: SessionDep, principal: Principal, brief_id: uuid.UUID) -> Brief:
-    brief = await briefs.get_visible_brief(session, principal, brief_id)
-    if brief.brand_id != brand_id_of(principal):
-        raise NotFound("brief not found")
-    return brief
 
 
 @router.post(
@@ -90,7 +81,7 @@ async def list_brief_applications(
     status_: Annotated[StatusFilter, Query(alias="status")] = [],  # noqa: B006
     sort: ApplicationSort = ApplicationSort.match_score,
 ) -> Page[ApplicationRead]:
-    brief = await _own_brief(session, principal, brief_id)
+    brief = await briefs.get_own_brief(session, principal, brief_id)
     rows, cursor = await applications.list_for_brief(
         session, brief.id, page, statuses=status_, sort=sort
     )
@@ -109,7 +100,7 @@ async def list_brief_applications(
 async def invite(
     brief_id: uuid.UUID, data: InvitationCreate, principal: BrandWriter, session: SessionDep
 ) -> InvitationRead:
-    brief = await _own_brief(session, principal, brief_id)
+    brief = await briefs.get_own_brief(session, principal, brief_id)
     invitation = await invitations.invite(session, brief, principal.user.id, data)
     return invitations.to_read(invitation, brief_open=True)
 

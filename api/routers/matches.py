@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Security
 
-from api.deps import SessionDep, SettingsDep, brand_id_of, current_creator, require_brand
-from api.errors import NotFound, problem_responses
+from api.deps import SessionDep, SettingsDep, current_creator, require_brand
+from api.errors import problem_responses
 from api.models.creators import Creator
 from api.models.matching import BriefMatch, CreatorMatch, CreatorMatchFilters
 from api.pagination import Page, PageDep
@@ -54,9 +54,7 @@ async def list_brief_matches(
     page: PageDep,
     filters: Annotated[CreatorMatchFilters, Query()],
 ) -> Page[CreatorMatch]:
-    brief = await briefs.get_visible_brief(session, principal, brief_id)
-    if brief.brand_id != brand_id_of(principal):
-        raise NotFound("brief not found")
+    brief = await briefs.get_own_brief(session, principal, brief_id)
     items, cursor = await matching.creators_for_brief(session, settings, brief, filters, page)
     return Page(items=items, next_cursor=cursor)
 

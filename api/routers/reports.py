@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Security
 
-from api.deps import SessionDep, brand_id_of, require_brand
-from api.errors import NotFound, problem_responses
+from api.deps import SessionDep, require_brand
+from api.errors import problem_responses
 from api.models.reports import BriefReport
 from api.security import Scope
 from api.services import briefs, reports
@@ -47,7 +47,5 @@ Totals count deals that are not cancelled; `rows` has one line per deal.
 async def get_report(
     brief_id: uuid.UUID, principal: BrandReader, session: SessionDep
 ) -> BriefReport:
-    brief = await briefs.get_visible_brief(session, principal, brief_id)
-    if brief.brand_id != brand_id_of(principal):
-        raise NotFound("brief not found")
+    brief = await briefs.get_own_brief(session, principal, brief_id)
     return await reports.brief_report(session, brief)

@@ -143,6 +143,14 @@ async def get_visible_brief(
     return brief
 
 
+async def get_own_brief(session: AsyncSession, principal: Principal, brief_id: uuid.UUID) -> Brief:
+    """A brief of the caller's brand (read, not locked); 404 alike for any other."""
+    brief = await get_visible_brief(session, principal, brief_id)
+    if brief.brand_id != principal.user.brand_id:
+        raise NotFound("brief not found")
+    return brief
+
+
 async def visible_brief_row(
     session: AsyncSession, principal: Principal, brief_id: uuid.UUID
 ) -> Row[Any]:

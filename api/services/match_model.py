@@ -58,6 +58,7 @@ from api.models.matching import (
     country_bit,
     platform_of,
 )
+from api.services.creators import tier_for
 from api.services.match_expr import (
     Sql,
     absolute,
@@ -157,12 +158,8 @@ def tier_ranges(tier_mask: int, settings: Settings) -> list[tuple[int, int | Non
 
 
 def tier_bit(followers: int, settings: Settings) -> int:
-    for band_ in settings.tiers:
-        if followers >= band_.min_followers and (
-            band_.max_followers is None or followers <= band_.max_followers
-        ):
-            return TIER_BITS.get(band_.name, 0)
-    return 0
+    tier = tier_for(followers, settings.tiers)
+    return TIER_BITS.get(tier, 0) if tier is not None else 0
 
 
 def _in_wanted_tier(tier_mask: Any, followers: Any, settings: Settings) -> Any:

@@ -29,7 +29,6 @@ another account is recognised by that account's better score.
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -53,7 +52,7 @@ from api.models.matching import (
     country_code,
     niche_mask,
 )
-from api.pagination import PageParams, decode_cursor, encode_cursor, parse_float
+from api.pagination import PageParams, decode_cursor, make_page, parse_float
 from api.services import match_model as model
 from api.services.match_expr import Sql, and_, bits_of, lit
 from api.settings import Settings
@@ -73,15 +72,19 @@ class Ranked:
 Fetch = Callable[[tuple[Any, uuid.UUID] | None, int], Awaitable[list[dict[str, Any]]]]
 
 
+# Per transaction: no JIT, plans cached by PostgreSQL's usual rule (see below).
+_SETTINGS_SQL = (
+    "set_config('jit', 'off', true) AS _jit, set_config('plan_cache_mode', 'auto', true) AS _plans"
+)
+
+
 async def prepare_transaction(session: AsyncSession) -> None:
     """Per transaction: no JIT (compiling costs more than these scans), and plans cached by
     PostgreSQL's usual rule (`auto`): a ranking statement's text holds every figure but the
     ids bound as parameters, so its generic plan is the custom one, and a statement asked
     again (a brief's first page) is not planned again (forcing custom plans cost 1-2.5 ms
     of planning per request)."""
-    await session.execute(
-        text("SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)")
-    )
+    await session.execute(text(f"SELECT {_SETTINGS_SQL}"))
 
 
 def first_slot(slot: str, mask: str, codes: Sequence[int], *, always: int | None = None) -> str:
@@ -148,15 +151,13 @@ def page_cursor(page: PageParams, parse: Callable[[Any], Any]) -> tuple[Any, uui
     if not page.cursor:
         return None
     key, last = decode_cursor(page.cursor, [parse, uuid.UUID])
-    if key is None or not math.isfinite(key):  # JSON admits NaN and Infinity
+    if key is None:  # a ranking key is never null
         raise Unprocessable("the cursor is invalid or expired", code="invalid_cursor")
     return key, last
 
 
 def page_of(kept: list[Ranked], page: PageParams) -> tuple[list[Ranked], str | None]:
-    items = kept[: page.limit]
-    more = len(kept) > page.limit and items
-    return items, encode_cursor([items[-1].key, items[-1].id]) if more else None
+    return make_page(kept, page, lambda r: (r.key, r.id))
 
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
@@ -236,9 +237,6 @@ def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Sett
 
 # --- creators for a brief -------------------------------------------------------------------
 
-_SETTINGS_SQL = (
-    "set_config('jit', 'off', true) AS _jit, set_config('plan_cache_mode', 'auto', true) AS _plans"
-)
 # Briefs for a creator: each account's scan is a few thousand rows, too short to repay
 # parallel workers; on two busy cores they lengthened the tail (measured: p99 36-43 ms
 # serial against 47-65 ms with eager workers, 100k open briefs, another load running).
@@ -254,7 +252,7 @@ async def brief_features(
     session: AsyncSession, brief_id: uuid.UUID, *, prepare: bool = False
 ) -> dict[str, Any] | None:
     """A brief's features (any status), as the brief is now. With `prepare`, the same round
-    trip also sets up the transaction for ranking (see `prepare`)."""
+    trip also sets up the transaction for ranking (see `prepare_transaction`)."""
     columns = ", ".join(BRIEF_FEATURES)
     # Open briefs have their rows in match_briefs; any other brief is computed on the fly.
     head = f"SELECT {_SETTINGS_SQL}, {_MAX_DEALS_SQL}, f.* FROM (SELECT 1) one LEFT JOIN LATERAL "
@@ -348,7 +346,7 @@ async def rank_creators(
     """A page of the creators who meet the brief's hard requirements (and the filters),
     best first, without those who applied. Each row holds the best account's features,
     the parts of its score (`part_*`), the creator's and account's display fields and
-    whether the brand invited the creator. Call `prepare` (or load the features with
+    whether the brand invited the creator. Call `prepare_transaction` (or load the features with
     `prepare=True`) in the transaction first."""
     b = model.Side(features)
     weights = settings.match_weights
@@ -441,7 +439,7 @@ async def rank_briefs(
     """A page of the open briefs (deadline ahead) the creator is eligible for through one
     of `accounts`, best first, without those they applied to. Each row holds the brief's
     features (of the row of the account's platform) and summary, and `account`: the index
-    in `accounts` of the account the score is for. Call `prepare` in the transaction first.
+    in `accounts` of the account the score is for. Call `prepare_transaction` first.
 
     Each account scans the rows of its platform and tier (and those open to any), scoring
     with its own figures, and keeps its best; a brief several accounts qualify for counts
