@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
@@ -22,3 +24,8 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 def head_revisions() -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def current_revisions(conn: AsyncConnection) -> set[str]:
+    """The revisions the database is at."""
+    return set((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())

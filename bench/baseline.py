@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from api.errors import AppError, Conflict, Forbidden, Unauthorized, problem_response
 from api.models.applications import ApplicationCreate, ApplicationRead
-from api.models.briefs import Brief, BriefRead, BriefSearch
+from api.models.briefs import Brief, BriefSearch
 from api.models.users import Role
 from api.pagination import page_params
 from api.security import InvalidToken, Scope, decode_access_token
@@ -39,7 +39,6 @@ from api.services import applications, brief_search, briefs, creators, events, i
 from api.services.tokens import CALLER_BY_ID, Caller, Principal, check_caller, scopes_for_role
 from api.settings import Settings, get_settings
 
-BRIEF_FIELDS = [name for name in BriefRead.model_fields if name != "deliverables"]
 APPLICATION_FIELDS = list(ApplicationRead.model_fields)
 _LIST_PARAMS = {n for n, f in BriefSearch.model_fields.items() if get_origin(f.annotation) is list}
 
@@ -179,19 +178,12 @@ async def _principal(request: Request, db: Sql, scope: Scope) -> Principal:
 
 
 async def _brief_reads(db: Sql, records: list[asyncpg.Record]) -> list[dict[str, Any]]:
-    ids = [r["id"] for r in records]
-    children: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
-    if ids:
-        for d in await db.fetch(briefs.DELIVERABLES_OF, {"ids": ids}):
-            children[d["brief_id"]].append(
-                {"platform": d["platform"], "format": d["format"], "quantity": d["quantity"]}
-            )
-    out = []
-    for r in records:
-        item = {name: r[name] for name in BRIEF_FIELDS}
-        item["deliverables"] = children[r["id"]]
-        out.append(item)
-    return out
+    """The API's brief views as plain dicts (the app builds `BriefRead`s from the same)."""
+    children = await briefs.deliverable_specs_of(db, [r["id"] for r in records])  # type: ignore[arg-type]
+    return [
+        {**{name: r[name] for name in briefs.BRIEF_READ_FIELDS}, "deliverables": children[r["id"]]}
+        for r in records
+    ]
 
 
 async def get_brief(request: Request) -> Response:
@@ -219,11 +211,7 @@ async def search_briefs(request: Request) -> Response:
     async with request.app.state.pool.acquire() as conn:
         db = Sql(conn)
         principal = await _principal(request, db, Scope.briefs_read)
-        brand_id = None
-        if params.mine:
-            if principal.role != Role.brand:
-                raise Forbidden("only brand members have briefs of their own", code="brand_only")
-            brand_id = principal.user.brand_id
+        brand_id = brief_search.own_brand_of(principal, params)
         search = brief_search.search_statement(
             settings, params, page, brand_id=brand_id, columns=briefs.BRIEF_READ_COLUMNS
         )

@@ -37,7 +37,6 @@ from typing import Any
 import asyncpg
 from alembic import command
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -51,7 +50,7 @@ from api.models.matching import CreatorMatchFilters
 from api.pagination import PageParams
 from api.services import match_search, matching
 from api.settings import Settings
-from bench.dataset import rebuild_match_tables
+from bench.dataset import libpq, rebuild_match_tables
 
 NICHES = [n.value for n in Niche]
 PLATFORMS = [p.value for p in Platform]
@@ -124,10 +123,6 @@ FORMATS_BY_PLATFORM = {
     "blog": ["blog_post"],
 }
 ER_MID = {"nano": 0.06, "micro": 0.045, "macro": 0.025, "mega": 0.015}
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _tier(followers: int) -> str:
@@ -394,7 +389,7 @@ def _random_spec(rng: random.Random) -> BriefSpec:
 
 
 async def prepare(url: str, reset: bool) -> None:
-    conn = await asyncpg.connect(_libpq(url))
+    conn = await asyncpg.connect(libpq(url))
     try:
         if reset:
             await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
@@ -419,7 +414,7 @@ async def load(url: str, creators: int, open_briefs: int, seed: int) -> dict[str
     rng = random.Random(seed)
     now = datetime.now(UTC)
     started = time.perf_counter()
-    conn = await asyncpg.connect(_libpq(url))
+    conn = await asyncpg.connect(libpq(url))
     try:
         await conn.execute("SET session_replication_role = replica")  # no triggers, no FK checks
         brand_id = uuid.UUID(int=rng.getrandbits(128))
@@ -499,7 +494,7 @@ async def load(url: str, creators: int, open_briefs: int, seed: int) -> dict[str
     finally:
         await conn.close()
     await rebuild_match_tables(url)
-    conn = await asyncpg.connect(_libpq(url))
+    conn = await asyncpg.connect(libpq(url))
     try:
         for table in ("users", "creators", "social_accounts", "briefs", "brief_deliverables"):
             await conn.execute(f"ANALYZE {table}")

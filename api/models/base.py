@@ -7,7 +7,7 @@ a predictable name that migrations can refer to.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +28,10 @@ metadata = SQLModel.metadata
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# A time reported by a client's clock (a post, a shipment): a little skew is not "the future".
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def id_field() -> Any:

@@ -222,4 +222,4 @@ async def accept(
         session, principal, application_id, lock=True
     )
     deal = await applications.accept(session, settings, principal, application, brief)
-    return deals.to_read(deal, await deals.current_terms(session, deal))
+    return await deals.read(session, deal)

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Header, Query, Response, Security, statu
 from api import etags
 from api.db import read_only
 from api.deps import SessionDep, SettingsDep, brand_id_of, get_principal, require_brand
-from api.errors import Forbidden, problem_responses
+from api.errors import problem_responses
 from api.models.briefs import Brief, BriefCreate, BriefRead, BriefSearch, BriefUpdate
-from api.models.users import Role
 from api.pagination import Page, PageDep
 from api.security import Scope
 from api.services import brief_search, briefs
@@ -104,11 +103,7 @@ async def search_briefs(
     settings: SettingsDep,
     page: PageDep,
 ) -> Page[BriefRead]:
-    brand_id = None
-    if params.mine:
-        if principal.role != Role.brand:
-            raise Forbidden("only brand members have briefs of their own", code="brand_only")
-        brand_id = brand_id_of(principal)
+    brand_id = brief_search.own_brand_of(principal, params)
     items, cursor = await brief_search.search_briefs(
         session, settings, params, page, brand_id=brand_id
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.errors import ServiceUnavailable, problem_responses
+from api.migrations_state import current_revisions
 from api.observability import METRICS_CONTENT_TYPE, metrics_payload
 
 router = APIRouter(tags=["operations"])
@@ -32,9 +32,7 @@ async def readyz(request: Request) -> Health:
     engine: AsyncEngine = request.app.state.engine
     try:
         async with engine.connect() as conn:
-            current = set(
-                (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars()
-            )
+            current = await current_revisions(conn)
     except Exception:  # any failure to reach or read the database means "not ready"
         raise ServiceUnavailable(
             "the database is unreachable", code="database_unavailable"

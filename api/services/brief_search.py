@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import FieldError, Unprocessable
+from api.errors import FieldError, Forbidden, Unprocessable
 from api.models.briefs import (
     Brief,
     BriefRead,
@@ -36,6 +36,7 @@ from api.models.briefs import (
     brief_search_vector,
 )
 from api.models.common import Tier
+from api.models.users import Role
 from api.pagination import (
     PageParams,
     after,
@@ -47,6 +48,7 @@ from api.pagination import (
     parse_int,
 )
 from api.services.briefs import BRIEF_READ_COLUMNS, close_expired, reads_of
+from api.services.tokens import Principal
 from api.settings import Settings, TierBand
 
 # The text-search configuration of the stored `search` column; queries must use the same.
@@ -210,6 +212,16 @@ class SearchQuery:
         if len(rows) > self.limit and kept:
             next_cursor = encode_cursor([self.sort.value, *key(kept[-1])])
         return kept, next_cursor
+
+
+def own_brand_of(principal: Principal, params: BriefSearch) -> uuid.UUID | None:
+    """With `mine=true` the caller's brand, whose briefs are listed in every state (brand
+    members only: 403 for anybody else); None for the open-brief search."""
+    if not params.mine:
+        return None
+    if principal.role != Role.brand:
+        raise Forbidden("only brand members have briefs of their own", code="brand_only")
+    return principal.user.brand_id
 
 
 def search_statement(

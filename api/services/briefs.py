@@ -62,8 +62,8 @@ def brief_by_id(brief_id: uuid.UUID) -> Select[Brief]:
 
 # What `BriefRead` shows, as plain columns: hot reads build the schema from Core rows and
 # never construct (or track) a `Brief` object.
-_READ_FIELDS = [name for name in BriefRead.model_fields if name != "deliverables"]
-BRIEF_READ_COLUMNS: tuple[Any, ...] = tuple(Brief.__table__.c[name] for name in _READ_FIELDS)  # type: ignore[attr-defined]
+BRIEF_READ_FIELDS = [name for name in BriefRead.model_fields if name != "deliverables"]
+BRIEF_READ_COLUMNS: tuple[Any, ...] = tuple(Brief.__table__.c[name] for name in BRIEF_READ_FIELDS)  # type: ignore[attr-defined]
 BRIEF_READ_BY_ID = select(*BRIEF_READ_COLUMNS).where(col(Brief.id) == bindparam("brief_id"))
 
 
@@ -114,7 +114,7 @@ async def reads_of(session: AsyncSession, rows: Sequence[Mapping[Any, Any]]) -> 
 
 async def to_reads(session: AsyncSession, briefs: Sequence[Brief]) -> list[BriefRead]:
     """API views of briefs, with their deliverables loaded in one query."""
-    return await reads_of(session, [{n: getattr(b, n) for n in _READ_FIELDS} for b in briefs])
+    return await reads_of(session, [{n: getattr(b, n) for n in BRIEF_READ_FIELDS} for b in briefs])
 
 
 async def to_read(session: AsyncSession, brief: Brief) -> BriefRead:

@@ -33,6 +33,7 @@ from api.models.shipments import DealShipment
 from api.models.users import Role
 from api.pagination import PageParams, keyset, make_page, parse_datetime
 from api.services import events
+from api.services.briefs import deliverables_of
 from api.services.tokens import Principal
 from api.settings import Settings
 
@@ -145,13 +146,7 @@ async def create_from_application(
     )
     session.add(deal)
     await session.flush()
-    rows = (
-        await session.scalars(
-            select(BriefDeliverable)
-            .where(col(BriefDeliverable.brief_id) == brief.id)
-            .order_by(col(BriefDeliverable.position))
-        )
-    ).all()
+    rows = await deliverables_of(session, brief.id)
     compensation = CompensationType(brief.compensation_type)
     terms = DealTerms(
         deal_id=deal.id,
@@ -234,11 +229,6 @@ class DealAccess:
     brief: Brief
     party: Party | None
     user_id: uuid.UUID
-
-
-async def get_for_party(session: AsyncSession, principal: Principal, deal_id: uuid.UUID) -> Deal:
-    """The deal if the caller is one of its parties (or an admin); 404 for anyone else."""
-    return (await load(session, principal, deal_id)).deal
 
 
 async def load(

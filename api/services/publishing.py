@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, InvalidState, Unprocessable
-from api.models.base import utcnow
+from api.models.base import CLOCK_SKEW, utcnow
 from api.models.deals import DealStatus
 from api.models.deliverables import (
     DealDeliverable,
@@ -28,10 +27,6 @@ from api.pagination import PageParams, keyset, make_page, parse_datetime
 from api.services import deals, events
 from api.services.deals import DealAccess
 from api.services.deliverables import require_work_open, to_read
-
-# A post's time comes from the creator's clock; a little skew is not "the future".
-CLOCK_SKEW = timedelta(minutes=5)
-
 
 _HASHTAG = re.compile(r"#\w+")
 _MENTION = re.compile(r"@[A-Za-z0-9_.\-]+")

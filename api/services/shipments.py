@@ -7,14 +7,14 @@ or completed) and that sends a product may read it.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, NotFound, Unprocessable
-from api.models.base import utcnow
+from api.models.base import CLOCK_SKEW, utcnow
 from api.models.creators import ShippingAddress
 from api.models.shipments import (
     MAX_SHIPMENTS_PER_DEAL,
@@ -26,8 +26,6 @@ from api.models.shipments import (
 from api.pagination import PageParams, keyset, make_page, parse_datetime
 from api.services import deals, deliverables, events
 from api.services.deals import DealAccess
-
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 async def _require_product(session: AsyncSession, access: DealAccess, action: str) -> None:
