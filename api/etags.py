@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from api.errors import PreconditionFailed, PreconditionRequired
+from typing import Any
+
+from api.errors import PreconditionFailed, PreconditionRequired, problem_responses
 
 
 def quoted(value: str | int) -> str:
@@ -30,3 +32,16 @@ def check_if_match(if_match: str | None, current: str, *, required: bool, noun: 
         raise PreconditionFailed(
             f"the {noun} changed since you read it; fetch it again", code="precondition_failed"
         )
+
+
+def responses_with_etag(
+    etag_header: dict[str, Any],
+    *statuses: int,
+    success: int = 200,
+    extra_headers: dict[str, Any] | None = None,
+) -> dict[int | str, dict[str, Any]]:
+    """A route's OpenAPI `responses`: its problem statuses, and the success carrying `ETag`
+    (plus any other headers, such as a new resource's `Location`)."""
+    responses = problem_responses(*statuses)
+    responses[success] = {"headers": {**etag_header, **(extra_headers or {})}}
+    return responses

@@ -50,10 +50,10 @@ _LOCATION_HEADER = {
 
 
 def _with_etag(*statuses: int, success: int = 200) -> dict[int | str, dict[str, Any]]:
-    responses = problem_responses(*statuses)
-    headers = {**_ETAG_HEADER, **(_LOCATION_HEADER if success == 201 else {})}
-    responses[success] = {"headers": headers}
-    return responses
+    location = _LOCATION_HEADER if success == 201 else None
+    return etags.responses_with_etag(
+        _ETAG_HEADER, *statuses, success=success, extra_headers=location
+    )
 
 
 def etag(brief: Brief) -> str:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Security
 
+from api import etags
 from api.deps import (
     CurrentPrincipal,
     SessionDep,
@@ -16,7 +17,7 @@ from api.deps import (
     require_brand,
     require_creator,
 )
-from api.errors import Forbidden, problem_responses
+from api.errors import Forbidden
 from api.models.users import Role
 from api.security import Scope
 from api.services import deals
@@ -88,6 +89,4 @@ ETAG_HEADER = {
 
 
 def with_etag(*statuses: int, success: int = 200) -> dict[int | str, dict[str, Any]]:
-    responses = problem_responses(*statuses)
-    responses[success] = {"headers": ETAG_HEADER}
-    return responses
+    return etags.responses_with_etag(ETAG_HEADER, *statuses, success=success)
