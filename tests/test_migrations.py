@@ -113,6 +113,7 @@ async def test_every_constraint_and_index_follows_the_naming_convention(
         SELECT c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
         JOIN pg_namespace n ON n.oid = t.relnamespace
         WHERE n.nspname = 'public' AND t.relname <> 'alembic_version'
+          AND c.contype <> 'n'  -- PostgreSQL 18 names NOT NULL constraints itself
         """,
     )
     indexes = await _query(
