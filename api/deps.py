@@ -15,6 +15,7 @@ from api.models.creators import Creator
 from api.models.users import Role
 from api.security import SCOPE_DESCRIPTIONS
 from api.services import creators
+from api.services.match_index import BriefIndex
 from api.services.tokens import Principal, resolve_bearer
 from api.settings import Settings
 
@@ -31,6 +32,15 @@ async def current_settings(request: Request) -> Settings:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(current_settings)]
+
+
+async def brief_index(request: Request) -> BriefIndex:
+    """This worker's in-memory copy of the open briefs (`api.services.match_index`)."""
+    index: BriefIndex = request.app.state.brief_index
+    return index
+
+
+BriefIndexDep = Annotated[BriefIndex, Depends(brief_index)]
 
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="/v1/auth/token",

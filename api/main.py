@@ -37,6 +37,7 @@ from api.routers import (
     reports,
     shipments,
 )
+from api.services.match_index import BriefIndex
 from api.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect",
     )
     app.state.settings = settings
+    # This worker's copy of the open briefs, for ranking briefs for creators.
+    app.state.brief_index = BriefIndex()
     install_error_handlers(app)
     if settings.cors_allowed_origins:
         app.add_middleware(

@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -270,6 +271,37 @@ match_briefs = Table(
             "size_max",
         ],
     ),
+)
+
+# The in-memory brief index (`api.services.match_index`) follows `match_briefs` through
+# this log, written by statement triggers on it (migration 0008): the briefs whose rows a
+# transaction changed, with the transaction's id.
+match_brief_changes = Table(
+    "match_brief_changes",
+    metadata,
+    Column(
+        "xid",
+        BigInteger,
+        nullable=False,
+        server_default=text("(pg_current_xact_id())::text::bigint"),
+    ),
+    Column("brief_id", PG_UUID(as_uuid=True), nullable=False),
+    Index("ix_match_brief_changes_xid", "xid"),
+)
+
+# One row: `generation` is raised by rewrites the log does not see (a TRUNCATE of
+# match_briefs, by trigger), and the log holds no transaction below `pruned_below` any
+# more; either sends a worker's index back to a full copy.
+match_index_state = Table(
+    "match_index_state",
+    metadata,
+    Column("id", Boolean, nullable=False, server_default=text("true")),
+    Column("generation", BigInteger, nullable=False, server_default=text("0")),
+    Column("pruned_below", BigInteger, nullable=False, server_default=text("0")),
+    Column("next_prune", BigInteger, nullable=True),
+    Column("next_prune_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("id"),
+    CheckConstraint("id", name="one_row"),
 )
 
 # The columns of a brief's features, as `match_brief_source` yields them (any status).

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Security
 
-from api.deps import SessionDep, SettingsDep, current_creator, require_brand
+from api.deps import BriefIndexDep, SessionDep, SettingsDep, current_creator, require_brand
 from api.errors import problem_responses
 from api.models.creators import Creator
 from api.models.matching import BriefMatch, CreatorMatch, CreatorMatchFilters
@@ -71,7 +71,11 @@ async def list_brief_matches(
     responses=problem_responses(401, 403, 422),
 )
 async def list_my_matches(
-    creator: CreatorReader, session: SessionDep, settings: SettingsDep, page: PageDep
+    creator: CreatorReader,
+    session: SessionDep,
+    settings: SettingsDep,
+    index: BriefIndexDep,
+    page: PageDep,
 ) -> Page[BriefMatch]:
-    items, cursor = await matching.briefs_for_creator(session, settings, creator, page)
+    items, cursor = await matching.briefs_for_creator(session, settings, index, creator, page)
     return Page(items=items, next_cursor=cursor)

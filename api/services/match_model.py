@@ -1,9 +1,11 @@
 """The match model: how well one social account of a creator fits a brief.
 
 One definition serves every use. Each side (the brief, the account) is either a row of
-features loaded as values, or the columns of a match table; see `api.services.match_expr`.
-Both as values: numbers (apply time, explanations, tests). One as columns: the SQL that
-filters and ranks a whole table by exactly the same formula.
+features loaded as values, the columns of a match table, or a batch of rows as numpy
+vectors; see `api.services.match_expr`. Both as values: numbers (apply time,
+explanations, tests). The account as columns: the SQL that filters and ranks a whole
+table by exactly the same formula (creators for a brief). The briefs as vectors: every
+open brief scored at once in memory (briefs for a creator, `api.services.match_index`).
 
 Hard requirements (`eligible`), as at apply time: the account is on one of the brief's
 platforms; its followers are within the brief's explicit bounds, else in one of its tiers;
@@ -75,9 +77,9 @@ from api.services.match_expr import (
     greatest,
     gt,
     in_set,
+    is_column,
     is_empty,
     is_null,
-    is_sql,
     item,
     le,
     least,
@@ -109,7 +111,8 @@ NEUTRAL = 0.5
 
 
 class Side:
-    """The features of a brief or an account: loaded values, or a table alias's columns."""
+    """The features of a brief or an account: loaded values (numbers, or vectors: one
+    entry per row of a batch), or a table alias's columns."""
 
     def __init__(self, values: Mapping[str, Any] | None = None, *, alias: str | None = None):
         if (values is None) == (alias is None):
@@ -120,10 +123,6 @@ class Side:
             # Plain attributes: scoring a page reads them a few hundred times, and a
             # `__getattr__` call for each was a fifth of the time.
             self.__dict__.update((k, v) for k, v in values.items() if not k.startswith("_"))
-
-    @property
-    def is_sql(self) -> bool:
-        return self._alias is not None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -163,9 +162,9 @@ def tier_bit(followers: int, settings: Settings) -> int:
 
 
 def _in_wanted_tier(tier_mask: Any, followers: Any, settings: Settings) -> Any:
-    if not is_sql(followers):
+    if not is_column(followers):
         return bit_set(tier_mask, tier_bit(followers, settings))
-    if is_sql(tier_mask):
+    if is_column(tier_mask):
         raise ValueError("tiers need the brief or the account as values")
     return or_(
         *[
@@ -177,13 +176,13 @@ def _in_wanted_tier(tier_mask: Any, followers: Any, settings: Settings) -> Any:
 
 def _none(codes: Any, mask: Any) -> Any:
     """Whether a country list is empty (its mask says so without reading the array)."""
-    return is_empty(codes) if not is_sql(codes) else eq(mask, 0)
+    return is_empty(codes) if not is_column(codes) else eq(mask, 0)
 
 
 def _member(code: Any, codes: Any, mask: Any) -> Any:
     """Whether `code` is in a country list; against a column, the list's mask is tested
     first so that the array is read only for the few codes sharing a bit with it."""
-    if is_sql(codes) and not is_sql(code):
+    if is_column(codes) and not is_column(code):
         if code is None:
             return None
         return and_(bit_set(mask, country_bit(code)), in_set(code, codes))
@@ -192,7 +191,7 @@ def _member(code: Any, codes: Any, mask: Any) -> Any:
 
 def eligible(b: Side, a: Side, settings: Settings) -> Any:
     """Whether account `a` meets every hard requirement of brief `b`."""
-    if not is_sql(b.platform_mask):
+    if not is_column(b.platform_mask):
         codes = platform_codes(b.platform_mask)
         platform_ok = in_set(a.platform, codes) if codes else True
     else:
@@ -256,7 +255,7 @@ def audience_country(b: Side, a: Side) -> Any:
 
     def share() -> Any:
         targets = b.target_countries
-        if is_sql(a.aud_1) and not is_sql(targets) and len(targets) <= 3:
+        if is_column(a.aud_1) and not is_column(targets) and len(targets) <= 3:
             # Few targets against columns: one CASE per target finds its slot (a country
             # holds at most one), fewer steps than testing every slot against the list.
             found = [
@@ -293,7 +292,7 @@ def audience_age(b: Side, a: Side) -> Any:
         terms = []
         for i in range(1, len(AGE_BUCKETS) + 1):
             weight, part = getattr(b, f"age_w{i}"), getattr(a, f"age_{i}")
-            if (not is_sql(weight) and weight == 0) or (not is_sql(part) and part == 0):
+            if (not is_column(weight) and weight == 0) or (not is_column(part) and part == 0):
                 continue
             terms.append(mul(part, weight))
         return div(total(terms), 1_000_000)  # permille of the audience x permille of a bucket
@@ -325,7 +324,7 @@ def _bands_for(b: Side, bands: list[TierBand], settings: Settings) -> list[TierB
     """The bands an eligible account of brief `b` can be in (all of them unless `b` is
     values), so the SQL skips branches no candidate takes. The smallest band stays when
     the brief admits accounts below it, whose norm it is."""
-    if is_sql(b.tier_mask) or is_sql(b.size_min) or is_sql(b.size_max):
+    if is_column(b.tier_mask) or is_column(b.size_min) or is_column(b.size_max):
         return bands
     if b.size_min is not None or b.size_max is not None:
         low, high = b.size_min or 0, b.size_max
@@ -348,7 +347,7 @@ def engagement(b: Side, a: Side, settings: Settings) -> Any:
     bands = _bands(settings)
     if not bands:
         return NEUTRAL
-    if not is_sql(a.platform):
+    if not is_column(a.platform):
         norms = _norms(platform_of(a.platform), settings)
         chosen = bands[0]
         for band_ in bands:
@@ -357,7 +356,7 @@ def engagement(b: Side, a: Side, settings: Settings) -> Any:
         return _curve(a.er, _band_norm(norms, chosen))
     # The account is a column: one branch per platform group and tier, for the platforms
     # the brief accepts (a band reaches up to the next band's start, as above).
-    mask = b.platform_mask if not is_sql(b.platform_mask) else 0
+    mask = b.platform_mask if not is_column(b.platform_mask) else 0
     codes = platform_codes(mask) or list(PLATFORM_CODES.values())
     groups: dict[int, list[int]] = {}
     tables: dict[int, dict[str, EngagementNorm]] = {}
@@ -390,10 +389,10 @@ def _platform_units(b: Side, platform: int) -> Any:
 
 
 def _price_on(b: Side, a: Side, platform: int) -> Any:
-    if is_sql(b.row_units):
+    if is_column(b.row_units):
         # A row of `platform` (briefs for a creator read the rows of each account's
         # platform): its own packed units and budget share, no array to read.
-        if is_sql(a.fees):
+        if is_column(a.fees):
             raise ValueError("prices need the brief or the account as values")
         formats = [f for f in range(FORMATS) if item(a.fees, f + 1) is not None]
         units = {f: band(shr(b.row_units, 6 * f), 63) for f in formats}
@@ -435,11 +434,11 @@ def price_fit(b: Side, a: Side, proposed_fee: int | None = None) -> Any:
             lambda: when(le(proposed_fee, b.budget), 1.0, lambda: div(b.budget, proposed_fee)),
             NEUTRAL,
         )
-    if not is_sql(a.platform):
+    if not is_column(a.platform):
         return _price_on(b, a, a.platform)
-    if is_sql(b.units):
+    if is_column(b.units):
         raise ValueError("prices need the brief or the account as values")
-    mask = b.platform_mask if not is_sql(b.platform_mask) else 0
+    mask = b.platform_mask if not is_column(b.platform_mask) else 0
     codes = platform_codes(mask) or list(PLATFORM_CODES.values())
     branches = [
         (eq(a.platform, code), _price_on(b, a, code)) for code in codes if _platform_units(b, code)

@@ -1,8 +1,10 @@
-"""Ranking in PostgreSQL: creators for a brief, open briefs for a creator.
+"""Ranking creators for a brief in PostgreSQL; briefs for a creator, page loading.
 
-Both directions filter and score inside index-only scans of a match table's covering
-index and keep the top rows (top-N heap sort); Python only sees a page. The scoring SQL
-is the model compiled with the other side's figures as constants (`match_model`).
+Creators for a brief are filtered and scored inside index-only scans of the covering
+index of `match_accounts`, keeping the top rows (top-N heap sort); Python only sees a page.
+The scoring SQL is the model compiled with the brief's figures as constants
+(`match_model`). Briefs for a creator are ranked in the worker's memory
+(`match_index`); this module loads the page.
 
 Candidate slices. A brief that names niches first ranks the creators sharing one of them
 (the niche slots of `match_accounts`); anyone else has a niche overlap of 0 and so scores
@@ -11,16 +13,11 @@ When that first scan yields a full page above this bound the page is exact; othe
 page is taken from the scan of every candidate (slot 0). Each row is read once per slot
 list: a row is kept only in the slot of the first niche it shares.
 
-Briefs for a creator work the same way: the slots of the creator's niches and of briefs
-without niches first, bounded by `best_without_niche_for`. Each account of the creator
-scans the rows of its own platform and tier (and those open to any), so it evaluates
-only its own eligibility and score.
-
-A creator (or a brief) may qualify through several accounts; the best one counts. Rows
-outdone by another of the same creator's (brief's) qualifying rows are `dominated` (a
-check run on the fetched rows only) and skipped; fetching repeats if that leaves a page
-short. Cursors carry (score, id): after one, a creator shown on an earlier page through
-another account is recognised by that account's better score.
+A creator may qualify through several accounts; the best one counts. Rows outdone by
+another of the same creator's qualifying rows are `dominated` (a check run on the fetched
+rows only) and skipped; fetching repeats if that leaves a page short. Cursors carry
+(score, id): after one, a creator shown on an earlier page through another account is
+recognised by that account's better score.
 """
 
 # The SQL here is text built from the model and fixed column names; request values only
@@ -43,11 +40,8 @@ from api.models.matching import (
     ACCOUNT_FEATURES,
     AGE_BUCKETS,
     ALL_SLOT,
-    ANY_PLATFORM,
-    AUDIENCE_SLOTS,
     BRIEF_FEATURES,
     NICHE_CODES,
-    NO_NICHE_SLOT,
     CreatorMatchFilters,
     country_code,
     niche_mask,
@@ -55,6 +49,7 @@ from api.models.matching import (
 from api.pagination import PageParams, decode_cursor, make_page, parse_float
 from api.services import match_model as model
 from api.services.match_expr import Sql, and_, bits_of, lit
+from api.services.match_index import BriefIndex
 from api.settings import Settings
 
 _SLACK = 1e-9  # float sums of weights may exceed the exact bound by an ulp
@@ -87,19 +82,18 @@ async def prepare_transaction(session: AsyncSession) -> None:
     await session.execute(text(f"SELECT {_SETTINGS_SQL}"))
 
 
-def first_slot(slot: str, mask: str, codes: Sequence[int], *, always: int | None = None) -> str:
+def first_slot(slot: str, mask: str, codes: Sequence[int]) -> str:
     """`slot IN codes` (an index condition), each row kept only in the slot of the first
     code its mask holds (a filter: written as a CASE, so the planner does not turn it into
-    a bitmap OR of index scans, which would read the heap). `always` is kept as it is."""
-    ordered = sorted(set(codes) | ({always} if always is not None else set()))
+    a bitmap OR of index scans, which would read the heap)."""
+    ordered = sorted(set(codes))
     branches, lower = [], 0
     for code in ordered:
-        if code == always or not lower:
+        if not lower:
             branches.append(f"WHEN {code} THEN true")
         else:
             branches.append(f"WHEN {code} THEN ({mask} & {lower}) = 0")
-        if code not in (NO_NICHE_SLOT, ALL_SLOT, always):
-            lower |= 1 << (code - 1)
+        lower |= 1 << (code - 1)
     listed = ", ".join(str(c) for c in ordered)
     return f"{slot} IN ({listed}) AND (CASE {slot} {' '.join(branches)} ELSE false END)"
 
@@ -208,39 +202,8 @@ def best_without_niche(
     return float(model.score(highest, settings.match_weights))
 
 
-def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Settings) -> float:
-    """The most these accounts can score on a brief whose niches they do not share: their
-    own engagement and reliability, their audience shares at best all targeted."""
-    best = 0.0
-    for row in accounts:
-        a = model.Side(row)
-        genders = sum(int(row["genders"]) >> shift & 1023 for _, shift in model.GENDER_SHIFTS)
-        countries = sum(
-            int(slot) & 1023
-            for slot in (row[f"aud_{i}"] for i in range(1, AUDIENCE_SLOTS + 1))
-            if slot is not None
-        )
-        ages = sum(int(row[f"age_{i}"]) for i in range(1, len(AGE_BUCKETS) + 1))
-        highest = {
-            "tier_fit": 1.0,
-            "niche_overlap": 0.0,
-            "audience_country": max(model.NEUTRAL, countries / 1000),
-            "audience_gender": max(model.NEUTRAL, genders / 1000),
-            "audience_age": max(model.NEUTRAL, ages / 1000),
-            "engagement": float(model.engagement(model.Side({"platform_mask": 0}), a, settings)),
-            "price_fit": 1.0,
-            "reliability": float(model.reliability(a)),
-        }
-        best = max(best, float(model.score(highest, settings.match_weights)))
-    return best
-
-
 # --- creators for a brief -------------------------------------------------------------------
 
-# Briefs for a creator: each account's scan is a few thousand rows, too short to repay
-# parallel workers; on two busy cores they lengthened the tail (measured: p99 36-43 ms
-# serial against 47-65 ms with eager workers, 100k open briefs, another load running).
-_SERIAL_SQL = "set_config('max_parallel_workers_per_gather', '0', true) AS _setup"
 _MAX_DEALS_SQL = (
     "(SELECT max(deals_completed) FROM match_accounts WHERE deals_completed > 0) AS _max_deals, "
     "(SELECT max(published_on_time) FROM match_accounts WHERE published_on_time > 0) "
@@ -277,10 +240,9 @@ async def account_features(
     *,
     creator_id: uuid.UUID | None = None,
     account_ids: Sequence[uuid.UUID] | None = None,
-    prepare: bool = False,
 ) -> list[dict[str, Any]]:
     """Accounts' features (slot 0 rows) and handles, by creator or by account, in platform
-    order. With `prepare`, the same round trip sets up the transaction for ranking."""
+    order."""
     columns = ", ".join(f"m.{c}" for c in ACCOUNT_FEATURES)
     where: list[str] = ["m.slot = 0"]
     params: dict[str, Any] = {}
@@ -290,14 +252,10 @@ async def account_features(
     if account_ids is not None:
         where.append("m.account_id = ANY(:account_ids)")
         params["account_ids"] = list(account_ids)
-    settings_sql = f"{_SETTINGS_SQL}, {_SERIAL_SQL}, " if prepare else ""
-    sql = f"""SELECT {settings_sql}{columns}, sa.handle FROM match_accounts m
+    sql = f"""SELECT {columns}, sa.handle FROM match_accounts m
         JOIN social_accounts sa ON sa.id = m.account_id
         WHERE {" AND ".join(where)} ORDER BY m.platform"""
-    rows = await fetch_rows(session, sql, params)
-    if prepare and not rows:
-        await prepare_transaction(session)
-    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    return await fetch_rows(session, sql, params)
 
 
 def _candidate(b: model.Side, alias: str, settings: Settings, filters: CreatorMatchFilters) -> str:
@@ -428,111 +386,47 @@ BRIEF_SUMMARY = (
     "br.application_deadline, br.publish_start_date"
 )
 
+# The page's rows: each brief's features (its row of the account's platform) and summary.
+_BRIEF_PAGE = f"""SELECT t.n, f.*, {BRIEF_SUMMARY}
+    FROM unnest($1::uuid[], $2::smallint[]) WITH ORDINALITY AS t(brief_id, platform, n)
+    JOIN LATERAL (SELECT * FROM match_briefs x WHERE x.brief_id = t.brief_id
+                  AND x.platform = t.platform AND x.slot = {ALL_SLOT} LIMIT 1) f ON true
+    JOIN briefs br ON br.id = t.brief_id
+    ORDER BY t.n"""
+
 
 async def rank_briefs(
     session: AsyncSession,
     settings: Settings,
+    index: BriefIndex,
     creator_id: uuid.UUID,
     accounts: Sequence[Mapping[str, Any]],
     page: PageParams,
 ) -> tuple[list[Ranked], str | None]:
     """A page of the open briefs (deadline ahead) the creator is eligible for through one
-    of `accounts`, best first, without those they applied to. Each row holds the brief's
-    features (of the row of the account's platform) and summary, and `account`: the index
-    in `accounts` of the account the score is for. Call `prepare_transaction` first.
-
-    Each account scans the rows of its platform and tier (and those open to any), scoring
-    with its own figures, and keeps its best; a brief several accounts qualify for counts
-    with the best of them (its first row in score order; later rows of it are dominated)."""
+    of `accounts`, best first, without those they applied to: ranked in the worker's
+    in-memory brief index (`match_index`), brought up to date first. Each row holds the
+    brief's features (of the row of the account's platform) and summary, `account`: the
+    index in `accounts` of the account the score is for (the best one), and `parts`: the
+    parts of that score."""
     if not accounts:
         return [], None
-    brief = model.Side(alias=_ANY)
-    weights = settings.match_weights
-    scans, scores = [], []
-    for account in accounts:
-        a = model.Side(account)
-        tier = model.tier_bit(int(account["followers"]), settings)
-        parts = model.parts(brief, a, settings)
-        fits = str(lit(model.eligible(brief, a, settings)))
-        score = str(lit(model.score(parts, weights)))
-        tiers = f"0, {tier}" if tier else "0"
-        rows_of = (
-            f"platform IN ({ANY_PLATFORM}, {int(account['platform'])}) AND {_ANY}.tier IN ({tiers})"
-        )
-        scans.append((f"b.{_at(rows_of, 'b')} AND {_at(fits, 'b')}", _at(score, "b")))
-        # This account's score for a row's brief, read from the brief's row of its platform.
-        scores.append(
-            f"(SELECT {_at(score, 'y')} FROM match_briefs y WHERE y.brief_id = t.brief_id "
-            f"AND y.{_at(rows_of, 'y')} AND {_at(fits, 'y')} LIMIT 1)"
-        )
-    applied = "(SELECT ap.brief_id FROM applications ap WHERE ap.creator_id = :creator_id)"
-    several = len(accounts) > 1
-
-    def ranking(slots: str, cursor: tuple[Any, uuid.UUID] | None, n: int) -> str:
-        branches = [
-            "("
-            + top(
-                f"""SELECT b.brief_id, b.platform, {i} AS account, {key} AS key FROM match_briefs b
-                WHERE {slots} AND {where} AND b.deadline > now()
-                  AND b.brief_id NOT IN {applied}""",
-                "brief_id",
-                cursor,
-                n,
-            )
-            + ")"
-            for i, (where, key) in enumerate(scans)
-        ]
-        if not several:
-            return branches[0]
-        return f"""SELECT * FROM ({" UNION ALL ".join(branches)}) u
-            ORDER BY key DESC, brief_id DESC, account LIMIT {int(n)}"""
-
-    def fetcher(slots: str) -> Fetch:
-        async def fetch(cursor: tuple[Any, uuid.UUID] | None, n: int) -> list[dict[str, Any]]:
-            # After a cursor, a brief shown on an earlier page through another account
-            # comes back with a lower score: compare every account's score to spot it.
-            others = (
-                ", greatest(" + ", ".join(scores) + ") AS best_key" if several and cursor else ""
-            )
-            # The page's parts are computed from its rows in Python (`matching`), by the
-            # same model: writing them into the statement would cost more to send and plan.
-            sql = f"""
-            SELECT f.*, t.key, t.account{others}, {BRIEF_SUMMARY}
-            FROM ({ranking(slots, cursor, n)}) t
-            JOIN LATERAL (SELECT * FROM match_briefs x
-                          WHERE x.brief_id = t.brief_id AND x.platform = t.platform LIMIT 1) f
-              ON true
-            JOIN briefs br ON br.id = t.brief_id
-            ORDER BY t.key DESC, t.brief_id DESC, t.account"""
-            params: dict[str, Any] = {"creator_id": creator_id}
-            if cursor is not None:
-                params["after_id"] = cursor[1]
-            rows = await fetch_rows(session, sql, params)
-            seen: set[uuid.UUID] = set()
-            for row in rows:
-                row["dominated"] = row["brief_id"] in seen or (
-                    row.get("best_key") is not None and row["best_key"] > row["key"]
-                )
-                seen.add(row["brief_id"])
-            return rows
-
-        return fetch
-
     cursor = page_cursor(page, parse_float)
-    need = page.limit + 1
-    batch = need * len(accounts)
-    mask = int(accounts[0]["niche_mask"])
-    sharing = first_slot(
-        "b.slot", "b.niche_mask", [bit.bit_length() for bit in bits_of(mask)], always=NO_NICHE_SLOT
+    now, applied = await index.sync(session, creator_id)
+    hits = index.rank(settings, accounts, now=now, applied=applied, cursor=cursor, n=page.limit + 1)
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(
+        _BRIEF_PAGE, ([h.brief_id for h in hits], [h.platform for h in hits])
     )
-    kept, complete = await collect(
-        fetcher(sharing),
-        cursor,
-        need,
-        batch,
-        "brief_id",
-        bound=best_without_niche_for(accounts, settings),
-    )
-    if not complete:
-        kept, _ = await collect(fetcher(f"b.slot = {ALL_SLOT}"), cursor, need, batch, "brief_id")
+    rows = {row["n"]: dict(row) for row in result.mappings()}
+    # A brief closed since the sync has no row any more: it is left out.
+    kept = [
+        Ranked(
+            key=hit.key,
+            id=hit.brief_id,
+            row=rows[n] | {"account": hit.account, "parts": hit.parts},
+        )
+        for n, hit in enumerate(hits, start=1)
+        if n in rows
+    ]
     return page_of(kept, page)

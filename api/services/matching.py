@@ -29,6 +29,7 @@ from api.services import match_model as model
 from api.services import match_search
 from api.services.creators import tier_for
 from api.services.eligibility import qualifying_accounts
+from api.services.match_index import BriefIndex
 from api.services.match_reasons import reasons
 from api.settings import Settings
 
@@ -132,16 +133,22 @@ async def creators_for_brief(
 
 
 async def briefs_for_creator(
-    session: AsyncSession, settings: Settings, creator: Creator, page: PageParams
+    session: AsyncSession,
+    settings: Settings,
+    index: BriefIndex,
+    creator: Creator,
+    page: PageParams,
 ) -> tuple[list[BriefMatch], str | None]:
     """A page of open briefs ranked for `creator` (see `match_search.rank_briefs`)."""
-    accounts = await match_search.account_features(session, creator_id=creator.id, prepare=True)
-    ranked, cursor = await match_search.rank_briefs(session, settings, creator.id, accounts, page)
+    accounts = await match_search.account_features(session, creator_id=creator.id)
+    ranked, cursor = await match_search.rank_briefs(
+        session, settings, index, creator.id, accounts, page
+    )
     items = []
     for r in ranked:
         row = r.row
         account = accounts[row["account"]]
-        _, parts = evaluate(row, account, settings)
+        parts = row["parts"]
         items.append(
             BriefMatch(
                 brief=BriefSummary(

@@ -1,0 +1,313 @@
+"""The in-memory brief index behind `GET /v1/me/matches`: the model on vectors gives the
+numbers it gives on values, and every worker's copy follows every committed change."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from api.main import create_app, lifespan
+from api.models.matching import BRIEF_FEATURES, FORMATS, country_bit, country_code
+from api.services import match_index, match_search
+from api.services import match_model as model
+from api.services.match_index import BriefBatch, BriefIndex
+from api.settings import get_settings
+from tests import factories
+from tests.factories import Actor, match_creator
+
+PATH = "/v1/me/matches"
+
+
+async def _ids(client: httpx.AsyncClient, actor: Actor) -> list[str]:
+    items = await factories.all_pages(client, actor, PATH, limit=100)
+    return [item["brief"]["id"] for item in items]
+
+
+# --- the model on vectors ---------------------------------------------------------------------
+
+
+def _countries(rng: random.Random, pool: list[str], most: int) -> list[int]:
+    return sorted(country_code(c) for c in rng.sample(pool, rng.randint(0, most)))
+
+
+def _mask(codes: list[int]) -> int:
+    mask = 0
+    for code in codes:
+        mask |= country_bit(code)
+    return mask
+
+
+def _brief_row(rng: random.Random, pool: list[str]) -> dict[str, Any]:
+    """A random match row of a brief, nulls and empty lists included."""
+    creators, targets = _countries(rng, pool, 3), _countries(rng, pool, 4)
+    bounded = rng.random() < 0.3
+    size_min = rng.choice([None, 1_000, 20_000]) if bounded else None
+    size_max = rng.choice([None, 100_000, 2_000_000]) if bounded else None
+    platform = rng.choice([1, 2])
+    units = [rng.choice([0, 0, 1, 2]) for _ in range(FORMATS)]
+    elsewhere = rng.choice([0, 3])  # units on another platform share the budget
+    budget = rng.choice([None, 60_000.0, 900_000.0])
+    whole = [0] * 110
+    for f, u in enumerate(units):
+        whole[(platform - 1) * FORMATS + f] = u
+    whole[100 + platform - 1] = sum(units)
+    whole[(3 - platform - 1) * FORMATS] = elsewhere
+    whole[100 + 3 - platform - 1] = elsewhere
+    units_total = sum(units) + elsewhere
+    ages = [rng.choice([0, 0, 500, 1000]) for _ in range(7)]
+    return {
+        "brief_id": uuid.uuid4(),
+        "platform": platform,
+        "tier": 0,
+        "deadline": 1e12,
+        "platform_mask": rng.choice([0, 1, 2, 3]),
+        "tier_mask": 0 if bounded else rng.choice([0, 1, 2, 6, 15]),
+        "requires_gifting": rng.random() < 0.2,
+        "niche_mask": rng.choice([0, 1, 3, 6, 1 << 19]),
+        "niche_count": 0,
+        "creator_mask": _mask(creators),
+        "target_mask": _mask(targets),
+        "gender_mask": rng.choice([0, 1, 2, 3, 7]),
+        "has_age": any(ages),
+        **{f"age_w{i}": w for i, w in enumerate(ages, start=1)},
+        "min_er": rng.choice([0.0, 0.01, 0.03]),
+        "currency": rng.choice([country_code("EU") * 26 + 20, -1]),
+        "row_units": sum(u << (6 * f) for f, u in enumerate(units)),
+        "row_units_total": sum(units),
+        "units": whole,
+        "units_total": units_total,
+        "budget": budget,
+        "row_budget": budget * sum(units) / units_total if budget and units_total else None,
+        "creator_countries": creators,
+        "target_countries": targets,
+        "size_min": size_min,
+        "size_max": size_max,
+    }
+
+
+def _account(rng: random.Random, pool: list[str], currency: int) -> dict[str, Any]:
+    followers = int(rng.lognormvariate(10, 1.5))
+    slots = rng.sample(pool, 6)
+    shares = sorted((rng.randint(0, 400) for _ in range(6)), reverse=True)
+    fees = [rng.choice([None, 20_000, 150_000]) for _ in range(10)]
+    return {
+        "platform": rng.choice([1, 2]),
+        "country": rng.choice([None, *(country_code(c) for c in pool)]),
+        "followers": followers,
+        "er": rng.uniform(0, 0.1),
+        "accepts_gifting": rng.random() < 0.6,
+        "niche_mask": rng.choice([0, 1, 2, 5]),
+        "niche_count": 0,
+        "genders": rng.randint(0, 500) | rng.randint(0, 500) << 10 | rng.randint(0, 40) << 20,
+        **{f"age_{i}": rng.randint(0, 300) for i in range(1, 8)},
+        **{
+            f"aud_{i}": country_code(c) << 10 | s if s else 0
+            for i, (c, s) in enumerate(zip(slots, shares, strict=True), start=1)
+        },
+        "fee_currency": rng.choice([currency, None]),
+        "fees": rng.choice([None, fees]),
+        "deals_completed": rng.randint(0, 3),
+        "published_on_time": rng.randint(0, 3),
+        "published_late": rng.randint(0, 2),
+    }
+
+
+def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
+    rng = random.Random(11)
+    settings = get_settings()
+    pool = ["ES", "DE", "US", "GB", "FR", "IT", "MX", "BR", "JP"]
+    rows = [_brief_row(rng, pool) for _ in range(400)]
+    for row in rows:
+        row["niche_count"] = int(row["niche_mask"]).bit_count()
+    batch = BriefBatch.of(rows)
+    by_id = {row["brief_id"]: row for row in rows}
+    everything = np.arange(batch.size)
+    eligible_seen = 0
+    for _ in range(40):
+        account = _account(rng, pool, rows[0]["currency"])
+        account["niche_count"] = int(account["niche_mask"]).bit_count()
+        a = model.Side(account)
+        with np.errstate(all="ignore"):
+            fits = np.broadcast_to(
+                model.eligible(batch.side(everything), a, settings), everything.shape
+            )
+            parts = model.parts(batch.side(everything), a, settings)
+            score = model.score(parts, settings.match_weights)
+        for i, brief_id in enumerate(batch.ids):
+            if batch.columns["platform"][i] != account["platform"]:
+                continue  # an account reads the rows of its own platform
+            b = model.Side(by_id[brief_id])
+            assert bool(fits[i]) == bool(model.eligible(b, a, settings)), (i, by_id[brief_id])
+            values = model.parts(b, a, settings)
+            for name in model.PARTS:
+                vector = parts[name][i] if np.ndim(parts[name]) else parts[name]
+                assert float(vector) == pytest.approx(float(values[name]), abs=1e-12), name
+            expected = model.score(values, settings.match_weights)
+            assert float(score[i]) == pytest.approx(float(expected), abs=1e-12)
+            eligible_seen += bool(fits[i])
+    assert 100 < eligible_seen < 40 * 200 - 100  # both outcomes are exercised
+
+
+# --- keeping up with writes ---------------------------------------------------------------------
+
+
+@pytest.fixture
+async def second_worker() -> AsyncIterator[httpx.AsyncClient]:
+    """Another worker: an app of its own (its own brief index) on the same database."""
+    other = create_app(get_settings())
+    async with lifespan(other):
+        transport = httpx.ASGITransport(app=other, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+async def test_every_worker_sees_a_brief_opened_or_closed_at_its_next_request(
+    client: httpx.AsyncClient, app: FastAPI, second_worker: httpx.AsyncClient
+) -> None:
+    brand = await factories.brand(client)
+    creator = await match_creator(client)
+    first = await factories.open_brief(client, brand, title="First")
+    assert await _ids(client, creator) == [first["id"]]
+    assert await _ids(second_worker, creator) == [first["id"]]
+    copies = app.state.brief_index.copies
+
+    second = await factories.open_brief(client, brand, title="Second")
+    assert set(await _ids(client, creator)) == {first["id"], second["id"]}
+    assert set(await _ids(second_worker, creator)) == {first["id"], second["id"]}
+
+    r = await client.post(f"/v1/briefs/{first['id']}/close", headers=brand.headers)
+    assert r.status_code == 200, r.text
+    assert await _ids(second_worker, creator) == [second["id"]]
+    assert await _ids(client, creator) == [second["id"]]
+    # Followed through the change log, not by copying everything again.
+    assert app.state.brief_index.copies == copies
+
+
+async def test_the_log_names_each_changed_brief_with_its_transaction(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    brief = await factories.open_brief(client, brand)
+    logged = await factories.db_rows(
+        app, "SELECT xid FROM match_brief_changes WHERE brief_id = :id", id=brief["id"]
+    )
+    assert logged  # published: its match rows were written
+    async with app.state.sessionmaker.begin() as session:
+        await session.execute(
+            text(
+                "UPDATE briefs SET application_deadline = application_deadline"
+                " + interval '1 day' WHERE id = :id"
+            ),
+            {"id": brief["id"]},
+        )
+        xid = await session.scalar(text("SELECT pg_current_xact_id()::text::bigint"))
+    rows = await factories.db_rows(
+        app, "SELECT brief_id FROM match_brief_changes WHERE xid = :xid", xid=xid
+    )
+    assert {str(r["brief_id"]) for r in rows} == {brief["id"]}
+
+
+async def test_a_truncate_of_the_match_rows_sends_every_worker_back_to_a_full_copy(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    creator = await match_creator(client)
+    brief = await factories.open_brief(client, brand)
+    assert await _ids(client, creator) == [brief["id"]]
+    copies = app.state.brief_index.copies
+    # A bulk rebuild, as loaders do it: emptied with TRUNCATE, refilled with the log off.
+    generation = await _generation(app)
+    columns = ", ".join(BRIEF_FEATURES)
+    async with app.state.sessionmaker.begin() as session:
+        for statement in (
+            "SET LOCAL session_replication_role = replica",
+            "DELETE FROM match_brief_changes",
+            "TRUNCATE match_briefs",
+            f"INSERT INTO match_briefs ({columns}) SELECT {columns}"  # noqa: S608
+            " FROM match_brief_source WHERE status = 'open'",
+        ):
+            await session.execute(text(statement))
+    assert await _generation(app) == generation + 1
+    assert await factories.db_rows(app, "SELECT 1 FROM match_brief_changes") == []
+    assert await _ids(client, creator) == [brief["id"]]
+    assert app.state.brief_index.copies == copies + 1
+
+
+async def _generation(app: FastAPI) -> int:
+    rows = await factories.db_rows(app, "SELECT generation FROM match_index_state")
+    return int(rows[0]["generation"])
+
+
+async def test_a_worker_behind_the_pruned_log_copies_everything_again(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    creator = await match_creator(client)
+    first = await factories.open_brief(client, brand, title="First")
+    assert await _ids(client, creator) == [first["id"]]
+    index: BriefIndex = app.state.brief_index
+    copies = index.copies
+    second = await factories.open_brief(client, brand, title="Second")
+
+    # Two pruning rounds an hour apart: the cut-off passes this worker's last sync.
+    for _ in range(2):
+        await factories.db_execute(
+            app, "UPDATE match_index_state SET next_prune_at = now() - interval '1 second'"
+        )
+        async with app.state.sessionmaker.begin() as session:
+            await match_index.prune_changes(session, limit=1000)
+    left = await factories.db_rows(
+        app, "SELECT 1 FROM match_brief_changes WHERE brief_id = :id", id=second["id"]
+    )
+    assert left == []  # the entry that would have told this worker is gone
+    assert set(await _ids(client, creator)) == {first["id"], second["id"]}
+    assert index.copies == copies + 1
+
+
+async def test_merged_changes_rank_as_a_fresh_copy_does(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Changes past `merge_rows` are merged into the base; the ranking is unchanged."""
+    settings = get_settings()
+    brand = await factories.brand(client)
+    creator = await match_creator(
+        client, niches=["beauty", "food"], accounts=[{}, {"platform": "tiktok"}]
+    )
+    briefs = []
+    for i in range(4):
+        briefs.append(
+            await factories.open_brief(client, brand, title=f"Before {i}", niches=["beauty"])
+        )
+    merging = BriefIndex(merge_rows=1)
+
+    async def page(index: BriefIndex) -> list[tuple[uuid.UUID, float, int]]:
+        async with app.state.sessionmaker() as session:
+            accounts = await match_search.account_features(session, creator_id=creator.creator_id)
+            now, applied = await index.sync(session, creator.creator_id)
+        hits = index.rank(settings, accounts, now=now, applied=applied, cursor=None, n=50)
+        return [(h.brief_id, h.key, h.account) for h in hits]
+
+    await page(merging)
+    for i in range(3):
+        await factories.open_brief(
+            client,
+            brand,
+            title=f"After {i}",
+            niches=["food"],
+            platforms=["tiktok"],
+            deliverables=[{"platform": "tiktok", "format": "short_video"}],
+        )
+    r = await client.post(f"/v1/briefs/{briefs[0]['id']}/close", headers=brand.headers)
+    assert r.status_code == 200, r.text
+    merged = await page(merging)
+    assert merged == await page(BriefIndex())
+    assert len(merged) == 6
+    assert merging.copies == 1  # merged, not copied again
