@@ -37,7 +37,7 @@ from api.routers import (
     reports,
     shipments,
 )
-from api.services.match_index import BriefIndex
+from api.services.match_index import BriefIndex, keep_fresh
 from api.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -60,19 +60,30 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.read_sessionmaker = create_read_sessionmaker(engine)
         app.state.migration_heads = head_revisions()
-        sweeper = None
+        tasks = []
         if settings.maintenance_interval_seconds > 0:
-            sweeper = asyncio.create_task(
-                run_forever(app.state.sessionmaker, settings),
-                name="maintenance",
+            tasks.append(
+                asyncio.create_task(
+                    run_forever(app.state.sessionmaker, settings), name="maintenance"
+                )
+            )
+            tasks.append(
+                asyncio.create_task(
+                    keep_fresh(
+                        app.state.brief_index,
+                        app.state.sessionmaker,
+                        settings.maintenance_interval_seconds,
+                    ),
+                    name="brief index",
+                )
             )
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
             await engine.dispose()
 
 

@@ -3,9 +3,10 @@ numbers it gives on values, and every worker's copy follows every committed chan
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -141,7 +142,8 @@ def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
             )
             parts = model.parts(batch.side(everything), a, settings)
             score = model.score(parts, settings.match_weights)
-        for i, brief_id in enumerate(batch.ids):
+        for i in range(batch.size):
+            brief_id = batch.id_of(i)
             if batch.columns["platform"][i] != account["platform"]:
                 continue  # an account reads the rows of its own platform
             b = model.Side(by_id[brief_id])
@@ -311,3 +313,30 @@ async def test_merged_changes_rank_as_a_fresh_copy_does(
     assert merged == await page(BriefIndex())
     assert len(merged) == 6
     assert merging.copies == 1  # merged, not copied again
+
+
+async def test_a_worker_copies_the_open_briefs_at_start_up_and_keeps_up_unasked(
+    client: httpx.AsyncClient,
+) -> None:
+    brand = await factories.brand(client)
+    opened = await factories.open_brief(client, brand)
+    settings = get_settings().model_copy(update={"maintenance_interval_seconds": 0.05})
+    worker = create_app(settings)
+    async with lifespan(worker):
+        index: BriefIndex = worker.state.brief_index
+        await _until(lambda: index.copies == 1 and index.size > 0)
+        before = index.size
+        await factories.open_brief(client, brand, title="Another")
+        await _until(lambda: index.size > before)  # followed without any request
+        r = await client.post(f"/v1/briefs/{opened['id']}/close", headers=brand.headers)
+        assert r.status_code == 200, r.text
+        await _until(lambda: index.size == before)
+        assert index.copies == 1
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the condition never held")

@@ -31,6 +31,7 @@ Scoring never awaits, so a request scores one consistent state; syncs take a loc
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM, AUDIENCE_SLOTS
 from api.services import match_model as model
@@ -105,7 +106,12 @@ _FULL_STATE = f"""WITH st AS MATERIALIZED ({_STATE})
 SELECT st.*,
     ARRAY(SELECT DISTINCT c.xid FROM match_brief_changes c WHERE c.xid >= st._horizon) AS _xids
 FROM st"""
-_FULL_ROWS = _ROWS.format(where="")
+# Read in slices of the id space, so that a full copy holds one slice's records at a time
+# and lets other requests run in between.
+_FULL_ROWS = _ROWS.format(where="AND m.brief_id >= $1 AND m.brief_id <= $2")
+_SLICES = 16
+
+log = logging.getLogger(__name__)
 
 _MERGE_ROWS = 2000
 # Log entries are deleted once an hour has passed since a later horizon was recorded.
@@ -122,8 +128,9 @@ _PRUNE = """DELETE FROM match_brief_changes WHERE ctid IN (
 _SLACK = 1e-9  # float sums of weights may exceed the exact bound by an ulp
 
 
-def _split(ids: Iterable[uuid.UUID]) -> tuple[np.ndarray, np.ndarray]:
-    ints = [u.int for u in ids]
+def _split(ints: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+    """128-bit ids (as ints) as their high and low halves."""
+    ints = list(ints)
     return (
         np.array([i >> 64 for i in ints], dtype=np.uint64),
         np.array([i & 0xFFFF_FFFF_FFFF_FFFF for i in ints], dtype=np.uint64),
@@ -134,17 +141,21 @@ class BriefBatch:
     """Match rows as columns, in groups of one platform and tier (a brief's row per
     platform and wanted tier, or tier 0: any size), so an account reads four slices."""
 
-    def __init__(self, ids: np.ndarray, columns: dict[str, Any]):
+    def __init__(self, columns: dict[str, Any]):
         order = np.lexsort((columns["tier"], columns["platform"]))
-        self.ids = ids[order]
         self.columns = {k: v[order] for k, v in columns.items()}
-        self.hi, self.lo = _split(self.ids)
-        self.size = len(ids)
+        # Brief ids as two halves (no Python object per row); rows in id order find a
+        # brief's rows by binary search.
+        self.hi, self.lo = self.columns["id_hi"], self.columns["id_lo"]
+        self.size = len(order)
+        self._by_id = np.lexsort((self.lo, self.hi))
+        self._sorted_hi = self.hi[self._by_id]
         keys = self.columns["platform"] * 64 + self.columns["tier"]
-        firsts = np.flatnonzero(np.diff(keys, prepend=-1)) if self.size else np.zeros(0, int)
-        stops = [*firsts[1:].tolist(), self.size]
+        firsts = np.flatnonzero(np.diff(keys, prepend=-1)).tolist()
+        stops = [*firsts[1:], self.size]
         self._groups = {
-            int(keys[f]): (int(f), stop) for f, stop in zip(firsts.tolist(), stops, strict=True)
+            int(keys[first]): (first, stop)
+            for first, stop in zip(firsts, stops[: len(firsts)], strict=True)
         }
 
     @classmethod
@@ -157,9 +168,8 @@ class BriefBatch:
         def column(name: str) -> Sequence[Any]:
             return values.get(name, ())
 
-        ids = np.empty(len(rows), dtype=object)
-        ids[:] = column("brief_id")
         columns: dict[str, Any] = {}
+        columns["id_hi"], columns["id_lo"] = _split(u.int for u in column("brief_id"))
         for name in _INTS:
             columns[name] = np.array(column(name), dtype=np.int64)
         for name in _BOOLS:
@@ -168,25 +178,36 @@ class BriefBatch:
             columns[name] = np.array(column(name), dtype=np.float64)
         for name in _LISTS:
             columns[name] = CodeSets.of(column(name), _COUNTRY_WORDS)
-        return cls(ids, columns)
+        return cls(columns)
 
     @classmethod
     def joined(cls, parts: Sequence[tuple[BriefBatch, np.ndarray]]) -> BriefBatch:
         """The rows of `parts` selected by their masks."""
-        ids = np.concatenate([b.ids[keep] for b, keep in parts])
         columns: dict[str, Any] = {}
-        for name in _INTS + _BOOLS + _FLOATS:
+        for name in ["id_hi", "id_lo", *_INTS, *_BOOLS, *_FLOATS]:
             columns[name] = np.concatenate([b.columns[name][keep] for b, keep in parts])
         for name in _LISTS:
             columns[name] = CodeSets.joined([b.columns[name][keep] for b, keep in parts])
-        return cls(ids, columns)
+        return cls(columns)
 
-    def positions(self) -> dict[uuid.UUID, list[int]]:
-        """Each brief's rows."""
-        out: dict[uuid.UUID, list[int]] = {}
-        for i, brief_id in enumerate(self.ids.tolist()):
-            out.setdefault(brief_id, []).append(i)
-        return out
+    def id_of(self, row: int) -> uuid.UUID:
+        return uuid.UUID(int=int(self.hi[row]) << 64 | int(self.lo[row]))
+
+    def keys_of(self, rows: np.ndarray) -> list[int]:
+        """The briefs of `rows`, as their ids' ints."""
+        return [
+            h << 64 | lo
+            for h, lo in zip(self.hi[rows].tolist(), self.lo[rows].tolist(), strict=True)
+        ]
+
+    def rows_of(self, brief_id: uuid.UUID) -> np.ndarray:
+        """A brief's rows."""
+        hi, lo = _split([brief_id.int])
+        start = int(np.searchsorted(self._sorted_hi, hi[0], side="left"))
+        stop = int(np.searchsorted(self._sorted_hi, hi[0], side="right"))
+        found = self._by_id[start:stop]
+        mine: np.ndarray = found[self.lo[found] == lo[0]]
+        return mine
 
     def slices_for(self, platform: int, tier: int) -> list[tuple[int, int]]:
         """The rows an account on `platform` in tier `tier` (its bit, 0 for none) reads:
@@ -202,11 +223,12 @@ class BriefBatch:
     def side(self, rows: np.ndarray) -> model.Side:
         return model.Side(_Taken(self, rows))
 
-    def among(self, rows: np.ndarray, wanted: set[uuid.UUID], hi: np.ndarray) -> np.ndarray:
-        """Which of `rows` belong to the briefs in `wanted` (`hi`: their ids' high halves)."""
+    def among(self, rows: np.ndarray, wanted: set[int], hi: np.ndarray) -> np.ndarray:
+        """Which of `rows` belong to the briefs in `wanted` (ids as ints; `hi`: their high
+        halves)."""
         found = np.isin(self.hi[rows], hi)
-        for j in np.flatnonzero(found):
-            found[j] = self.ids[rows[j]] in wanted
+        candidates = np.flatnonzero(found)
+        found[candidates] = [k in wanted for k in self.keys_of(rows[candidates])]
         return found
 
 
@@ -252,7 +274,7 @@ class _Scored:
         row = self.rows[j]
         return Hit(
             float(self.keys[j]),
-            self.batch.ids[row],
+            self.batch.id_of(row),
             self.account,
             int(self.batch.columns["platform"][row]),
             {k: float(v[j]) if is_vector(v) else float(v) for k, v in self.parts.items()},
@@ -287,12 +309,11 @@ class BriefIndex:
         self._lock = asyncio.Lock()
         self._base: BriefBatch | None = None
         self._alive = np.zeros(0, dtype=bool)
-        self._positions: dict[uuid.UUID, list[int]] = {}
         self._delta_rows: dict[uuid.UUID, list[Mapping[str, Any]]] = {}
         self._delta: BriefBatch | None = None
         self._generation: int | None = None
         self._horizon = 0
-        self._applied: set[int] = set()
+        self._applied_xids: set[int] = set()
 
     @property
     def size(self) -> int:
@@ -305,13 +326,13 @@ class BriefIndex:
         return raw.driver_connection
 
     async def sync(
-        self, session: AsyncSession, creator_id: uuid.UUID
+        self, session: AsyncSession, creator_id: uuid.UUID | None
     ) -> tuple[float, set[uuid.UUID]]:
         """Bring the copy up to date; returns the database's time (epoch seconds) and the
-        briefs the creator applied to."""
+        briefs the creator (if any) applied to."""
         async with self._lock:
             conn = await self._raw(session)
-            rows = await conn.fetch(_SYNC, self._horizon, list(self._applied), creator_id)
+            rows = await conn.fetch(_SYNC, self._horizon, list(self._applied_xids), creator_id)
             head = rows[0]
             if (
                 self._generation is None
@@ -327,22 +348,26 @@ class BriefIndex:
             return float(head["_now"]), set(head["_applied"])
 
     def _advance(self, horizon: int, xids: Iterable[int]) -> None:
-        self._applied = {x for x in self._applied.union(xids) if x >= horizon}
+        self._applied_xids = {x for x in self._applied_xids.union(xids) if x >= horizon}
         self._horizon = horizon
 
     async def _copy_all(self, conn: Any) -> None:
         head = await conn.fetchrow(_FULL_STATE)
-        rows = await conn.fetch(_FULL_ROWS)
-        self._set_base(BriefBatch.of(rows))
+        parts = []
+        step = (1 << 128) // _SLICES
+        for i in range(_SLICES):
+            low, high = uuid.UUID(int=i * step), uuid.UUID(int=min((i + 1) * step, 1 << 128) - 1)
+            batch = BriefBatch.of(await conn.fetch(_FULL_ROWS, low, high))
+            parts.append((batch, np.ones(batch.size, dtype=bool)))
+        self._set_base(BriefBatch.joined(parts))
         self.copies += 1
         self._generation = head["_generation"]
-        self._applied = set()
+        self._applied_xids = set()
         self._advance(head["_horizon"], head["_xids"])
 
     def _set_base(self, base: BriefBatch) -> None:
         self._base = base
         self._alive = np.ones(base.size, dtype=bool)
-        self._positions = base.positions()
         self._delta_rows = {}
         self._delta = None
 
@@ -351,7 +376,8 @@ class BriefIndex:
         for row in rows:
             by_brief.setdefault(row["brief_id"], []).append(row)
         for brief_id in changed:
-            self._alive[self._positions.pop(brief_id, [])] = False
+            if self._base is not None:
+                self._alive[self._base.rows_of(brief_id)] = False
             if by_brief.get(brief_id):
                 self._delta_rows[brief_id] = by_brief[brief_id]
             else:
@@ -406,7 +432,8 @@ class BriefIndex:
     ) -> list[_Scored]:
         """Each account's eligible rows (with `sharing`: only briefs naming no niche or one
         of those) and their scores."""
-        applied_hi, _ = _split(applied)
+        applied_keys = {brief_id.int for brief_id in applied}
+        applied_hi, _ = _split(applied_keys)
         scored: list[_Scored] = []
         for i, account in enumerate(accounts):
             a = model.Side(account)
@@ -423,7 +450,7 @@ class BriefIndex:
                     found.append(start + np.flatnonzero(keep))
                 rows = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
                 if applied and len(rows):
-                    rows = rows[~batch.among(rows, applied, applied_hi)]
+                    rows = rows[~batch.among(rows, applied_keys, applied_hi)]
                 if len(rows):
                     rows = rows[
                         np.broadcast_to(model.eligible(batch.side(rows), a, settings), rows.shape)
@@ -443,11 +470,11 @@ class BriefIndex:
         """The first `n` briefs after `cursor`, each at its best account's score. A brief
         any account places at or before the cursor was on an earlier page (at its best
         score), so it is left out."""
-        shown: set[uuid.UUID] = set()
+        shown: set[int] = set()
         if cursor is not None:
             for s in scored:
                 later = _after(s.batch, s.rows[s.kept], s.keys[s.kept], cursor)
-                shown.update(s.batch.ids[s.rows[s.kept[~later]]].tolist())
+                shown.update(s.batch.keys_of(s.rows[s.kept[~later]]))
                 s.keep(later)
         hits: list[Hit] = []
         for s in scored:
@@ -493,6 +520,22 @@ def best_without_niche(accounts: Sequence[Mapping[str, Any]], settings: Settings
         }
         best = max(best, float(model.score(highest, settings.match_weights)))
     return best
+
+
+async def keep_fresh(
+    index: BriefIndex, sessionmaker: async_sessionmaker[AsyncSession], interval_seconds: float
+) -> None:
+    """Background task of each worker: the full copy at start-up (so no request waits for
+    it), then a sync every `interval_seconds`, so that even an idle worker never falls
+    behind the pruned log. Failures (database down, schema not migrated yet) are logged and
+    retried next round; only cancellation stops it."""
+    while True:
+        try:
+            async with sessionmaker() as session:
+                await index.sync(session, None)
+        except Exception:
+            log.warning("brief index sync failed; retrying next round", exc_info=True)
+        await asyncio.sleep(interval_seconds)
 
 
 async def prune_changes(session: AsyncSession, *, limit: int) -> int:
