@@ -292,7 +292,7 @@ async def copy_tables(
 # and the key that splits it in two halves.
 MATCH_TABLES = {
     "match_accounts": ("match_account_source", "true", "creator_id"),
-    "match_briefs": ("match_brief_source", "status = 'open'", "brief_id"),
+    "match_briefs": ("match_brief_source", "status = 'open' AND slot = 0", "brief_id"),
 }
 
 

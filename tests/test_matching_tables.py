@@ -28,9 +28,10 @@ async def _drift(app: FastAPI) -> dict[str, int]:
              EXCEPT ALL SELECT {accounts} FROM match_accounts)) d""",
         "match_briefs": f"""SELECT count(*) AS n FROM (
             (SELECT {briefs} FROM match_briefs
-             EXCEPT ALL SELECT {briefs} FROM match_brief_source WHERE status = 'open')
+             EXCEPT ALL SELECT {briefs} FROM match_brief_source
+                        WHERE status = 'open' AND slot = 0)
             UNION ALL
-            (SELECT {briefs} FROM match_brief_source WHERE status = 'open'
+            (SELECT {briefs} FROM match_brief_source WHERE status = 'open' AND slot = 0
              EXCEPT ALL SELECT {briefs} FROM match_briefs)) d""",
     }
     out = {}
@@ -117,11 +118,11 @@ async def test_every_write_keeps_the_match_tables_exact(
     assert r.status_code == 200, r.text
     r = await client.post(f"/v1/briefs/{draft['id']}/publish", headers=brand.headers)
     assert r.status_code == 200, r.text
-    # slots 0, beauty, food; platforms instagram, tiktok
-    assert await _count(app, "match_briefs", brief_id=draft["id"]) == 6
+    # platforms instagram, tiktok (slot 0 only: niche slots are not stored, 0009)
+    assert await _count(app, "match_briefs", brief_id=draft["id"]) == 2
     assert await _drift(app) == {"match_accounts": 0, "match_briefs": 0}
     gifted = await factories.open_brief(client, brand, niches=[], **GIFTED)
-    assert await _count(app, "match_briefs", brief_id=gifted["id"]) == 2  # slots 0 and none
+    assert await _count(app, "match_briefs", brief_id=gifted["id"]) == 1
     r = await client.post(f"/v1/briefs/{draft['id']}/close", headers=brand.headers)
     assert r.status_code == 200, r.text
     assert await _count(app, "match_briefs", brief_id=draft["id"]) == 0

@@ -2,8 +2,9 @@
 
 `match_accounts` holds one row per social account and *slot*: slot 0 for every account,
 plus one per niche of its creator (slot = niche code). `match_briefs` holds one row per
-open brief, slot (0, each niche, or `NO_NICHE_SLOT` for briefs without niches), platform
-and tier (each tier it names, or 0). Both are kept by triggers (migrations 0006, 0007)
+open brief, platform and tier (each tier it names, or 0), all in slot 0 (its view,
+`match_brief_source`, also yields a row per niche, or slot 21 for none; since migration
+0009 they are not stored). Both are kept by triggers (migrations 0006-0009)
 from the tables they summarise, in the same transaction as every write, and hold only
 settings-independent facts: the scoring model (`api.services.match_model`) applies tiers,
 norms and weights at query time. An account's row carries its creator's track record:
@@ -66,7 +67,6 @@ AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
 )
 AUDIENCE_SLOTS = 6
 ALL_SLOT = 0
-NO_NICHE_SLOT = len(Niche) + 1
 ANY_PLATFORM = 0
 FORMATS = len(DeliverableFormat)
 
@@ -242,35 +242,6 @@ match_briefs = Table(
     Column("size_min", BigInteger, nullable=True),
     Column("size_max", BigInteger, nullable=True),
     PrimaryKeyConstraint("brief_id", "slot", "platform", "tier"),
-    Index(
-        "ix_match_briefs_candidates",
-        "slot",
-        "platform",
-        "tier",
-        postgresql_include=[
-            "brief_id",
-            "deadline",
-            "platform_mask",
-            "tier_mask",
-            "requires_gifting",
-            "niche_mask",
-            "niche_count",
-            "creator_mask",
-            "target_mask",
-            "gender_mask",
-            "has_age",
-            *_AGE_WEIGHT_COLUMNS,
-            "min_er",
-            "currency",
-            "row_units",
-            "row_units_total",
-            "creator_countries",
-            "target_countries",
-            "row_budget",
-            "size_min",
-            "size_max",
-        ],
-    ),
 )
 
 # The in-memory brief index (`api.services.match_index`) follows `match_briefs` through
