@@ -191,6 +191,9 @@ async def test_every_worker_sees_a_brief_opened_or_closed_at_its_next_request(
     assert await _ids(client, creator) == [second["id"]]
     # Followed through the change log, not by copying everything again.
     assert app.state.brief_index.copies == copies
+    metrics = (await client.get("/metrics")).text
+    assert "briefboard_brief_index_rows " in metrics
+    assert "briefboard_brief_index_copies_total " in metrics
 
 
 async def test_the_log_names_each_changed_brief_with_its_transaction(

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -112,6 +113,16 @@ _FULL_ROWS = _ROWS.format(where="AND m.brief_id >= $1 AND m.brief_id <= $2")
 _SLICES = 16
 
 log = logging.getLogger(__name__)
+
+ROWS = Gauge(
+    "briefboard_brief_index_rows",
+    "Open-brief match rows held in memory by the worker's brief index",
+    multiprocess_mode="max",
+)
+COPIES = Counter(
+    "briefboard_brief_index_copies_total",
+    "Full copies of the open briefs made by brief indexes (start-up, bulk rewrites, pruning)",
+)
 
 _MERGE_ROWS = 2000
 # Log entries are deleted once an hour has passed since a later horizon was recorded.
@@ -345,6 +356,7 @@ class BriefIndex:
                 if head["_changed"]:
                     self._apply(head["_changed"], changed)
                 self._advance(head["_horizon"], head["_xids"])
+            ROWS.set(self.size)
             return float(head["_now"]), set(head["_applied"])
 
     def _advance(self, horizon: int, xids: Iterable[int]) -> None:
@@ -361,6 +373,7 @@ class BriefIndex:
             parts.append((batch, np.ones(batch.size, dtype=bool)))
         self._set_base(BriefBatch.joined(parts))
         self.copies += 1
+        COPIES.inc()
         self._generation = head["_generation"]
         self._applied_xids = set()
         self._advance(head["_horizon"], head["_xids"])
