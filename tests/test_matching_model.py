@@ -1,8 +1,8 @@
 """The match score: each part moves it the right way, and one model scores everywhere.
 
 Parts are read from `GET /v1/briefs/{id}/matches` (SQL ranking); the same pairs are then
-checked against `GET /v1/me/matches` (the other direction's SQL) and the score stored at
-apply time (the model evaluated in Python).
+checked against `GET /v1/me/matches` (the model on vectors, in memory) and the score stored
+at apply time (the model evaluated in Python).
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1", tags=["matching"])
 
-# Not `read_only` (autocommit): ranking sets planner settings for its transaction (no JIT,
-# plan caching) in one statement and relies on them in the next.
+# Not `read_only` (autocommit): ranking creators sets planner settings for its transaction
+# (no JIT, plan caching) in one statement and relies on them in the next.
 
 BrandReader = Annotated[Principal, Security(require_brand, scopes=[Scope.briefs_read])]
 CreatorReader = Annotated[Creator, Security(current_creator, scopes=[Scope.briefs_read])]

@@ -8,21 +8,29 @@ accounts at 100,000 open briefs. Here the rows are numpy columns and the same mo
 at once.
 
 Correct under writes and across workers: every request first brings the worker's copy
-up to date in one round trip, so it sees every change committed before it started.
+up to date (one round trip when nothing changed, two when briefs did), so it sees every
+change committed before it started, whichever worker made it.
 
-- The copy holds the slot-0 rows of `match_briefs`, one per brief and platform.
-- Statement triggers on `match_briefs` log each changed brief with its transaction id
-  (`match_brief_changes`, migration 0008). A sync reads the log entries of transactions
-  at or above the *horizon* (the oldest transaction still running at the last sync: all
-  below it had ended, so their entries were read then) that it has not applied yet, and
-  reloads those briefs' rows (reloading is idempotent: a brief's rows are replaced by its
-  rows now). The new horizon is the xmin of the same statement's snapshot.
+- The copy holds the slot-0 rows of `match_briefs`: one per brief, platform and wanted
+  tier (or tier 0).
+- Triggers on `match_briefs` log each changed brief with its transaction id
+  (`match_brief_changes`, migration 0008; enabled ALWAYS, so bulk writes with triggers off
+  are logged too). A sync remembers its statement's snapshot; the next one reads the
+  entries of the transactions that snapshot did not see (ids at or after its xmax, or in
+  progress then: its xip list; bounded by the concurrent transactions, not by the write
+  volume) and reloads those briefs' rows, read in the same or a later snapshot (reloading
+  is idempotent: a brief's rows are replaced by its rows now).
 - A copy whose generation is not the database's (`match_index_state`: raised by a TRUNCATE
-  of `match_briefs`, as bulk loaders do) or older than the pruned log copies everything.
+  of `match_briefs`, as bulk loaders do), whose snapshot is older than the pruned log, or
+  facing more than `_RELOAD_BRIEFS` changed briefs copies everything, in slices.
 - Changed briefs go to a small *delta* batch (their old rows in the base are marked dead),
-  merged into the base when it grows past `_MERGE_ROWS`.
+  merged into the base when the delta and the dead rows pass `merge_rows`.
+- `keep_fresh` makes the first copy at start-up and syncs every maintenance interval, so
+  an idle worker never falls behind the pruned log; requests arriving during a full copy
+  wait for it (about 4 s at 100,000 open briefs).
 
-Scoring never awaits, so a request scores one consistent state; syncs take a lock.
+Scoring never awaits, so a request scores one consistent state; syncs take a lock (after
+their connection, so that nothing waits for a connection while holding it).
 """
 
 # The SQL here is built from this module's own column lists; values are bound parameters.
@@ -81,32 +89,30 @@ _SELECTED = ", ".join(
 # A brief's rows: one per platform and wanted tier (or tier 0).
 _ROWS = f"SELECT {_SELECTED} FROM match_briefs m WHERE m.slot = {ALL_SLOT} {{where}}"
 
+# The state and this statement's snapshot: the next sync reads the log entries of the
+# transactions this snapshot did not see (at or after its xmax, or in progress: its xip).
 _STATE = """SELECT s.generation AS _generation, s.pruned_below AS _pruned_below,
-        pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS _horizon,
+        pg_snapshot_xmin(c.snap)::text::bigint AS _xmin,
+        pg_snapshot_xmax(c.snap)::text::bigint AS _xmax,
+        ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(c.snap) x) AS _xip,
         extract(epoch FROM now())::float8 AS _now
-    FROM match_index_state s"""
+    FROM match_index_state s, (SELECT pg_current_snapshot() AS snap) c"""
 
-# One round trip: the state, the unapplied log entries, the changed briefs' rows now, and
-# the briefs the creator applied to.
-_SYNC = f"""WITH st AS MATERIALIZED ({_STATE}),
-changes AS MATERIALIZED (
-    SELECT xid, brief_id FROM match_brief_changes WHERE xid >= $1 AND xid <> ALL($2::bigint[])
-),
-changed AS MATERIALIZED (SELECT DISTINCT brief_id FROM changes)
+# One row: the state, the briefs changed by transactions the last sync did not see (none
+# when the copy is to be made again anyway), and the briefs the creator applied to.
+# $1, $2: the last sync's xmax and xip; $3: the creator; $4, $5: the copy's generation and
+# the last sync's xmin.
+_SYNC = f"""WITH st AS MATERIALIZED ({_STATE})
 SELECT st.*,
-    ARRAY(SELECT DISTINCT xid FROM changes) AS _xids,
-    ARRAY(SELECT brief_id FROM changed) AS _changed,
-    ARRAY(SELECT ap.brief_id FROM applications ap WHERE ap.creator_id = $3) AS _applied,
-    r.*
-FROM st LEFT JOIN LATERAL ({_ROWS.format(where="AND m.brief_id IN (SELECT brief_id FROM changed)")})
-    r ON true"""
-
-# A full copy: the state first (its horizon and the log entries at or above it, which the
-# rows read next, in a later snapshot, already reflect), then every row.
-_FULL_STATE = f"""WITH st AS MATERIALIZED ({_STATE})
-SELECT st.*,
-    ARRAY(SELECT DISTINCT c.xid FROM match_brief_changes c WHERE c.xid >= st._horizon) AS _xids
+    ARRAY(SELECT DISTINCT c.brief_id FROM match_brief_changes c
+          WHERE (c.xid >= $1 OR c.xid = ANY($2::bigint[]))
+            AND st._generation = $4 AND $5 >= st._pruned_below) AS _changed,
+    ARRAY(SELECT ap.brief_id FROM applications ap WHERE ap.creator_id = $3) AS _applied
 FROM st"""
+_CHANGED_ROWS = _ROWS.format(where="AND m.brief_id = ANY($1::uuid[])")
+# Past this many changed briefs (a bulk load with the log on), copy everything instead.
+_RELOAD_BRIEFS = 20_000
+
 # Read in slices of the id space, so that a full copy holds one slice's records at a time
 # and lets other requests run in between.
 _FULL_ROWS = _ROWS.format(where="AND m.brief_id >= $1 AND m.brief_id <= $2")
@@ -292,12 +298,17 @@ class _Scored:
         )
 
 
-def _best(keys: np.ndarray, n: int) -> np.ndarray:
-    """Positions of the `n` largest keys, with every key tied with the n-th."""
+def _best(keys: np.ndarray, hi: np.ndarray, lo: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the first `n` rows by key, then id, descending."""
     if len(keys) <= n:
         return np.arange(len(keys))
     threshold = np.partition(keys, len(keys) - n)[len(keys) - n]
-    return np.flatnonzero(keys >= threshold)
+    above = np.flatnonzero(keys > threshold)
+    tied = np.flatnonzero(keys == threshold)
+    # Of the rows tied with the n-th, those with the highest ids (a creator with sparse
+    # figures can tie with thousands of briefs).
+    tied = tied[np.lexsort((lo[tied], hi[tied]))][::-1][: n - len(above)]
+    return np.concatenate([above, tied])
 
 
 def _after(
@@ -323,8 +334,10 @@ class BriefIndex:
         self._delta_rows: dict[uuid.UUID, list[Mapping[str, Any]]] = {}
         self._delta: BriefBatch | None = None
         self._generation: int | None = None
-        self._horizon = 0
-        self._applied_xids: set[int] = set()
+        # The last sync's snapshot (see `_STATE`).
+        self._xmin = 0
+        self._xmax = 0
+        self._xip: list[int] = []
 
     @property
     def size(self) -> int:
@@ -340,31 +353,39 @@ class BriefIndex:
         self, session: AsyncSession, creator_id: uuid.UUID | None
     ) -> tuple[float, set[uuid.UUID]]:
         """Bring the copy up to date; returns the database's time (epoch seconds) and the
-        briefs the creator (if any) applied to."""
+        briefs the creator (if any) applied to. One round trip when nothing changed, two
+        when briefs did; a full copy when the copy is missing or out of date."""
+        conn = await self._raw(session)  # before the lock: never wait for both
         async with self._lock:
-            conn = await self._raw(session)
-            rows = await conn.fetch(_SYNC, self._horizon, list(self._applied_xids), creator_id)
-            head = rows[0]
+            head = await conn.fetchrow(
+                _SYNC,
+                self._xmax,
+                self._xip,
+                creator_id,
+                -1 if self._generation is None else self._generation,
+                self._xmin,
+            )
+            changed = head["_changed"]
             if (
                 self._generation is None
                 or head["_generation"] != self._generation
-                or self._horizon < head["_pruned_below"]
+                or self._xmin < head["_pruned_below"]
+                or len(changed) > _RELOAD_BRIEFS
             ):
-                await self._copy_all(conn)
-            else:
-                changed = [r for r in rows if r["brief_id"] is not None]
-                if head["_changed"]:
-                    self._apply(head["_changed"], changed)
-                self._advance(head["_horizon"], head["_xids"])
+                await self._copy_all(conn, head)
+            elif changed:
+                self._apply(changed, await conn.fetch(_CHANGED_ROWS, changed))
+            self._seen(head)
             ROWS.set(self.size)
             return float(head["_now"]), set(head["_applied"])
 
-    def _advance(self, horizon: int, xids: Iterable[int]) -> None:
-        self._applied_xids = {x for x in self._applied_xids.union(xids) if x >= horizon}
-        self._horizon = horizon
+    def _seen(self, head: Mapping[str, Any]) -> None:
+        """Record the snapshot whose changes the copy now holds (rows read later are at
+        least as new; the changes they hold beyond it are read again next time)."""
+        self._generation = head["_generation"]
+        self._xmin, self._xmax, self._xip = head["_xmin"], head["_xmax"], list(head["_xip"])
 
-    async def _copy_all(self, conn: Any) -> None:
-        head = await conn.fetchrow(_FULL_STATE)
+    async def _copy_all(self, conn: Any, head: Mapping[str, Any]) -> None:
         parts = []
         step = (1 << 128) // _SLICES
         for i in range(_SLICES):
@@ -374,9 +395,6 @@ class BriefIndex:
         self._set_base(BriefBatch.joined(parts))
         self.copies += 1
         COPIES.inc()
-        self._generation = head["_generation"]
-        self._applied_xids = set()
-        self._advance(head["_horizon"], head["_xids"])
 
     def _set_base(self, base: BriefBatch) -> None:
         self._base = base
@@ -397,11 +415,12 @@ class BriefIndex:
                 self._delta_rows.pop(brief_id, None)
         pending = [row for group in self._delta_rows.values() for row in group]
         self._delta = BriefBatch.of(pending) if pending else None
-        if self._delta is not None and self._base is not None and len(pending) > self.merge_rows:
-            delta = self._delta
-            self._set_base(
-                BriefBatch.joined([(self._base, self._alive), (delta, np.ones(delta.size, bool))])
-            )
+        dead = len(self._alive) - int(self._alive.sum())
+        if self._base is not None and len(pending) + dead > self.merge_rows:
+            parts = [(self._base, self._alive)]
+            if self._delta is not None:
+                parts.append((self._delta, np.ones(self._delta.size, dtype=bool)))
+            self._set_base(BriefBatch.joined(parts))
 
     def _segments(self) -> list[tuple[BriefBatch, np.ndarray | None]]:
         out: list[tuple[BriefBatch, np.ndarray | None]] = []
@@ -475,7 +494,10 @@ class BriefIndex:
                     np.asarray(model.score(parts, settings.match_weights), dtype=np.float64),
                     rows.shape,
                 )
-                scored.append(_Scored(batch, i, rows, keys, parts, np.arange(len(rows))))
+                # A score is finite for consistent figures; a row that is not is left out
+                # rather than ranked anywhere.
+                finite = np.flatnonzero(np.isfinite(keys))
+                scored.append(_Scored(batch, i, rows, keys, parts, finite))
         return scored
 
     @staticmethod
@@ -489,20 +511,25 @@ class BriefIndex:
                 later = _after(s.batch, s.rows[s.kept], s.keys[s.kept], cursor)
                 shown.update(s.batch.keys_of(s.rows[s.kept[~later]]))
                 s.keep(later)
-        hits: list[Hit] = []
+        found: list[tuple[float, int, int, _Scored, int]] = []
         for s in scored:
             if shown:
                 s.keep(~s.batch.among(s.rows[s.kept], shown, _split(shown)[0]))
             # Each account holds a brief once, so its best `n` rows hold every brief of
             # the page it could place there.
-            hits += [s.hit(j) for j in s.kept[_best(s.keys[s.kept], n)]]
-        hits.sort(key=lambda h: (-h.key, -h.brief_id.int, h.account))
+            rows = s.rows[s.kept]
+            best = s.kept[_best(s.keys[s.kept], s.batch.hi[rows], s.batch.lo[rows], n)]
+            keys = s.batch.keys_of(s.rows[best])
+            found += [
+                (float(s.keys[j]), k, s.account, s, int(j)) for j, k in zip(best, keys, strict=True)
+            ]
+        found.sort(key=lambda f: (-f[0], -f[1], f[2]))
         page: list[Hit] = []
-        seen: set[uuid.UUID] = set()
-        for hit in hits:
-            if hit.brief_id not in seen:
-                seen.add(hit.brief_id)
-                page.append(hit)
+        seen: set[int] = set()
+        for _, key, _, s, j in found:
+            if key not in seen:
+                seen.add(key)
+                page.append(s.hit(j))
                 if len(page) == n:
                     break
         return page

@@ -414,19 +414,21 @@ async def rank_briefs(
     cursor = page_cursor(page, parse_float)
     now, applied = await index.sync(session, creator_id)
     hits = index.rank(settings, accounts, now=now, applied=applied, cursor=cursor, n=page.limit + 1)
+    # The page and its cursor come from the ranking; a brief closed since the sync has no
+    # row any more and is left out of the page (which may then be one short).
+    shown, next_cursor = make_page(hits, page, lambda h: (h.key, h.brief_id))
     connection = await session.connection()
     result = await connection.exec_driver_sql(
-        _BRIEF_PAGE, ([h.brief_id for h in hits], [h.platform for h in hits])
+        _BRIEF_PAGE, ([h.brief_id for h in shown], [h.platform for h in shown])
     )
     rows = {row["n"]: dict(row) for row in result.mappings()}
-    # A brief closed since the sync has no row any more: it is left out.
     kept = [
         Ranked(
             key=hit.key,
             id=hit.brief_id,
             row=rows[n] | {"account": hit.account, "parts": hit.parts},
         )
-        for n, hit in enumerate(hits, start=1)
+        for n, hit in enumerate(shown, start=1)
         if n in rows
     ]
-    return page_of(kept, page)
+    return kept, next_cursor

@@ -9,14 +9,16 @@ which copies the open briefs' match rows once and then follows their changes:
 
 - `match_brief_changes`: one row per brief whose `match_briefs` rows a transaction
   inserted, updated or deleted, with that transaction's id (`xid`, as a bigint). Written by
-  statement triggers on `match_briefs`, in the same transaction as the change.
-- `match_index_state`: one row. `generation` is raised by any bulk rewrite the change log
-  does not see (a TRUNCATE of `match_briefs`, by an always-enabled trigger, so even a
-  loader running with triggers off bumps it; or by hand); a worker holding an older
-  generation copies everything again. `pruned_below`: change rows of transactions below it
-  may have been deleted (by the maintenance task, an hour after they were made), so a worker
-  whose last copy is older copies everything again; `next_prune` and `next_prune_at` hold
-  the next cut-off and when it applies.
+  statement triggers on `match_briefs`, in the same transaction as the change; enabled
+  ALWAYS, so that writes made with triggers off (`session_replication_role = replica`,
+  as bulk loaders and logical replication do) are logged too.
+- `match_index_state`: one row. `generation` is raised by a TRUNCATE of `match_briefs`
+  (which the insert, update and delete triggers do not see; by an always-enabled trigger),
+  and may be raised by hand; a worker holding an older generation copies everything again.
+  `pruned_below`: change rows of transactions below it may have been deleted (by the
+  maintenance task, an hour after a later cut-off was recorded), so a worker whose last
+  sync is older copies everything again; `next_prune` and `next_prune_at` hold the next
+  cut-off and when it applies.
 """
 
 from collections.abc import Sequence
@@ -67,6 +69,12 @@ CREATE TRIGGER match_briefs_truncated AFTER TRUNCATE ON match_briefs
     FOR EACH STATEMENT EXECUTE FUNCTION match_bump_generation();
 
 ALTER TABLE match_briefs ENABLE ALWAYS TRIGGER match_briefs_truncated;
+
+ALTER TABLE match_briefs ENABLE ALWAYS TRIGGER match_briefs_log_insert;
+
+ALTER TABLE match_briefs ENABLE ALWAYS TRIGGER match_briefs_log_update;
+
+ALTER TABLE match_briefs ENABLE ALWAYS TRIGGER match_briefs_log_delete;
 """
 
 

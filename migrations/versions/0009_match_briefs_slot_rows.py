@@ -83,7 +83,7 @@ def upgrade() -> None:
     op.drop_index("ix_match_briefs_candidates", table_name="match_briefs")
     op.execute("ALTER TABLE match_briefs DISABLE TRIGGER match_briefs_log_delete")
     op.execute("DELETE FROM match_briefs WHERE slot <> 0")
-    op.execute("ALTER TABLE match_briefs ENABLE TRIGGER match_briefs_log_delete")
+    op.execute("ALTER TABLE match_briefs ENABLE ALWAYS TRIGGER match_briefs_log_delete")
 
 
 def downgrade() -> None:
@@ -93,7 +93,7 @@ def downgrade() -> None:
         f"INSERT INTO match_briefs ({BRIEF_COLUMNS}) SELECT {BRIEF_COLUMNS}"
         " FROM match_brief_source WHERE status = 'open' AND slot <> 0"
     )
-    op.execute("ALTER TABLE match_briefs ENABLE TRIGGER match_briefs_log_insert")
+    op.execute("ALTER TABLE match_briefs ENABLE ALWAYS TRIGGER match_briefs_log_insert")
     op.create_index(
         "ix_match_briefs_candidates",
         "match_briefs",
