@@ -401,3 +401,30 @@ async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the condition never held")
+
+
+async def test_concurrent_requests_and_writes_stay_consistent(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Many creators' requests at once, while briefs open and close: every answer is a
+    consistent page, and once the writes are done every worker's answer is the truth."""
+    brand = await factories.brand(client)
+    creators = [await match_creator(client) for _ in range(3)]
+    briefs = [await factories.open_brief(client, brand, title=f"Brief {i}") for i in range(4)]
+
+    async def read(actor: Actor) -> None:
+        r = await client.get(PATH, headers=actor.headers)
+        assert r.status_code == 200, r.text
+
+    async def write() -> list[str]:
+        opened = [await factories.open_brief(client, brand, title=f"New {i}") for i in range(3)]
+        for brief in briefs[:2]:
+            r = await client.post(f"/v1/briefs/{brief['id']}/close", headers=brand.headers)
+            assert r.status_code == 200, r.text
+        return [b["id"] for b in opened]
+
+    results = await asyncio.gather(write(), *(read(c) for c in creators * 6))
+    opened = results[0]
+    expected = {b["id"] for b in briefs[2:]} | set(opened)
+    for actor in creators:
+        assert set(await _ids(client, actor)) == expected

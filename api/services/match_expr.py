@@ -19,7 +19,10 @@ where SQL would carry it as unknown to the `WHERE` or `CASE` that reads it. The 
 wherever no negation is applied to a condition that can be unknown, which the model
 never does (it negates only `requires_gifting`, never null). Both branches of a vector
 `when` are computed (and the unused values discarded): callers run under
-`numpy.errstate(all="ignore")`.
+`numpy.errstate(all="ignore")`. A NULL branch of a vector `when` or `cases` becomes NaN,
+which is a number, not an unknown condition: the model only writes NULL branches where a
+number is expected. Nullable columns are float vectors (NaN), so the bit operations
+(`band`, `shr`, `bit_set`) apply only to columns that are never null (integer vectors).
 """
 
 from __future__ import annotations
