@@ -15,13 +15,16 @@ migration would.
 Each case runs the endpoint's service call (`matching.creators_for_brief`, or
 `matching.briefs_for_creator` for a different creator each run: ranking, page load,
 explanations; no HTTP or JSON) `--runs` times after a warm-up, and prints p50/p95/p99/max
-in milliseconds and the plan shape of its ranking query (`EXPLAIN ANALYZE`).
+in milliseconds and the plan shape of its ranking query (`EXPLAIN ANALYZE`). The creator
+case runs twice: alone, then while briefs are edited `--edits` times a second (so that
+every sync of the in-memory brief index has changes to reload).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import random
@@ -624,15 +627,39 @@ async def run_brand_cases(url: str, settings: Settings, runs: int, explain: bool
     return results
 
 
+async def _edit_briefs(url: str, per_second: float, seed: int) -> None:
+    """Brief edits at `per_second` (each moves an open brief's deadline a second later), so
+    that every brief index sync has changes to reload; runs until cancelled."""
+    conn = await asyncpg.connect(libpq(url))
+    try:
+        ids = [
+            r["id"]
+            for r in await conn.fetch("SELECT id FROM briefs WHERE status = 'open' LIMIT 5000")
+        ]
+        rng = random.Random(seed)
+        while True:
+            await conn.execute(
+                "UPDATE briefs SET application_deadline = application_deadline"
+                " + interval '1 second' WHERE id = $1",
+                rng.choice(ids),
+            )
+            await asyncio.sleep(1 / per_second)
+    finally:
+        await conn.close()
+
+
 async def run_creator_case(
-    url: str, settings: Settings, runs: int, explain: bool, seed: int
+    url: str, settings: Settings, runs: int, explain: bool, seed: int, edits: float = 0
 ) -> Result:
     """`/me/matches` for a different creator each run, through one brief index (as one
-    worker holds it); the first, untimed, call makes its full copy."""
+    worker holds it); the first, untimed, call makes its full copy. With `edits`, briefs
+    are edited that many times a second meanwhile (each sync then reloads them)."""
     engine = create_engine(url, settings, pool_size=2, max_overflow=0)
     sessionmaker = create_sessionmaker(engine)
-    result = Result("GET /v1/me/matches (a different creator each run)")
+    name = "GET /v1/me/matches (a different creator each run)"
+    result = Result(name if not edits else f"{name}, {edits:g} brief edits/s")
     index = BriefIndex()
+    writer = None
     try:
         async with sessionmaker() as session:
             ids = list(
@@ -647,6 +674,8 @@ async def run_creator_case(
         page = PageParams(limit=settings.default_page_size, cursor=None)
         copy_seconds = 0.0
         for i, creator_id in enumerate(ids):
+            if i == 1 and edits:
+                writer = asyncio.create_task(_edit_briefs(url, edits, seed))
             async with sessionmaker() as session:
                 creator = await session.get(Creator, creator_id)
                 assert creator is not None
@@ -667,6 +696,10 @@ async def run_creator_case(
                 f" the first request's full copy took {copy_seconds:.1f} s"
             ]
     finally:
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
         await engine.dispose()
     return result
 
@@ -740,6 +773,9 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reset", action="store_true", help="drop and rebuild schema public")
     parser.add_argument("--no-explain", action="store_true", help="skip the query plans")
     parser.add_argument("--no-load", action="store_true", help="time the data already loaded")
+    parser.add_argument(
+        "--edits", type=float, default=20, help="brief edits a second in the second creator case"
+    )
     args = parser.parse_args(argv)
 
     settings = Settings(database_url=args.database_url, maintenance_interval_seconds=0)
@@ -756,6 +792,11 @@ async def main(argv: list[str] | None = None) -> int:
         r.candidates = candidates.get(r.name.split(", page")[0])
     results.append(
         await run_creator_case(args.database_url, settings, args.runs, explain, args.seed)
+    )
+    results.append(
+        await run_creator_case(
+            args.database_url, settings, args.runs, False, args.seed, edits=args.edits
+        )
     )
     report(stats, results, args.runs, explain)
     return 0

@@ -375,6 +375,7 @@ class BriefIndex:
                 await self._copy_all(conn, head)
             elif changed:
                 self._apply(changed, await conn.fetch(_CHANGED_ROWS, changed))
+                await self._merge_if_due()
             self._seen(head)
             ROWS.set(self.size)
             return float(head["_now"]), set(head["_applied"])
@@ -392,7 +393,7 @@ class BriefIndex:
             low, high = uuid.UUID(int=i * step), uuid.UUID(int=min((i + 1) * step, 1 << 128) - 1)
             batch = BriefBatch.of(await conn.fetch(_FULL_ROWS, low, high))
             parts.append((batch, np.ones(batch.size, dtype=bool)))
-        self._set_base(BriefBatch.joined(parts))
+        self._set_base(await asyncio.to_thread(BriefBatch.joined, parts))
         self.copies += 1
         COPIES.inc()
 
@@ -415,12 +416,20 @@ class BriefIndex:
                 self._delta_rows.pop(brief_id, None)
         pending = [row for group in self._delta_rows.values() for row in group]
         self._delta = BriefBatch.of(pending) if pending else None
+
+    async def _merge_if_due(self) -> None:
+        """Fold the delta and the dead rows into a new base once they pass `merge_rows`.
+        Built in a thread (about 0.1 s at 100,000 open briefs, mostly numpy, which lets
+        the event loop serve other requests meanwhile); the caller holds the lock, so
+        nothing changes the parts until the new base replaces them."""
         dead = len(self._alive) - int(self._alive.sum())
-        if self._base is not None and len(pending) + dead > self.merge_rows:
-            parts = [(self._base, self._alive)]
-            if self._delta is not None:
-                parts.append((self._delta, np.ones(self._delta.size, dtype=bool)))
-            self._set_base(BriefBatch.joined(parts))
+        pending = self._delta.size if self._delta is not None else 0
+        if self._base is None or pending + dead <= self.merge_rows:
+            return
+        parts = [(self._base, self._alive)]
+        if self._delta is not None:
+            parts.append((self._delta, np.ones(self._delta.size, dtype=bool)))
+        self._set_base(await asyncio.to_thread(BriefBatch.joined, parts))
 
     def _segments(self) -> list[tuple[BriefBatch, np.ndarray | None]]:
         out: list[tuple[BriefBatch, np.ndarray | None]] = []
