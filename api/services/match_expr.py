@@ -99,9 +99,6 @@ class CodeSets:
         member = (self.words[:, code >> 6] >> np.uint64(code & 63)) & np.uint64(1) != 0
         return member[self.index]  # type: ignore[no-any-return]
 
-    def empty(self) -> np.ndarray:
-        return np.logical_not(self.words.any(axis=1))[self.index]  # type: ignore[no-any-return]
-
 
 def is_vector(value: Any) -> bool:
     return type(value) is np.ndarray
@@ -438,8 +435,6 @@ def in_set(x: Any, values: Any) -> Any:
 
 
 def is_empty(values: Any) -> Any:
-    if type(values) is CodeSets:
-        return values.empty()
     if is_sql(values):
         return Sql(f"(cardinality({values}) = 0)")
     return len(values) == 0

@@ -142,7 +142,6 @@ _PRUNE = """DELETE FROM match_brief_changes WHERE ctid IN (
     SELECT ctid FROM match_brief_changes
     WHERE xid < (SELECT pruned_below FROM match_index_state) LIMIT :limit
     FOR UPDATE SKIP LOCKED)"""
-_SLACK = 1e-9  # float sums of weights may exceed the exact bound by an ulp
 
 
 def _split(ints: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -317,7 +316,7 @@ def _after(
     """Which rows come after `cursor` in (key, id) descending order."""
     key, last = cursor
     hi, lo = batch.hi[rows], batch.lo[rows]
-    last_hi, last_lo = np.uint64(last.int >> 64), np.uint64(last.int & 0xFFFF_FFFF_FFFF_FFFF)
+    (last_hi,), (last_lo,) = _split([last.int])
     lower_id = (hi < last_hi) | ((hi == last_hi) & (lo < last_lo))
     return (keys < key) | ((keys == key) & lower_id)  # type: ignore[no-any-return]
 
@@ -454,12 +453,13 @@ class BriefIndex:
         first account.
 
         The briefs sharing one of the creator's niches (or naming none) are scored first:
-        any other brief has a niche overlap of 0 and scores at most `best_without_niche`,
+        any other brief has a niche overlap of 0 and scores at most `best_without_niche_for`,
         so when `n` of the first score above it they are the page; else every brief is."""
         sharing = int(accounts[0]["niche_mask"])
         with np.errstate(all="ignore"):
             hits = self._page(self._score(settings, accounts, now, applied, sharing), cursor, n)
-            if len(hits) == n and hits[-1].key > best_without_niche(accounts, settings) + _SLACK:
+            bound = best_without_niche_for(accounts, settings)
+            if len(hits) == n and hits[-1].key > bound + model.BOUND_SLACK:
                 return hits
             return self._page(self._score(settings, accounts, now, applied, None), cursor, n)
 
@@ -544,7 +544,7 @@ class BriefIndex:
         return page
 
 
-def best_without_niche(accounts: Sequence[Mapping[str, Any]], settings: Settings) -> float:
+def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Settings) -> float:
     """The most these accounts can score on a brief whose niches they do not share: their
     own engagement and reliability, their audience shares at best all targeted."""
     best = 0.0

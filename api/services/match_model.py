@@ -108,6 +108,9 @@ PARTS = (
     "reliability",
 )
 NEUTRAL = 0.5
+# Pruning compares scores with upper bounds: float sums of the weights may exceed an exact
+# bound by an ulp, so a score counts as above a bound only past this margin.
+BOUND_SLACK = 1e-9
 
 
 class Side:

@@ -52,8 +52,6 @@ from api.services.match_expr import Sql, and_, bits_of, lit
 from api.services.match_index import BriefIndex
 from api.settings import Settings
 
-_SLACK = 1e-9  # float sums of weights may exceed the exact bound by an ulp
-
 
 @dataclass
 class Ranked:
@@ -130,7 +128,7 @@ async def collect(
     while True:
         rows = await fetch(cursor, batch)
         for row in rows:
-            if bound is not None and row["key"] <= bound + _SLACK:
+            if bound is not None and row["key"] <= bound + model.BOUND_SLACK:
                 return kept, False
             if not row.get("dominated"):
                 kept.append(Ranked(key=row["key"], id=row[id_name], row=row))
@@ -388,7 +386,7 @@ BRIEF_SUMMARY = (
 
 # The page's rows: each brief's features (its row of the account's platform) and summary.
 _BRIEF_PAGE = f"""SELECT t.n, f.*, {BRIEF_SUMMARY}
-    FROM unnest($1::uuid[], $2::smallint[]) WITH ORDINALITY AS t(brief_id, platform, n)
+    FROM unnest(:ids::uuid[], :platforms::smallint[]) WITH ORDINALITY AS t(brief_id, platform, n)
     JOIN LATERAL (SELECT * FROM match_briefs x WHERE x.brief_id = t.brief_id
                   AND x.platform = t.platform AND x.slot = {ALL_SLOT} LIMIT 1) f ON true
     JOIN briefs br ON br.id = t.brief_id
@@ -417,11 +415,12 @@ async def rank_briefs(
     # The page and its cursor come from the ranking; a brief closed since the sync has no
     # row any more and is left out of the page (which may then be one short).
     shown, next_cursor = make_page(hits, page, lambda h: (h.key, h.brief_id))
-    connection = await session.connection()
-    result = await connection.exec_driver_sql(
-        _BRIEF_PAGE, ([h.brief_id for h in shown], [h.platform for h in shown])
+    found = await fetch_rows(
+        session,
+        _BRIEF_PAGE,
+        {"ids": [h.brief_id for h in shown], "platforms": [h.platform for h in shown]},
     )
-    rows = {row["n"]: dict(row) for row in result.mappings()}
+    rows = {row["n"]: row for row in found}
     kept = [
         Ranked(
             key=hit.key,
