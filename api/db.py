@@ -58,6 +58,10 @@ def create_engine(url: str, settings: Settings, **overrides: Any) -> AsyncEngine
         "connect_args": {
             "server_settings": {
                 "application_name": "briefboard",
+                # No JIT: every statement here is short, and compiling one costs 100-250 ms
+                # (the brief index's sync statement was JIT-compiled on every request once
+                # the planner misjudged the size of its one-row state table).
+                "jit": "off",
                 "statement_timeout": str(settings.db_statement_timeout_ms),
                 "timezone": "UTC",
             }

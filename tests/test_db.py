@@ -40,3 +40,13 @@ async def test_a_connection_the_server_dropped_is_replaced_not_handed_out(
     finally:
         await engine.dispose()
         await admin.dispose()
+
+
+async def test_the_app_s_connections_never_jit_compile(database_url: str) -> None:
+    """A misjudged plan cost must not turn a 1 ms statement into a 200 ms compile."""
+    engine = create_engine(database_url, get_settings(), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SHOW jit")) == "off"
+    finally:
+        await engine.dispose()
