@@ -15,6 +15,7 @@ from api.models.creators import Creator
 from api.models.users import Role
 from api.security import SCOPE_DESCRIPTIONS
 from api.services import creators
+from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
 from api.services.tokens import Principal, resolve_bearer
 from api.settings import Settings
@@ -41,6 +42,15 @@ async def brief_index(request: Request) -> BriefIndex:
 
 
 BriefIndexDep = Annotated[BriefIndex, Depends(brief_index)]
+
+
+async def creator_index(request: Request) -> CreatorIndex:
+    """This worker's in-memory copy of every account (`api.services.match_creators`)."""
+    index: CreatorIndex = request.app.state.creator_index
+    return index
+
+
+CreatorIndexDep = Annotated[CreatorIndex, Depends(creator_index)]
 
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="/v1/auth/token",

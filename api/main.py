@@ -37,7 +37,9 @@ from api.routers import (
     reports,
     shipments,
 )
-from api.services.match_index import BriefIndex, keep_fresh
+from api.services.match_copy import keep_fresh
+from api.services.match_creators import CreatorIndex
+from api.services.match_index import BriefIndex
 from api.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -70,11 +72,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             tasks.append(
                 asyncio.create_task(
                     keep_fresh(
-                        app.state.brief_index,
+                        [app.state.brief_index, app.state.creator_index],
                         app.state.sessionmaker,
                         settings.maintenance_interval_seconds,
                     ),
-                    name="brief index",
+                    name="match indexes",
                 )
             )
         try:
@@ -101,8 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect",
     )
     app.state.settings = settings
-    # This worker's copy of the open briefs, for ranking briefs for creators.
+    # This worker's copies of the open briefs and of every account, for ranking briefs for
+    # creators and creators for briefs.
     app.state.brief_index = BriefIndex()
+    app.state.creator_index = CreatorIndex()
     install_error_handlers(app)
     if settings.cors_allowed_origins:
         app.add_middleware(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.services import match_index, reviews, usage_rights
+from api.services import match_copy, reviews, usage_rights
 from api.services.briefs import close_expired_briefs
 from api.settings import Settings
 
@@ -41,8 +41,8 @@ async def _purge_idempotency_keys(session: AsyncSession, settings: Settings) -> 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def _prune_brief_changes(session: AsyncSession, _: Settings) -> int:
-    return await match_index.prune_changes(session, limit=BATCH)
+async def _prune_match_changes(session: AsyncSession, _: Settings) -> int:
+    return await match_copy.prune_changes(session, limit=BATCH)
 
 
 async def _approve_overdue_drafts(session: AsyncSession, _: Settings) -> int:
@@ -59,7 +59,7 @@ JOBS: dict[str, Job] = {
     "expired idempotency keys purged": _purge_idempotency_keys,
     "drafts approved after the review window": _approve_overdue_drafts,
     "usage-rights expiry notices sent": _warn_expiring_rights,
-    "brief index change log entries pruned": _prune_brief_changes,
+    "match index change log entries pruned": _prune_match_changes,
 }
 
 

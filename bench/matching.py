@@ -15,9 +15,10 @@ migration would.
 Each case runs the endpoint's service call (`matching.creators_for_brief`, or
 `matching.briefs_for_creator` for a different creator each run: ranking, page load,
 explanations; no HTTP or JSON) `--runs` times after a warm-up, and prints p50/p95/p99/max
-in milliseconds and the plan shape of its ranking query (`EXPLAIN ANALYZE`). The creator
-case runs twice: alone, then while briefs are edited `--edits` times a second (so that
-every sync of the in-memory brief index has changes to reload).
+in milliseconds, the size of the in-memory index that ranked it and the plan shape of the
+page load (`EXPLAIN ANALYZE`). The gifted brand case and the creator case run twice: alone,
+then while accounts (briefs) are edited `--edits` times a second (so that every sync of
+the in-memory index has changes to reload).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from api.models.creators import Creator
 from api.models.matching import CreatorMatchFilters
 from api.pagination import PageParams
 from api.services import match_search, matching
+from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
 from api.settings import Settings
 from bench.dataset import libpq, rebuild_match_tables
@@ -534,7 +536,7 @@ class Result:
 
 
 class _Capture:
-    """Records the ranking statements sent while it is active, for EXPLAIN."""
+    """Records the page-loading statements sent while it is active, for EXPLAIN."""
 
     def __init__(self) -> None:
         self.statements: list[tuple[str, dict[str, Any]]] = []
@@ -546,7 +548,7 @@ class _Capture:
         async def fetch_rows(
             session: AsyncSession, sql: str, params: dict[str, Any]
         ) -> list[dict[str, Any]]:
-            if "match_accounts m\n" in sql or "match_briefs b\n" in sql:
+            if "WITH ORDINALITY" in sql:
                 self.statements.append((sql, dict(params)))
             return await original(session, sql, params)
 
@@ -581,10 +583,16 @@ async def _plan(
         return out
 
 
-async def run_brand_cases(url: str, settings: Settings, runs: int, explain: bool) -> list[Result]:
-    engine = create_engine(url, settings, pool_size=2, max_overflow=0)
+async def run_brand_cases(
+    url: str, settings: Settings, runs: int, explain: bool, edits: float
+) -> list[Result]:
+    """Each brand case through one creator index (as one worker holds it), after its full
+    copy; the broad case once more while accounts are edited `edits` times a second."""
+    engine = create_engine(url, settings, pool_size=3, max_overflow=0)
     sessionmaker = create_sessionmaker(engine)
     results = []
+    index = CreatorIndex()
+    writer = None
     try:
         async with sessionmaker() as session:
             briefs = {
@@ -593,38 +601,75 @@ async def run_brand_cases(url: str, settings: Settings, runs: int, explain: bool
                     select(Brief).where(col(Brief.title).in_([c.name for c in CASES]))
                 )
             }
-        cases = [(c.name, 1) for c in CASES] + [(CASES[2].name, 5)]
-        for name, pages in cases:
+            t0 = time.perf_counter()
+            await index.refresh(session, next(iter(briefs.values())).id)
+            copy_seconds = time.perf_counter() - t0
+        cases = [(c.name, 1, 0.0) for c in CASES] + [(CASES[2].name, 5, 0.0)]
+        if edits:
+            cases.append((CASES[3].name, 1, edits))
+        for name, pages, edit_rate in cases:
             brief = briefs[name]
-            result = Result(name if pages == 1 else f"{name}, page {pages}")
+            label = name if pages == 1 else f"{name}, page {pages}"
+            result = Result(label if not edit_rate else f"{label}, {edit_rate:g} account edits/s")
             page = PageParams(limit=settings.default_page_size, cursor=None)
             async with sessionmaker() as session:
                 for _ in range(pages - 1):
                     _, cursor = await matching.creators_for_brief(
-                        session, settings, brief, CreatorMatchFilters(), page
+                        session, settings, index, brief, CreatorMatchFilters(), page
                     )
                     page = PageParams(limit=page.limit, cursor=cursor)
+            if edit_rate:
+                writer = asyncio.create_task(_edit_accounts(url, edit_rate, 7))
             for i in range(runs + 5):
                 async with sessionmaker() as session:
                     t0 = time.perf_counter()
                     items, _ = await matching.creators_for_brief(
-                        session, settings, brief, CreatorMatchFilters(), page
+                        session, settings, index, brief, CreatorMatchFilters(), page
                     )
                     elapsed = (time.perf_counter() - t0) * 1000
                 if i >= 5:  # warm-up runs are not counted
                     result.results.append(elapsed)
                 result.found = len(items)
-            if explain:  # one more run, untimed, to capture the statements
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
+                writer = None
+            if explain and not edit_rate:  # one more run, untimed, to capture the page load
                 with _Capture() as capture:
                     async with sessionmaker() as session:
                         await matching.creators_for_brief(
-                            session, settings, brief, CreatorMatchFilters(), page
+                            session, settings, index, brief, CreatorMatchFilters(), page
                         )
-                result.plan = await _plan(sessionmaker, *capture.statements[-1])
+                result.plan = [
+                    f"ranked in memory (api/services/match_creators.py): {index.size:,} account"
+                    f" rows, {index.nbytes / 1e6:.0f} MB of arrays; the full copy took"
+                    f" {copy_seconds:.1f} s. The page load:",
+                    *await _plan(sessionmaker, *capture.statements[-1]),
+                ]
             results.append(result)
     finally:
+        if writer is not None:
+            writer.cancel()
         await engine.dispose()
     return results
+
+
+async def _edit_accounts(url: str, per_second: float, seed: int) -> None:
+    """Account edits at `per_second` (each changes an account's likes, so its match row), so
+    that every creator index sync has changes to reload; runs until cancelled."""
+    conn = await asyncpg.connect(libpq(url))
+    try:
+        ids = [r["id"] for r in await conn.fetch("SELECT id FROM social_accounts LIMIT 5000")]
+        rng = random.Random(seed)
+        while True:
+            await conn.execute(
+                "UPDATE social_accounts SET avg_likes = avg_likes + 1 WHERE id = $1",
+                rng.choice(ids),
+            )
+            await asyncio.sleep(1 / per_second)
+    finally:
+        await conn.close()
 
 
 async def _edit_briefs(url: str, per_second: float, seed: int) -> None:
@@ -774,7 +819,10 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-explain", action="store_true", help="skip the query plans")
     parser.add_argument("--no-load", action="store_true", help="time the data already loaded")
     parser.add_argument(
-        "--edits", type=float, default=20, help="brief edits a second in the second creator case"
+        "--edits",
+        type=float,
+        default=20,
+        help="brief (account) edits a second in the last creator (brand) case",
     )
     args = parser.parse_args(argv)
 
@@ -786,10 +834,11 @@ async def main(argv: list[str] | None = None) -> int:
         await prepare(args.database_url, args.reset)
         stats = await load(args.database_url, args.creators, args.open_briefs, args.seed)
     explain = not args.no_explain
-    results = await run_brand_cases(args.database_url, settings, args.runs, explain)
+    results = await run_brand_cases(args.database_url, settings, args.runs, explain, args.edits)
     candidates = await count_candidates(args.database_url)
     for r in results:
-        r.candidates = candidates.get(r.name.split(", page")[0])
+        case = max((c for c in candidates if r.name.startswith(c)), key=len, default="")
+        r.candidates = candidates.get(case)
     results.append(
         await run_creator_case(args.database_url, settings, args.runs, explain, args.seed)
     )

@@ -7,7 +7,6 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import httpx
 import numpy as np
@@ -16,13 +15,14 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.main import create_app, lifespan
-from api.models.matching import BRIEF_FEATURES, FORMATS, country_bit, country_code
-from api.services import match_index, match_search
+from api.models.matching import BRIEF_FEATURES
+from api.services import match_copy, match_search
 from api.services import match_model as model
 from api.services.match_index import BriefBatch, BriefIndex
 from api.settings import get_settings
 from tests import factories
 from tests.factories import Actor, match_creator
+from tests.match_rows import account_row, brief_row
 
 PATH = "/v1/me/matches"
 
@@ -35,97 +35,11 @@ async def _ids(client: httpx.AsyncClient, actor: Actor) -> list[str]:
 # --- the model on vectors ---------------------------------------------------------------------
 
 
-def _countries(rng: random.Random, pool: list[str], most: int) -> list[int]:
-    return sorted(country_code(c) for c in rng.sample(pool, rng.randint(0, most)))
-
-
-def _mask(codes: list[int]) -> int:
-    mask = 0
-    for code in codes:
-        mask |= country_bit(code)
-    return mask
-
-
-def _brief_row(rng: random.Random, pool: list[str]) -> dict[str, Any]:
-    """A random match row of a brief, nulls and empty lists included."""
-    creators, targets = _countries(rng, pool, 3), _countries(rng, pool, 4)
-    bounded = rng.random() < 0.3
-    size_min = rng.choice([None, 1_000, 20_000]) if bounded else None
-    size_max = rng.choice([None, 100_000, 2_000_000]) if bounded else None
-    platform = rng.choice([1, 2])
-    units = [rng.choice([0, 0, 1, 2]) for _ in range(FORMATS)]
-    elsewhere = rng.choice([0, 3])  # units on another platform share the budget
-    budget = rng.choice([None, 60_000.0, 900_000.0])
-    whole = [0] * 110
-    for f, u in enumerate(units):
-        whole[(platform - 1) * FORMATS + f] = u
-    whole[100 + platform - 1] = sum(units)
-    whole[(3 - platform - 1) * FORMATS] = elsewhere
-    whole[100 + 3 - platform - 1] = elsewhere
-    units_total = sum(units) + elsewhere
-    ages = [rng.choice([0, 0, 500, 1000]) for _ in range(7)]
-    return {
-        "brief_id": uuid.uuid4(),
-        "platform": platform,
-        "tier": 0,
-        "deadline": 1e12,
-        "platform_mask": rng.choice([0, 1, 2, 3]),
-        "tier_mask": 0 if bounded else rng.choice([0, 1, 2, 6, 15]),
-        "requires_gifting": rng.random() < 0.2,
-        "niche_mask": rng.choice([0, 1, 3, 6, 1 << 19]),
-        "niche_count": 0,
-        "creator_mask": _mask(creators),
-        "target_mask": _mask(targets),
-        "gender_mask": rng.choice([0, 1, 2, 3, 7]),
-        "has_age": any(ages),
-        **{f"age_w{i}": w for i, w in enumerate(ages, start=1)},
-        "min_er": rng.choice([0.0, 0.01, 0.03]),
-        "currency": rng.choice([country_code("EU") * 26 + 20, -1]),
-        "row_units": sum(u << (6 * f) for f, u in enumerate(units)),
-        "row_units_total": sum(units),
-        "units": whole,
-        "units_total": units_total,
-        "budget": budget,
-        "row_budget": budget * sum(units) / units_total if budget and units_total else None,
-        "creator_countries": creators,
-        "target_countries": targets,
-        "size_min": size_min,
-        "size_max": size_max,
-    }
-
-
-def _account(rng: random.Random, pool: list[str], currency: int) -> dict[str, Any]:
-    followers = int(rng.lognormvariate(10, 1.5))
-    slots = rng.sample(pool, 6)
-    shares = sorted((rng.randint(0, 400) for _ in range(6)), reverse=True)
-    fees = [rng.choice([None, 20_000, 150_000]) for _ in range(10)]
-    return {
-        "platform": rng.choice([1, 2]),
-        "country": rng.choice([None, *(country_code(c) for c in pool)]),
-        "followers": followers,
-        "er": rng.uniform(0, 0.1),
-        "accepts_gifting": rng.random() < 0.6,
-        "niche_mask": rng.choice([0, 1, 2, 5]),
-        "niche_count": 0,
-        "genders": rng.randint(0, 500) | rng.randint(0, 500) << 10 | rng.randint(0, 40) << 20,
-        **{f"age_{i}": rng.randint(0, 300) for i in range(1, 8)},
-        **{
-            f"aud_{i}": country_code(c) << 10 | s if s else 0
-            for i, (c, s) in enumerate(zip(slots, shares, strict=True), start=1)
-        },
-        "fee_currency": rng.choice([currency, None]),
-        "fees": rng.choice([None, fees]),
-        "deals_completed": rng.randint(0, 3),
-        "published_on_time": rng.randint(0, 3),
-        "published_late": rng.randint(0, 2),
-    }
-
-
 def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
     rng = random.Random(11)
     settings = get_settings()
     pool = ["ES", "DE", "US", "GB", "FR", "IT", "MX", "BR", "JP"]
-    rows = [_brief_row(rng, pool) for _ in range(400)]
+    rows = [brief_row(rng, pool) for _ in range(400)]
     for row in rows:
         row["niche_count"] = int(row["niche_mask"]).bit_count()
     batch = BriefBatch.of(rows)
@@ -133,7 +47,7 @@ def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
     everything = np.arange(batch.size)
     eligible_seen = 0
     for _ in range(40):
-        account = _account(rng, pool, rows[0]["currency"])
+        account = account_row(rng, pool, rows[0]["currency"])
         account["niche_count"] = int(account["niche_mask"]).bit_count()
         a = model.Side(account)
         with np.errstate(all="ignore"):
@@ -225,7 +139,7 @@ async def _ranked(app: FastAPI, index: BriefIndex, creator: Actor) -> set[str]:
     page: the API's page load would hide a brief the copy should no longer hold)."""
     async with app.state.sessionmaker() as session:
         accounts = await match_search.account_features(session, creator_id=creator.creator_id)
-        now, applied = await index.sync(session, creator.creator_id)
+        now, applied = await index.refresh(session, creator.creator_id)
     hits = index.rank(get_settings(), accounts, now=now, applied=applied, cursor=None, n=1000)
     return {str(h.brief_id) for h in hits}
 
@@ -314,7 +228,7 @@ async def test_a_worker_behind_the_pruned_log_copies_everything_again(
             app, "UPDATE match_index_state SET next_prune_at = now() - interval '1 second'"
         )
         async with app.state.sessionmaker.begin() as session:
-            await match_index.prune_changes(session, limit=1000)
+            await match_copy.prune_changes(session, limit=1000)
     left = await factories.db_rows(
         app, "SELECT 1 FROM match_brief_changes WHERE brief_id = :id", id=second["id"]
     )
@@ -329,7 +243,7 @@ def test_ties_at_the_end_of_a_page_go_by_brief_id() -> None:
     hi = rng.integers(0, 2**63, size=len(keys), dtype=np.uint64)
     lo = rng.integers(0, 2**63, size=len(keys), dtype=np.uint64)
     hi[[2, 3]] = hi[4]  # equal high halves: the low halves decide
-    chosen = match_index._best(keys, hi, lo, 4)
+    chosen = match_copy.best_positions(keys, hi, lo, 4)
     tied = [i for i in range(len(keys)) if keys[i] == 0.5]
     by_id = sorted(tied, key=lambda i: (int(hi[i]), int(lo[i])), reverse=True)
     assert sorted(chosen.tolist()) == sorted([0, 5, *by_id[:2]])
@@ -354,7 +268,7 @@ async def test_merged_changes_rank_as_a_fresh_copy_does(
     async def page(index: BriefIndex) -> list[tuple[uuid.UUID, float, int]]:
         async with app.state.sessionmaker() as session:
             accounts = await match_search.account_features(session, creator_id=creator.creator_id)
-            now, applied = await index.sync(session, creator.creator_id)
+            now, applied = await index.refresh(session, creator.creator_id)
         hits = index.rank(settings, accounts, now=now, applied=applied, cursor=None, n=50)
         return [(h.brief_id, h.key, h.account) for h in hits]
 

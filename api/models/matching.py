@@ -66,6 +66,7 @@ AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("65+", 65, 100),
 )
 AUDIENCE_SLOTS = 6
+COUNTRY_CODES = 26 * 26  # codes 0-675, see `country_code`
 ALL_SLOT = 0
 ANY_PLATFORM = 0
 FORMATS = len(DeliverableFormat)
@@ -260,9 +261,24 @@ match_brief_changes = Table(
     Index("ix_match_brief_changes_xid", "xid"),
 )
 
-# One row: `generation` is raised by rewrites the log does not see (a TRUNCATE of
-# match_briefs, by trigger), and the log holds no transaction below `pruned_below` any
-# more; either sends a worker's index back to a full copy.
+# The in-memory creator index (`api.services.match_creators`) follows `match_accounts`
+# through this log, written likewise (migration 0010).
+match_account_changes = Table(
+    "match_account_changes",
+    metadata,
+    Column(
+        "xid",
+        BigInteger,
+        nullable=False,
+        server_default=text("(pg_current_xact_id())::text::bigint"),
+    ),
+    Column("account_id", PG_UUID(as_uuid=True), nullable=False),
+    Index("ix_match_account_changes_xid", "xid"),
+)
+
+# One row: `generation` is raised by rewrites the logs do not see (a TRUNCATE of
+# match_briefs or match_accounts, by trigger), and the logs hold no transaction below
+# `pruned_below` any more; either sends a worker's indexes back to a full copy.
 match_index_state = Table(
     "match_index_state",
     metadata,

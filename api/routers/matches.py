@@ -7,7 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Security
 
-from api.deps import BriefIndexDep, SessionDep, SettingsDep, current_creator, require_brand
+from api.deps import (
+    BriefIndexDep,
+    CreatorIndexDep,
+    SessionDep,
+    SettingsDep,
+    current_creator,
+    require_brand,
+)
 from api.errors import problem_responses
 from api.models.creators import Creator
 from api.models.matching import BriefMatch, CreatorMatch, CreatorMatchFilters
@@ -17,9 +24,6 @@ from api.services import briefs, matching
 from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1", tags=["matching"])
-
-# Not `read_only` (autocommit): ranking creators sets planner settings for its transaction
-# (no JIT, plan caching) in one statement and relies on them in the next.
 
 BrandReader = Annotated[Principal, Security(require_brand, scopes=[Scope.briefs_read])]
 CreatorReader = Annotated[Creator, Security(current_creator, scopes=[Scope.briefs_read])]
@@ -53,9 +57,12 @@ async def list_brief_matches(
     settings: SettingsDep,
     page: PageDep,
     filters: Annotated[CreatorMatchFilters, Query()],
+    index: CreatorIndexDep,
 ) -> Page[CreatorMatch]:
     brief = await briefs.get_own_brief(session, principal, brief_id)
-    items, cursor = await matching.creators_for_brief(session, settings, brief, filters, page)
+    items, cursor = await matching.creators_for_brief(
+        session, settings, index, brief, filters, page
+    )
     return Page(items=items, next_cursor=cursor)
 
 

@@ -163,7 +163,7 @@ async def search_creators(
     await match_search.prepare_transaction(session)
     cursor = match_search.page_cursor(page, parse_int)
     need = page.limit + 1
-    kept, _ = await match_search.collect(fetch, cursor, need, need * 2, "creator_id")
+    kept = await match_search.collect(fetch, cursor, need, need * 2, "creator_id")
     ranked, next_cursor = match_search.page_of(kept, page)
     profiles = await _public(session, settings, [r.id for r in ranked])
     return [profiles[r.id] for r in ranked if r.id in profiles], next_cursor

@@ -27,6 +27,7 @@ number is expected. Nullable columns are float vectors (NaN), so the bit operati
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
@@ -432,6 +433,31 @@ def in_set(x: Any, values: Any) -> Any:
     if x is None:
         return None
     return Sql(f"({lit(x)} = ANY({values}))")
+
+
+def in_codes(x: Any, codes: Iterable[int], size: int) -> Any:
+    """Whether `x` is one of `codes` (those in [0, size)): on a vector (whose entries must
+    be in that range too), comparisons with a few codes or lookups in a table of `size`."""
+    codes = [c for c in codes if 0 <= c < size]
+    if is_vector(x):
+        if len(codes) <= 8:  # a few comparisons beat a gather
+            return reduce(np.logical_or, [x == c for c in codes], np.zeros(len(x), dtype=bool))
+        table = np.zeros(size, dtype=bool)
+        table[codes] = True
+        return np.take(table, x)
+    return in_set(x, codes)
+
+
+def pick(x: Any, bounds: Sequence[float], values: Sequence[float]) -> Any:
+    """`values[i]` for the interval `i` of `x` among ascending `bounds` (i bounds are at
+    or below it); one more value than bounds."""
+    if is_vector(x):
+        return np.asarray(values, dtype=np.float64)[np.searchsorted(bounds, x, side="right")]
+    if not is_sql(x):
+        return None if x is None else values[bisect.bisect_right(bounds, x)]
+    pairs = zip(bounds, values[:-1], strict=True)
+    arms = " ".join(f"WHEN {x} < {lit(bound)} THEN {lit(v)}" for bound, v in pairs)
+    return Sql(f"CASE {arms} ELSE {lit(values[-1])} END") if arms else lit(values[-1])
 
 
 def is_empty(values: Any) -> Any:

@@ -7,30 +7,10 @@ accounts at 100,000 open briefs. Here the rows are numpy columns and the same mo
 (`api.services.match_model`, its brief side given as vectors: `match_expr`) scores them all
 at once.
 
-Correct under writes and across workers: every request first brings the worker's copy
-up to date (one round trip when nothing changed, two when briefs did), so it sees every
-change committed before it started, whichever worker made it.
-
-- The copy holds the slot-0 rows of `match_briefs`: one per brief, platform and wanted
-  tier (or tier 0).
-- Triggers on `match_briefs` log each changed brief with its transaction id
-  (`match_brief_changes`, migration 0008; enabled ALWAYS, so bulk writes with triggers off
-  are logged too). A sync remembers its statement's snapshot; the next one reads the
-  entries of the transactions that snapshot did not see (ids at or after its xmax, or in
-  progress then: its xip list; bounded by the concurrent transactions, not by the write
-  volume) and reloads those briefs' rows, read in the same or a later snapshot (reloading
-  is idempotent: a brief's rows are replaced by its rows now).
-- A copy whose generation is not the database's (`match_index_state`: raised by a TRUNCATE
-  of `match_briefs`, as bulk loaders do), whose snapshot is older than the pruned log, or
-  facing more than `_RELOAD_BRIEFS` changed briefs copies everything, in slices.
-- Changed briefs go to a small *delta* batch (their old rows in the base are marked dead),
-  merged into the base when the delta and the dead rows pass `merge_rows`.
-- `keep_fresh` makes the first copy at start-up and syncs every maintenance interval, so
-  an idle worker never falls behind the pruned log; requests arriving during a full copy
-  wait for it (about 4 s at 100,000 open briefs).
-
-Scoring never awaits, so a request scores one consistent state; syncs take a lock (after
-their connection, so that nothing waits for a connection while holding it).
+Correct under writes and across workers: the copy follows `match_briefs` through its
+change log (`api.services.match_copy`, which says how). It holds the slot-0 rows of
+`match_briefs`: one per brief, platform and wanted tier (or tier 0). A full copy takes
+about 4 s at 100,000 open briefs.
 """
 
 # The SQL here is built from this module's own column lists; values are bound parameters.
@@ -38,20 +18,18 @@ their connection, so that nothing waits for a connection while holding it).
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from prometheus_client import Counter, Gauge
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM, AUDIENCE_SLOTS
 from api.services import match_model as model
+from api.services.match_copy import FollowedCopy, best_positions, split_ids, sync_statement
 from api.services.match_expr import CodeSets, is_vector
 from api.settings import Settings
 
@@ -89,36 +67,14 @@ _SELECTED = ", ".join(
 # A brief's rows: one per platform and wanted tier (or tier 0).
 _ROWS = f"SELECT {_SELECTED} FROM match_briefs m WHERE m.slot = {ALL_SLOT} {{where}}"
 
-# The state and this statement's snapshot: the next sync reads the log entries of the
-# transactions this snapshot did not see (at or after its xmax, or in progress: its xip).
-_STATE = """SELECT s.generation AS _generation, s.pruned_below AS _pruned_below,
-        pg_snapshot_xmin(c.snap)::text::bigint AS _xmin,
-        pg_snapshot_xmax(c.snap)::text::bigint AS _xmax,
-        ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(c.snap) x) AS _xip,
-        extract(epoch FROM now())::float8 AS _now
-    FROM match_index_state s, (SELECT pg_current_snapshot() AS snap) c"""
-
-# One row: the state, the briefs changed by transactions the last sync did not see (none
-# when the copy is to be made again anyway), and the briefs the creator applied to.
-# $1, $2: the last sync's xmax and xip; $3: the creator; $4, $5: the copy's generation and
-# the last sync's xmin.
-_SYNC = f"""WITH st AS MATERIALIZED ({_STATE})
-SELECT st.*,
-    ARRAY(SELECT DISTINCT c.brief_id FROM match_brief_changes c
-          WHERE (c.xid >= $1 OR c.xid = ANY($2::bigint[]))
-            AND st._generation = $4 AND $5 >= st._pruned_below) AS _changed,
-    ARRAY(SELECT ap.brief_id FROM applications ap WHERE ap.creator_id = $3) AS _applied
-FROM st"""
+# The briefs the creator ($5) applied to, read by each sync.
+_SYNC = sync_statement(
+    "match_brief_changes",
+    "brief_id",
+    "ARRAY(SELECT ap.brief_id FROM applications ap WHERE ap.creator_id = $5)",
+)
 _CHANGED_ROWS = _ROWS.format(where="AND m.brief_id = ANY($1::uuid[])")
-# Past this many changed briefs (a bulk load with the log on), copy everything instead.
-_RELOAD_BRIEFS = 20_000
-
-# Read in slices of the id space, so that a full copy holds one slice's records at a time
-# and lets other requests run in between.
 _FULL_ROWS = _ROWS.format(where="AND m.brief_id >= $1 AND m.brief_id <= $2")
-_SLICES = 16
-
-log = logging.getLogger(__name__)
 
 ROWS = Gauge(
     "briefboard_brief_index_rows",
@@ -129,28 +85,6 @@ COPIES = Counter(
     "briefboard_brief_index_copies_total",
     "Full copies of the open briefs made by brief indexes (start-up, bulk rewrites, pruning)",
 )
-
-_MERGE_ROWS = 2000
-# Log entries are deleted once an hour has passed since a later horizon was recorded.
-_PRUNE_AFTER = "1 hour"
-_ADVANCE_PRUNING = f"""UPDATE match_index_state
-    SET pruned_below = coalesce(next_prune, pruned_below),
-        next_prune = pg_snapshot_xmin(pg_current_snapshot())::text::bigint,
-        next_prune_at = now() + interval '{_PRUNE_AFTER}'
-    WHERE next_prune_at IS NULL OR next_prune_at <= now()"""
-_PRUNE = """DELETE FROM match_brief_changes WHERE ctid IN (
-    SELECT ctid FROM match_brief_changes
-    WHERE xid < (SELECT pruned_below FROM match_index_state) LIMIT :limit
-    FOR UPDATE SKIP LOCKED)"""
-
-
-def _split(ints: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
-    """128-bit ids (as ints) as their high and low halves."""
-    ints = list(ints)
-    return (
-        np.array([i >> 64 for i in ints], dtype=np.uint64),
-        np.array([i & 0xFFFF_FFFF_FFFF_FFFF for i in ints], dtype=np.uint64),
-    )
 
 
 class BriefBatch:
@@ -185,7 +119,7 @@ class BriefBatch:
             return values.get(name, ())
 
         columns: dict[str, Any] = {}
-        columns["id_hi"], columns["id_lo"] = _split(u.int for u in column("brief_id"))
+        columns["id_hi"], columns["id_lo"] = split_ids(u.int for u in column("brief_id"))
         for name in _INTS:
             columns[name] = np.array(column(name), dtype=np.int64)
         for name in _BOOLS:
@@ -218,7 +152,7 @@ class BriefBatch:
 
     def rows_of(self, brief_id: uuid.UUID) -> np.ndarray:
         """A brief's rows."""
-        hi, lo = _split([brief_id.int])
+        hi, lo = split_ids([brief_id.int])
         start = int(np.searchsorted(self._sorted_hi, hi[0], side="left"))
         stop = int(np.searchsorted(self._sorted_hi, hi[0], side="right"))
         found = self._by_id[start:stop]
@@ -297,146 +231,39 @@ class _Scored:
         )
 
 
-def _best(keys: np.ndarray, hi: np.ndarray, lo: np.ndarray, n: int) -> np.ndarray:
-    """Positions of the first `n` rows by key, then id, descending."""
-    if len(keys) <= n:
-        return np.arange(len(keys))
-    threshold = np.partition(keys, len(keys) - n)[len(keys) - n]
-    above = np.flatnonzero(keys > threshold)
-    tied = np.flatnonzero(keys == threshold)
-    # Of the rows tied with the n-th, those with the highest ids (a creator with sparse
-    # figures can tie with thousands of briefs).
-    tied = tied[np.lexsort((lo[tied], hi[tied]))][::-1][: n - len(above)]
-    return np.concatenate([above, tied])
-
-
 def _after(
     batch: BriefBatch, rows: np.ndarray, keys: np.ndarray, cursor: tuple[float, uuid.UUID]
 ) -> np.ndarray:
     """Which rows come after `cursor` in (key, id) descending order."""
     key, last = cursor
     hi, lo = batch.hi[rows], batch.lo[rows]
-    (last_hi,), (last_lo,) = _split([last.int])
+    (last_hi,), (last_lo,) = split_ids([last.int])
     lower_id = (hi < last_hi) | ((hi == last_hi) & (lo < last_lo))
     return (keys < key) | ((keys == key) & lower_id)  # type: ignore[no-any-return]
 
 
-class BriefIndex:
+class BriefIndex(FollowedCopy[BriefBatch]):
     """One worker's copy of the open briefs' match rows (see the module's docstring)."""
 
-    def __init__(self, *, merge_rows: int = _MERGE_ROWS) -> None:
-        self.merge_rows = merge_rows
-        self.copies = 0  # full copies made (the first, and after bulk rewrites or pruning)
-        self._lock = asyncio.Lock()
-        self._base: BriefBatch | None = None
-        self._alive = np.zeros(0, dtype=bool)
-        self._delta_rows: dict[uuid.UUID, list[Mapping[str, Any]]] = {}
-        self._delta: BriefBatch | None = None
-        self._generation: int | None = None
-        # The last sync's snapshot (see `_STATE`).
-        self._xmin = 0
-        self._xmax = 0
-        self._xip: list[int] = []
+    def __init__(self, **options: Any) -> None:
+        super().__init__(sync_sql=_SYNC, rows=ROWS, copies=COPIES, **options)
 
-    @property
-    def size(self) -> int:
-        """Live rows held (for tests and metrics)."""
-        return int(self._alive.sum()) + (self._delta.size if self._delta else 0)
+    async def _fetch_changed(self, conn: Any, keys: Sequence[uuid.UUID]) -> BriefBatch:
+        return BriefBatch.of(await conn.fetch(_CHANGED_ROWS, keys))
 
-    async def _raw(self, session: AsyncSession) -> Any:
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        return raw.driver_connection
+    async def _fetch_slice(self, conn: Any, low: uuid.UUID, high: uuid.UUID) -> BriefBatch:
+        return BriefBatch.of(await conn.fetch(_FULL_ROWS, low, high))
 
-    async def sync(
+    def _join(self, parts: Sequence[tuple[BriefBatch, np.ndarray]]) -> BriefBatch:
+        return BriefBatch.joined(parts)
+
+    async def refresh(
         self, session: AsyncSession, creator_id: uuid.UUID | None
     ) -> tuple[float, set[uuid.UUID]]:
-        """Bring the copy up to date; returns the database's time (epoch seconds) and the
-        briefs the creator (if any) applied to. One round trip when nothing changed, two
-        when briefs did; a full copy when the copy is missing or out of date."""
-        conn = await self._raw(session)  # before the lock: never wait for both
-        async with self._lock:
-            head = await conn.fetchrow(
-                _SYNC,
-                self._xmax,
-                self._xip,
-                creator_id,
-                -1 if self._generation is None else self._generation,
-                self._xmin,
-            )
-            changed = head["_changed"]
-            if (
-                self._generation is None
-                or head["_generation"] != self._generation
-                or self._xmin < head["_pruned_below"]
-                or len(changed) > _RELOAD_BRIEFS
-            ):
-                await self._copy_all(conn, head)
-            elif changed:
-                self._apply(changed, await conn.fetch(_CHANGED_ROWS, changed))
-                await self._merge_if_due()
-            self._seen(head)
-            ROWS.set(self.size)
-            return float(head["_now"]), set(head["_applied"])
-
-    def _seen(self, head: Mapping[str, Any]) -> None:
-        """Record the snapshot whose changes the copy now holds (rows read later are at
-        least as new; the changes they hold beyond it are read again next time)."""
-        self._generation = head["_generation"]
-        self._xmin, self._xmax, self._xip = head["_xmin"], head["_xmax"], list(head["_xip"])
-
-    async def _copy_all(self, conn: Any, head: Mapping[str, Any]) -> None:
-        parts = []
-        step = (1 << 128) // _SLICES
-        for i in range(_SLICES):
-            low, high = uuid.UUID(int=i * step), uuid.UUID(int=min((i + 1) * step, 1 << 128) - 1)
-            batch = BriefBatch.of(await conn.fetch(_FULL_ROWS, low, high))
-            parts.append((batch, np.ones(batch.size, dtype=bool)))
-        self._set_base(await asyncio.to_thread(BriefBatch.joined, parts))
-        self.copies += 1
-        COPIES.inc()
-
-    def _set_base(self, base: BriefBatch) -> None:
-        self._base = base
-        self._alive = np.ones(base.size, dtype=bool)
-        self._delta_rows = {}
-        self._delta = None
-
-    def _apply(self, changed: Sequence[uuid.UUID], rows: Sequence[Mapping[str, Any]]) -> None:
-        by_brief: dict[uuid.UUID, list[Mapping[str, Any]]] = {}
-        for row in rows:
-            by_brief.setdefault(row["brief_id"], []).append(row)
-        for brief_id in changed:
-            if self._base is not None:
-                self._alive[self._base.rows_of(brief_id)] = False
-            if by_brief.get(brief_id):
-                self._delta_rows[brief_id] = by_brief[brief_id]
-            else:
-                self._delta_rows.pop(brief_id, None)
-        pending = [row for group in self._delta_rows.values() for row in group]
-        self._delta = BriefBatch.of(pending) if pending else None
-
-    async def _merge_if_due(self) -> None:
-        """Fold the delta and the dead rows into a new base once they pass `merge_rows`.
-        Built in a thread (about 0.1 s at 100,000 open briefs, mostly numpy, which lets
-        the event loop serve other requests meanwhile); the caller holds the lock, so
-        nothing changes the parts until the new base replaces them."""
-        dead = len(self._alive) - int(self._alive.sum())
-        pending = self._delta.size if self._delta is not None else 0
-        if self._base is None or pending + dead <= self.merge_rows:
-            return
-        parts = [(self._base, self._alive)]
-        if self._delta is not None:
-            parts.append((self._delta, np.ones(self._delta.size, dtype=bool)))
-        self._set_base(await asyncio.to_thread(BriefBatch.joined, parts))
-
-    def _segments(self) -> list[tuple[BriefBatch, np.ndarray | None]]:
-        out: list[tuple[BriefBatch, np.ndarray | None]] = []
-        if self._base is not None:
-            out.append((self._base, self._alive))
-        if self._delta is not None:
-            out.append((self._delta, None))
-        return out
+        """Sync (`FollowedCopy.sync`); returns the database's time (epoch seconds) and the
+        briefs the creator (if any) applied to."""
+        head = await self.sync(session, creator_id)
+        return float(head["_now"]), set(head["_extra"])
 
     def rank(
         self,
@@ -474,17 +301,16 @@ class BriefIndex:
         """Each account's eligible rows (with `sharing`: only briefs naming no niche or one
         of those) and their scores."""
         applied_keys = {brief_id.int for brief_id in applied}
-        applied_hi, _ = _split(applied_keys)
+        applied_hi, _ = split_ids(applied_keys)
         scored: list[_Scored] = []
         for i, account in enumerate(accounts):
             a = model.Side(account)
             tier = model.tier_bit(int(account["followers"]), settings)
-            for batch, alive in self._segments():
+            for batch, alive in self.segments():
                 found = []
                 for start, stop in batch.slices_for(int(account["platform"]), tier):
                     keep = batch.columns["deadline"][start:stop] > now
-                    if alive is not None:
-                        keep &= alive[start:stop]
+                    keep &= alive[start:stop]
                     if sharing is not None:
                         niches = batch.columns["niche_mask"][start:stop] & sharing
                         keep &= (niches != 0) | (batch.columns["niche_count"][start:stop] == 0)
@@ -523,11 +349,11 @@ class BriefIndex:
         found: list[tuple[float, int, int, _Scored, int]] = []
         for s in scored:
             if shown:
-                s.keep(~s.batch.among(s.rows[s.kept], shown, _split(shown)[0]))
+                s.keep(~s.batch.among(s.rows[s.kept], shown, split_ids(shown)[0]))
             # Each account holds a brief once, so its best `n` rows hold every brief of
             # the page it could place there.
             rows = s.rows[s.kept]
-            best = s.kept[_best(s.keys[s.kept], s.batch.hi[rows], s.batch.lo[rows], n)]
+            best = s.kept[best_positions(s.keys[s.kept], s.batch.hi[rows], s.batch.lo[rows], n)]
             keys = s.batch.keys_of(s.rows[best])
             found += [
                 (float(s.keys[j]), k, s.account, s, int(j)) for j, k in zip(best, keys, strict=True)
@@ -569,28 +395,3 @@ def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Sett
         }
         best = max(best, float(model.score(highest, settings.match_weights)))
     return best
-
-
-async def keep_fresh(
-    index: BriefIndex, sessionmaker: async_sessionmaker[AsyncSession], interval_seconds: float
-) -> None:
-    """Background task of each worker: the full copy at start-up (so no request waits for
-    it), then a sync every `interval_seconds`, so that even an idle worker never falls
-    behind the pruned log. Failures (database down, schema not migrated yet) are logged and
-    retried next round; only cancellation stops it."""
-    while True:
-        try:
-            async with sessionmaker() as session:
-                await index.sync(session, None)
-        except Exception:
-            log.warning("brief index sync failed; retrying next round", exc_info=True)
-        await asyncio.sleep(interval_seconds)
-
-
-async def prune_changes(session: AsyncSession, *, limit: int) -> int:
-    """Maintenance: once an hour, move the log's cut-off up to the horizon recorded an hour
-    before (every worker that synced since is past it; one that did not copies everything
-    at its next sync), then delete up to `limit` entries below it. Returns how many."""
-    await session.execute(text(_ADVANCE_PRUNING))
-    result = await session.execute(text(_PRUNE), {"limit": limit})
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -54,6 +54,7 @@ from typing import Any
 from api.models.matching import (
     AGE_BUCKETS,
     AUDIENCE_SLOTS,
+    COUNTRY_CODES,
     FORMATS,
     PLATFORM_CODES,
     TIER_BITS,
@@ -76,10 +77,13 @@ from api.services.match_expr import (
     ge,
     greatest,
     gt,
+    in_codes,
     in_set,
     is_column,
     is_empty,
     is_null,
+    is_sql,
+    is_vector,
     item,
     le,
     least,
@@ -89,6 +93,7 @@ from api.services.match_expr import (
     not_,
     not_null,
     or_,
+    pick,
     popcount_and,
     shr,
     sub,
@@ -254,11 +259,21 @@ def niche_overlap(b: Side, a: Side) -> Any:
 
 
 def audience_country(b: Side, a: Side) -> Any:
-    slots = [getattr(a, f"aud_{i}") for i in range(1, AUDIENCE_SLOTS + 1)]
-
     def share() -> Any:
         targets = b.target_countries
-        if is_column(a.aud_1) and not is_column(targets) and len(targets) <= 3:
+        if is_vector(a.followers) and not is_column(targets):
+            # Accounts as vectors hold each slot decoded (`aud_country_i`, `aud_share_i`):
+            # the share times whether the country is targeted.
+            terms = [
+                mul(
+                    getattr(a, f"aud_share_{i}"),
+                    in_codes(getattr(a, f"aud_country_{i}"), targets, COUNTRY_CODES),
+                )
+                for i in range(1, AUDIENCE_SLOTS + 1)
+            ]
+            return div(total(terms), 1000)
+        slots = [getattr(a, f"aud_{i}") for i in range(1, AUDIENCE_SLOTS + 1)]
+        if is_sql(a.aud_1) and not is_column(targets) and len(targets) <= 3:
             # Few targets against columns: one CASE per target finds its slot (a country
             # holds at most one), fewer steps than testing every slot against the list.
             found = [
@@ -303,14 +318,19 @@ def audience_age(b: Side, a: Side) -> Any:
     return when(b.has_age, share, NEUTRAL)
 
 
-def _curve(er: Any, norm: EngagementNorm) -> Any:
-    """0 at 0, 0.5 at the norm's low end, 1 at its high end, linear in between."""
+def _slopes(norm: EngagementNorm) -> tuple[float, float, float, float]:
+    """A norm's low and high ends, and the curve's slope above and below the low end."""
     up = 0.5 / (norm.high - norm.low) if norm.high > norm.low else 0.0
     down = 0.5 / norm.low if norm.low > 0 else 0.0
+    return norm.low, norm.high, up, down
+
+
+def _curve(er: Any, low: Any, high: Any, up: Any, down: Any) -> Any:
+    """0 at 0, 0.5 at the norm's low end, 1 at its high end, linear in between."""
     return when(
-        ge(er, norm.high),
+        ge(er, high),
         1.0,
-        lambda: when(ge(er, norm.low), lambda: add(0.5, mul(sub(er, norm.low), up)), mul(er, down)),
+        lambda: when(ge(er, low), lambda: add(0.5, mul(sub(er, low), up)), mul(er, down)),
     )
 
 
@@ -351,12 +371,13 @@ def engagement(b: Side, a: Side, settings: Settings) -> Any:
     if not bands:
         return NEUTRAL
     if not is_column(a.platform):
+        # One platform (an account as values, or vectors of one platform's accounts): the
+        # norm of each account's band, picked by its followers.
         norms = _norms(platform_of(a.platform), settings)
-        chosen = bands[0]
-        for band_ in bands:
-            if a.followers >= band_.min_followers:
-                chosen = band_
-        return _curve(a.er, _band_norm(norms, chosen))
+        bounds = [band_.min_followers for band_ in bands[1:]]
+        ends = [_slopes(_band_norm(norms, band_)) for band_ in bands]
+        low, high, up, down = (pick(a.followers, bounds, [e[i] for e in ends]) for i in range(4))
+        return _curve(a.er, low, high, up, down)
     # The account is a column: one branch per platform group and tier, for the platforms
     # the brief accepts (a band reaches up to the next band's start, as above).
     mask = b.platform_mask if not is_column(b.platform_mask) else 0
@@ -372,10 +393,10 @@ def engagement(b: Side, a: Side, settings: Settings) -> Any:
 
     def by_band(norms: dict[str, EngagementNorm]) -> Any:
         branches = [
-            (lt(a.followers, nxt.min_followers), _curve(a.er, _band_norm(norms, cur)))
+            (lt(a.followers, nxt.min_followers), _curve(a.er, *_slopes(_band_norm(norms, cur))))
             for cur, nxt in pairwise(bands)
         ]
-        return cases(branches, _curve(a.er, _band_norm(norms, bands[-1])))
+        return cases(branches, _curve(a.er, *_slopes(_band_norm(norms, bands[-1]))))
 
     keys = list(groups)
     branches = [(in_set(a.platform, groups[k]), by_band(tables[k])) for k in keys[:-1]]
@@ -470,19 +491,35 @@ def reliability_bound(deals_completed: int, published_on_time: int) -> float:
     )
 
 
+ACCOUNT_PARTS = ("engagement", "reliability")
+
+
+def account_parts(a: Side, settings: Settings) -> dict[str, Any]:
+    """The parts that depend on the account alone (and the settings), whatever the brief:
+    they may be computed once for many briefs and passed to `parts` as `given`."""
+    anywhere = Side({"platform_mask": 0})
+    return {"engagement": engagement(anywhere, a, settings), "reliability": reliability(a)}
+
+
 def parts(
-    b: Side, a: Side, settings: Settings, *, proposed_fee: int | None = None
+    b: Side,
+    a: Side,
+    settings: Settings,
+    *,
+    proposed_fee: int | None = None,
+    given: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Every part of the score of account `a` for brief `b` (values, or SQL)."""
+    """Every part of the score of account `a` for brief `b` (values, or SQL); `given`:
+    the `account_parts` of `a`, computed before."""
     return {
         "tier_fit": tier_fit(b, a),
         "niche_overlap": niche_overlap(b, a),
         "audience_country": audience_country(b, a),
         "audience_gender": audience_gender(b, a),
         "audience_age": audience_age(b, a),
-        "engagement": engagement(b, a, settings),
+        "engagement": given["engagement"] if given else engagement(b, a, settings),
         "price_fit": price_fit(b, a, proposed_fee),
-        "reliability": reliability(a),
+        "reliability": given["reliability"] if given else reliability(a),
     }
 
 

@@ -1,7 +1,8 @@
 """Matching: score an application, rank creators for a brief and briefs for a creator.
 
-The model is `api.services.match_model` (documented there); ranking runs in PostgreSQL
-(`api.services.match_search`); this module loads what a page shows and explains it.
+The model is `api.services.match_model` (documented there); ranking runs in each worker's
+memory (`api.services.match_creators`, `api.services.match_index`, loaded through
+`api.services.match_search`); this module builds what a page shows and explains it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from api.services import match_model as model
 from api.services import match_search
 from api.services.creators import tier_for
 from api.services.eligibility import qualifying_accounts
+from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
 from api.services.match_reasons import reasons
 from api.settings import Settings
@@ -90,28 +92,25 @@ def _account(row: Mapping[str, Any], settings: Settings) -> MatchedAccount:
     )
 
 
-def _parts_of(row: Mapping[str, Any], prefix: str) -> dict[str, float]:
-    return {name: float(row[f"{prefix}_{name}"]) for name in model.PARTS}
-
-
 async def creators_for_brief(
     session: AsyncSession,
     settings: Settings,
+    index: CreatorIndex,
     brief: Brief,
     filters: CreatorMatchFilters,
     page: PageParams,
 ) -> tuple[list[CreatorMatch], str | None]:
     """A page of creators ranked for `brief` (see `match_search.rank_creators`)."""
-    features = await match_search.brief_features(session, brief.id, prepare=True)
+    features = await match_search.brief_features(session, brief.id)
     if features is None:
         raise NotFound("brief not found")
     ranked, cursor = await match_search.rank_creators(
-        session, settings, brief.id, features, filters, page
+        session, settings, index, brief.id, features, filters, page
     )
     items = []
     for r in ranked:
         row = r.row
-        parts = _parts_of(row, "part")
+        parts = row["parts"]
         items.append(
             CreatorMatch(
                 creator=CreatorSummary(
