@@ -66,9 +66,8 @@ _COLUMNS: list[tuple[str, str, str, str]] = [
     ("deals_completed", "m.deals_completed::int4", ">i4", "int32"),
     ("published_on_time", "m.published_on_time::int4", ">i4", "int32"),
     ("published_late", "m.published_late::int4", ">i4", "int32"),
-    # Audience slots decoded: each slot's country code and share (see `api.models.matching`).
-    *[(f"aud_country_{i}", f"(m.aud_{i} >> 10)::int2", ">i2", "int16") for i in _SLOTS],
-    *[(f"aud_share_{i}", f"(m.aud_{i} & 1023)::int2", ">i2", "int16") for i in _SLOTS],
+    # Audience slots, held decoded (`_decode_slots`).
+    *[(f"aud_{i}", f"m.aud_{i}::int4", ">i4", "int32") for i in _SLOTS],
     ("fee_currency", "coalesce(m.fee_currency, -1)::int2", ">i2", "float32"),
     *[(f"fee_{k}", f"coalesce(m.fees[{k}], -1)::int8", ">i8", "int64") for k in range(1, 11)],
 ]
@@ -125,6 +124,16 @@ def parse_copy(data: bytes) -> dict[str, np.ndarray]:
         columns[name] = rows[name].astype(stored)
     for name in _NULLABLE:
         columns[name][columns[name] < 0] = np.nan
+    return _decode_slots(columns)
+
+
+def _decode_slots(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each packed audience slot (`aud_i`: country code << 10 | share in permille) as its
+    country code (`aud_country_i`) and share (`aud_share_i`), as the model reads them."""
+    for i in _SLOTS:
+        packed = columns.pop(f"aud_{i}")
+        columns[f"aud_country_{i}"] = (packed >> 10).astype(np.int16)
+        columns[f"aud_share_{i}"] = (packed & 1023).astype(np.int16)
     return columns
 
 
@@ -152,10 +161,9 @@ class CreatorBatch:
                 if (fee[first:stop] >= 0).any():
                     self.fees[(p, k)] = fee[first:stop].copy()
         self.hi, self.lo = self.columns["id_hi"], self.columns["id_lo"]
-        self._by_id = np.argsort(self.hi, kind="stable")
-        self._sorted_hi = self.hi[self._by_id]
-        self._by_creator = np.argsort(self.columns["creator_hi"], kind="stable")
-        self._sorted_creator = self.columns["creator_hi"][self._by_creator]
+        # Row orders by account and by creator (high halves), for binary searches.
+        self._by_id = np.argsort(self.hi).astype(np.int32)
+        self._by_creator = np.argsort(self.columns["creator_hi"]).astype(np.int32)
         self._account_parts: dict[str, np.ndarray] = {}
         self._account_parts_for: str | None = None
 
@@ -176,14 +184,10 @@ class CreatorBatch:
                 k = int(name.removeprefix("fee_"))
                 values = [(r["fees"] or [])[k - 1 : k] for r in rows]
                 column = [v[0] if v and v[0] is not None else -1 for v in values]
-            elif name.startswith("aud_country_"):
-                column = [r[name.replace("_country", "")] >> 10 for r in rows]
-            elif name.startswith("aud_share_"):
-                column = [r[name.replace("_share", "")] & 1023 for r in rows]
             else:
                 column = [np.nan if r[name] is None else r[name] for r in rows]
             columns[name] = np.array(column, dtype=stored)
-        return cls(columns)
+        return cls(_decode_slots(columns))
 
     def account_parts(self, settings: Settings) -> dict[str, np.ndarray]:
         """`match_model.account_parts` of every row, computed once for these settings."""
@@ -201,7 +205,7 @@ class CreatorBatch:
     def nbytes(self) -> int:
         """The memory its arrays hold."""
         arrays = [*self.columns.values(), *self.fees.values(), *self._account_parts.values()]
-        arrays += [self._by_id, self._sorted_hi, self._by_creator, self._sorted_creator]
+        arrays += [self._by_id, self._by_creator]
         return sum(a.nbytes for a in arrays)
 
     def fee_column(self, k: int) -> np.ndarray:
@@ -216,11 +220,9 @@ class CreatorBatch:
     @classmethod
     def joined(cls, parts: Sequence[tuple[CreatorBatch, np.ndarray]]) -> CreatorBatch:
         """The rows of `parts` selected by their masks."""
-        names = [*(f"{n}_{h}" for n in _IDS for h in ("hi", "lo")), *(c[0] for c in _COLUMNS)]
+        names = parts[0][0].columns if parts else {}
         columns = {
-            name: np.concatenate([b.columns[name][keep] for b, keep in parts])
-            for name in names
-            if name not in _FEES
+            name: np.concatenate([b.columns[name][keep] for b, keep in parts]) for name in names
         }
         for k, name in enumerate(_FEES, start=1):
             columns[name] = np.concatenate([b.fee_column(k)[keep] for b, keep in parts])
@@ -228,29 +230,28 @@ class CreatorBatch:
 
     def rows_of(self, account_id: uuid.UUID) -> np.ndarray:
         """An account's row (none, or one)."""
-        return self._find(self._sorted_hi, self._by_id, self.lo, account_id)
+        hi, lo = split_ids([account_id.int])
+        start, stop = (
+            int(np.searchsorted(self.hi, hi[0], side=side, sorter=self._by_id))
+            for side in ("left", "right")
+        )
+        found = self._by_id[start:stop]
+        mine: np.ndarray = found[self.lo[found] == lo[0]]
+        return mine
 
     def rows_of_creators(self, creators: set[int]) -> np.ndarray:
         """The rows of the accounts of `creators` (ids as ints)."""
         if not creators:
             return np.zeros(0, dtype=np.int64)
         hi, lo = split_ids(creators)
-        start = np.searchsorted(self._sorted_creator, hi, side="left")
-        stop = np.searchsorted(self._sorted_creator, hi, side="right")
-        found = [self._by_creator[a:b] for a, b in zip(start.tolist(), stop.tolist(), strict=True)]
+        column, by = self.columns["creator_hi"], self._by_creator
+        start = np.searchsorted(column, hi, side="left", sorter=by).tolist()
+        stop = np.searchsorted(column, hi, side="right", sorter=by).tolist()
+        found = [by[a:b] for a, b in zip(start, stop, strict=True)]
         rows = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
         wanted = {int(h) << 64 | int(v) for h, v in zip(hi, lo, strict=True)}
         keys = self.creator_keys(rows)
         return rows[np.array([k in wanted for k in keys], dtype=bool)] if len(rows) else rows
-
-    @staticmethod
-    def _find(sorted_hi: np.ndarray, by: np.ndarray, lo: np.ndarray, key: uuid.UUID) -> np.ndarray:
-        hi_, lo_ = split_ids([key.int])
-        start = int(np.searchsorted(sorted_hi, hi_[0], side="left"))
-        stop = int(np.searchsorted(sorted_hi, hi_[0], side="right"))
-        found = by[start:stop]
-        mine: np.ndarray = found[lo[found] == lo_[0]]
-        return mine
 
     def creator_keys(self, rows: np.ndarray) -> list[int]:
         """The creators of `rows`, as their ids' ints."""
