@@ -19,8 +19,8 @@ from sqlalchemy import text
 
 from api.main import create_app, lifespan
 from api.models.matching import ACCOUNT_FEATURES, CreatorMatchFilters, country_code, niche_mask
+from api.services import match_creators, match_search
 from api.services import match_model as model
-from api.services import match_search
 from api.services.match_creators import CreatorBatch, CreatorIndex
 from api.settings import get_settings
 from tests import factories
@@ -346,3 +346,33 @@ async def test_changes_merged_into_the_base_rank_as_a_fresh_copy_does(
     assert await _ranked(app, merging, brief) == expected
     assert await _ranked(app, CreatorIndex(), brief) == expected
     assert merging.copies == 1  # merged, not copied again
+
+
+async def test_a_copy_is_read_whole_however_its_stream_is_cut(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Rows split across chunks, a stream of several megabytes, a stream cut short."""
+    await match_creator(client)
+    chunks: list[bytes] = []
+
+    async def take(chunk: bytes) -> None:
+        chunks.append(bytes(chunk))
+
+    async with app.state.engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        query = match_creators._COPY.format(where="true")
+        await raw.copy_from_query(query, output=take, format="binary")  # type: ignore[union-attr]
+    data = b"".join(chunks)
+    header, row, trailer = data[:19], data[19:-2], data[-2:]
+    stream = header + row * 12_000 + trailer  # about 4 MB
+    reader = match_creators.CopyReader()
+    for i in range(0, len(stream), 4093):
+        await reader.feed(stream[i : i + 4093])
+    columns = reader.columns()
+    assert len(columns["followers"]) == 12_000
+    assert set(columns["followers"].tolist()) == {48_200}
+
+    cut = match_creators.CopyReader()
+    await cut.feed(stream[: len(stream) // 2])
+    with pytest.raises(ValueError, match="did not end where a row does"):
+        cut.columns()

@@ -156,6 +156,17 @@ class FollowedCopy(Generic[B]):
     async def _fetch_slice(self, conn: Any, low: uuid.UUID, high: uuid.UUID) -> B:
         raise NotImplementedError
 
+    async def _fetch_all(self, conn: Any) -> B:
+        """Every row: by default in `SLICES` slices of the key space (each its own
+        statement), joined in a thread."""
+        parts = []
+        step = (1 << 128) // SLICES
+        for i in range(SLICES):
+            low, high = uuid.UUID(int=i * step), uuid.UUID(int=min((i + 1) * step, 1 << 128) - 1)
+            batch = await self._fetch_slice(conn, low, high)
+            parts.append((batch, np.ones(batch.size, dtype=bool)))
+        return await asyncio.to_thread(self._join, parts)
+
     def _join(self, parts: Sequence[tuple[B, np.ndarray]]) -> B:
         """The rows of `parts` selected by their masks, as one batch."""
         raise NotImplementedError
@@ -218,13 +229,7 @@ class FollowedCopy(Generic[B]):
         self._xmin, self._xmax, self._xip = head["_xmin"], head["_xmax"], list(head["_xip"])
 
     async def _copy_all(self, conn: Any) -> None:
-        parts = []
-        step = (1 << 128) // SLICES
-        for i in range(SLICES):
-            low, high = uuid.UUID(int=i * step), uuid.UUID(int=min((i + 1) * step, 1 << 128) - 1)
-            batch = await self._fetch_slice(conn, low, high)
-            parts.append((batch, np.ones(batch.size, dtype=bool)))
-        self._set_base(await asyncio.to_thread(self._join, parts))
+        self._set_base(await self._fetch_all(conn))
         self.copies += 1
         self._copies_counter.inc()
 

@@ -25,6 +25,7 @@ platform keeps only the formats some account on it prices).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ _COLUMNS: list[tuple[str, str, str, str]] = [
     *[(f"fee_{k}", f"coalesce(m.fees[{k}], -1)::int8", ">i8", "int64") for k in range(1, 11)],
 ]
 _IDS = ("id", "creator")  # account and creator ids, each as two 64-bit halves
+_HALVES = ("hi", "lo")
 _FEES = [f"fee_{k}" for k in range(1, FORMATS + 1)]
 # Columns the model reads as floats, NULL as NaN (sent as -1).
 _NULLABLE = ("country", "fee_currency")
@@ -108,23 +110,65 @@ COPIES = Counter(
 )
 
 
-def parse_copy(data: bytes) -> dict[str, np.ndarray]:
-    """The columns of a binary COPY of `_COPY`'s rows."""
-    if data[:11] != b"PGCOPY\n\xff\r\n\x00":
-        raise ValueError("not a binary COPY")
-    start = 19 + int.from_bytes(data[15:19], "big")
-    body = memoryview(data)[start : len(data) - 2]
-    if len(body) % _WIRE.itemsize:
-        raise ValueError("a COPY row is not of the expected size")
-    rows = np.frombuffer(body, dtype=_WIRE)
-    if len(rows) and (rows["_count"] != _FIELD_COUNT).any():
-        raise ValueError("a COPY row does not have the expected fields")
-    columns = {f"{n}_{h}": rows[f"{n}_{h}"].astype(np.uint64) for n in _IDS for h in ("hi", "lo")}
-    for name, _, _, stored in _COLUMNS:
-        columns[name] = rows[name].astype(stored)
-    for name in _NULLABLE:
-        columns[name][columns[name] < 0] = np.nan
-    return _decode_slots(columns)
+_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_TRAILER = b"\xff\xff"
+
+
+class CopyReader:
+    """Columns from a binary COPY of `_COPY`'s rows, parsed as the data streams in: every
+    row has one size, so each chunk's whole rows are read in place by numpy, and at most
+    one partial row is held between chunks."""
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+        self._started = False
+        self._parts: list[dict[str, np.ndarray]] = []
+
+    async def feed(self, chunk: bytes) -> None:
+        self._pending += chunk
+        if not self._started:
+            if len(self._pending) < 19:
+                return
+            if bytes(self._pending[:11]) != _SIGNATURE:
+                raise ValueError("not a binary COPY")
+            start = 19 + int.from_bytes(self._pending[15:19], "big")
+            if len(self._pending) < start:
+                return
+            del self._pending[:start]
+            self._started = True
+        whole = len(self._pending) // _WIRE.itemsize * _WIRE.itemsize
+        if whole >= 1 << 20:  # a megabyte of rows at a time; `columns` reads the rest
+            self._take(whole)
+
+    def _take(self, size: int) -> None:
+        rows = np.frombuffer(bytes(self._pending[:size]), dtype=_WIRE)
+        del self._pending[:size]
+        if (rows["_count"] != _FIELD_COUNT).any():
+            raise ValueError("a COPY row does not have the expected fields")
+        columns = {f"{n}_{h}": rows[f"{n}_{h}"].astype(np.uint64) for n in _IDS for h in _HALVES}
+        for name, _, _, stored in _COLUMNS:
+            columns[name] = rows[name].astype(stored)
+        self._parts.append(columns)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every row read, once the COPY has ended."""
+        whole = len(self._pending) - len(_TRAILER)
+        if not self._started or whole % _WIRE.itemsize or self._pending[whole:] != _TRAILER:
+            raise ValueError("the COPY did not end where a row does")
+        if whole:
+            self._take(whole)
+        stored = {f"{n}_{h}": "uint64" for n in _IDS for h in _HALVES}
+        stored |= {c[0]: c[3] for c in _COLUMNS}
+        columns = {}
+        for name, dtype in stored.items():
+            # Column by column, each part's piece let go once joined: at most one column
+            # is held twice.
+            pieces = [part.pop(name) for part in self._parts]
+            columns[name] = np.concatenate(pieces) if pieces else np.zeros(0, dtype=dtype)
+        self._parts = []
+        for name in _NULLABLE:
+            columns[name][columns[name] < 0] = np.nan
+        return _decode_slots(columns)
 
 
 def _decode_slots(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -143,8 +187,10 @@ class CreatorBatch:
     the formats some account on it prices."""
 
     def __init__(self, columns: dict[str, np.ndarray]):
+        """From `columns` (taken: each is let go once sorted, so that at most one column
+        is held twice)."""
         order = np.lexsort((columns["followers"], columns["platform"]))
-        self.columns = {k: v[order] for k, v in columns.items() if k not in _FEES}
+        self.columns = {k: columns.pop(k)[order] for k in list(columns) if k not in _FEES}
         self.size = len(order)
         platform = self.columns["platform"]
         firsts = np.flatnonzero(np.diff(platform, prepend=-1)).tolist()
@@ -156,7 +202,7 @@ class CreatorBatch:
         for k, name in enumerate(_FEES, start=1):
             if name not in columns:
                 continue
-            fee = columns[name][order]
+            fee = columns.pop(name)[order]
             for p, (first, stop) in self.groups.items():
                 if (fee[first:stop] >= 0).any():
                     self.fees[(p, k)] = fee[first:stop].copy()
@@ -166,10 +212,6 @@ class CreatorBatch:
         self._by_creator = np.argsort(self.columns["creator_hi"]).astype(np.int32)
         self._account_parts: dict[str, np.ndarray] = {}
         self._account_parts_for: str | None = None
-
-    @classmethod
-    def parsed(cls, data: bytes) -> CreatorBatch:
-        return cls(parse_copy(data))
 
     @classmethod
     def of(cls, rows: Sequence[Mapping[str, Any]]) -> CreatorBatch:
@@ -385,14 +427,15 @@ def _uuid_list(ids: Sequence[uuid.UUID]) -> str:
     return "'{" + ",".join(str(uuid.UUID(str(i))) for i in ids) + "}'::uuid[]"
 
 
-async def _copy_rows(conn: Any, where: str) -> CreatorBatch:
-    chunks: list[bytes] = []
+async def _copy_rows(conn: Any, where: str) -> dict[str, np.ndarray]:
+    reader = CopyReader()
+    await conn.copy_from_query(_COPY.format(where=where), output=reader.feed, format="binary")
+    return reader.columns()
 
-    async def take(chunk: bytes) -> None:
-        chunks.append(bytes(chunk))
 
-    await conn.copy_from_query(_COPY.format(where=where), output=take, format="binary")
-    return CreatorBatch.parsed(b"".join(chunks))
+# A full copy is one statement (one snapshot, one scan); at a million creators it takes
+# seconds, so it runs under a timeout of its own rather than the requests' one.
+_COPY_TIMEOUT = "10min"
 
 
 class CreatorIndex(FollowedCopy[CreatorBatch]):
@@ -402,10 +445,20 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
         super().__init__(sync_sql=_SYNC, rows=ROWS, copies=COPIES, **options)
 
     async def _fetch_changed(self, conn: Any, keys: Sequence[uuid.UUID]) -> CreatorBatch:
-        return await _copy_rows(conn, f"m.account_id = ANY({_uuid_list(keys)})")
+        columns = await _copy_rows(conn, f"m.account_id = ANY({_uuid_list(keys)})")
+        return CreatorBatch(columns)
 
-    async def _fetch_slice(self, conn: Any, low: uuid.UUID, high: uuid.UUID) -> CreatorBatch:
-        return await _copy_rows(conn, f"m.account_id BETWEEN '{low}' AND '{high}'")
+    async def _fetch_all(self, conn: Any) -> CreatorBatch:
+        """Every account in one COPY, parsed as it streams in (other requests run between
+        its chunks); sorted and indexed in a thread."""
+        timeout = "SELECT set_config('statement_timeout', $1, true)"
+        before = await conn.fetchval("SELECT current_setting('statement_timeout')")
+        await conn.execute(timeout, _COPY_TIMEOUT)
+        try:
+            columns = await _copy_rows(conn, "true")
+        finally:
+            await conn.execute(timeout, before)
+        return await asyncio.to_thread(CreatorBatch, columns)
 
     def _join(self, parts: Sequence[tuple[CreatorBatch, np.ndarray]]) -> CreatorBatch:
         return CreatorBatch.joined(parts)
