@@ -754,11 +754,8 @@ async def count_candidates(url: str) -> dict[str, int]:
     settings = Settings(database_url=url, maintenance_interval_seconds=0)
     engine = create_engine(url, settings, pool_size=1, max_overflow=0)
     sessionmaker = create_sessionmaker(engine)
+    index = CreatorIndex()
     out = {}
-    from api.services import match_model as model
-    from api.services import match_search
-    from api.services.match_expr import lit
-
     try:
         async with sessionmaker() as session:
             for spec in CASES:
@@ -766,16 +763,8 @@ async def count_candidates(url: str) -> dict[str, int]:
                 assert brief is not None
                 features = await match_search.brief_features(session, brief.id)
                 assert features is not None
-                condition = lit(
-                    model.eligible(model.Side(features), model.Side(alias="m"), settings)
-                )
-                out[spec.name] = await session.scalar(
-                    text(
-                        # `condition` comes from this script's fixed brief specs.
-                        "SELECT count(DISTINCT creator_id) FROM match_accounts m"  # noqa: S608
-                        f" WHERE slot = 0 AND {condition}"
-                    )
-                )
+                await index.refresh(session, brief.id)
+                out[spec.name] = index.count(settings, features)
     finally:
         await engine.dispose()
     return out

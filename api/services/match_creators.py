@@ -494,6 +494,18 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
             shown = _drop_shown(pieces, cursor) if cursor is not None else set()
             return _first_creators(pieces, shown, n, len(platforms))
 
+    def count(self, settings: Settings, features: Mapping[str, Any]) -> int:
+        """How many creators have an account that meets every hard requirement of the
+        brief (for tools: it scores them all)."""
+        b = model.Side(features)
+        platforms = model.platform_codes(int(b.platform_mask)) or list(PLATFORM_CODES.values())
+        with np.errstate(all="ignore"):
+            pieces = self._score(settings, b, platforms, CreatorMatchFilters(), set())
+        creators = set()
+        for piece in pieces:
+            creators.update(piece.batch.creator_keys(piece.rows))
+        return len(creators)
+
     def _score(
         self,
         settings: Settings,

@@ -1,28 +1,26 @@
 """A tiny expression kit: each operation computes in Python when its operands are values,
-writes PostgreSQL when one of them is SQL, and computes for a whole column at once when
-one of them is a numpy array (a *vector*).
+and for a whole column at once when one of them is a numpy array (a *vector*).
 
 The match model (`api.services.match_model`) is written once with these operations. Given
-a brief and an account both loaded as values it yields numbers (apply time, explanations);
-given one of them as the columns of a match table it yields the SQL that ranks a whole
-table by the same formula, with everything known about the other side folded into
-constants. The SQL keeps PostgreSQL's semantics in step with Python's: NULL is None,
-comparisons with NULL are unknown, `CASE` takes unknown as false, `least`/`greatest`
-ignore NULLs, division is always in double precision.
+a brief and an account both as values it yields numbers (apply time, explanations); given
+one side as vectors (the open briefs, or one platform's accounts, as a worker holds them
+in memory: `api.services.match_index`, `api.services.match_creators`) it scores them all
+at once by the same formula.
 
-SQL is produced as text (an `Sql` string), never from request input: only numbers and
-this package's own column names reach it, so it is cheap to build for every request.
+Values follow SQL's rules, as the match tables they come from do: NULL is None,
+comparisons with NULL are unknown (None), `when` takes unknown as false, `least` and
+`greatest` ignore NULLs, division is always in double precision.
 
-Vectors (`api.services.match_index` holds the open briefs so) follow the same rules with
-NaN for NULL, except that logic is two-valued: an unknown comparison is false at once,
-where SQL would carry it as unknown to the `WHERE` or `CASE` that reads it. The two agree
-wherever no negation is applied to a condition that can be unknown, which the model
-never does (it negates only `requires_gifting`, never null). Both branches of a vector
-`when` are computed (and the unused values discarded): callers run under
-`numpy.errstate(all="ignore")`. A NULL branch of a vector `when` or `cases` becomes NaN,
-which is a number, not an unknown condition: the model only writes NULL branches where a
-number is expected. Nullable columns are float vectors (NaN), so the bit operations
-(`band`, `shr`, `bit_set`) apply only to columns that are never null (integer vectors).
+Vectors follow the same rules with NaN for NULL, except that logic is two-valued: an
+unknown comparison is false at once, where a value would carry it as unknown to the
+`when` that reads it. The two agree wherever no negation is applied to a condition that
+can be unknown, which the model never does (it negates only `requires_gifting`, never
+null). Both branches of a vector `when` are computed (and the unused values discarded):
+callers run under `numpy.errstate(all="ignore")`. A NULL branch of a vector `when` or
+`cases` becomes NaN, which is a number, not an unknown condition: the model only writes
+NULL branches where a number is expected. Nullable columns are float vectors (NaN), so
+the bit operations (`band`, `shr`, `bit_set`) apply only to columns that are never null
+(integer vectors).
 """
 
 from __future__ import annotations
@@ -34,16 +32,6 @@ from functools import reduce
 from typing import Any
 
 import numpy as np
-
-
-class Sql(str):
-    """A fragment of SQL text (as opposed to a Python value)."""
-
-    __slots__ = ()
-
-
-def is_sql(value: Any) -> bool:
-    return type(value) is Sql
 
 
 class CodeSets:
@@ -106,12 +94,13 @@ def is_vector(value: Any) -> bool:
 
 
 def is_column(value: Any) -> bool:
-    """Whether `value` stands for a column of a match table (SQL text or a vector)."""
-    return type(value) is Sql or type(value) is np.ndarray or type(value) is CodeSets
+    """Whether `value` stands for a column of rows (a vector, or `CodeSets`)."""
+    return type(value) is np.ndarray or type(value) is CodeSets
 
 
 def _any_vector(*values: Any) -> bool:
-    for value in values:  # noqa: SIM110 (see _any_sql)
+    # A plain loop: this runs for every operation, and any() over a generator is slower.
+    for value in values:  # noqa: SIM110
         if type(value) is np.ndarray:
             return True
     return False
@@ -122,208 +111,132 @@ def _nan(value: Any) -> Any:
     return np.nan if value is None else value
 
 
-def lit(value: Any) -> Sql:
-    """A Python value as an SQL literal."""
-    if is_sql(value):
-        return value  # type: ignore[no-any-return]
-    if is_vector(value):
-        raise TypeError("a vector has no SQL literal")
-    if value is None:
-        return Sql("NULL")
-    if isinstance(value, bool):
-        return Sql("true" if value else "false")
-    if isinstance(value, int):
-        return Sql(f"({value})" if value < 0 else str(value))
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("only finite numbers can be written as SQL")
-        return Sql(f"({value!r}::float8)")
-    raise TypeError(f"no SQL literal for {type(value).__name__}")
-
-
-def _any_sql(*values: Any) -> bool:
-    # A plain loop: this runs for every operation, and any() over a generator is slower.
-    for value in values:  # noqa: SIM110
-        if type(value) is Sql:
-            return True
-    return False
-
-
 def _force(value: Any) -> Any:
-    return value() if callable(value) and not is_sql(value) else value
+    return value() if callable(value) else value
 
 
 # --- arithmetic -------------------------------------------------------------------------------
 
 
 def add(*terms: Any) -> Any:
-    """Sum; NULL if any term is NULL. Exact zero constants are dropped (x + 0.0 == x)."""
-    if _any_vector(*terms) and not _any_sql(*terms):
-        if any(t is None for t in terms):
-            return None
+    """Sum; NULL if any term is NULL."""
+    if any(t is None for t in terms):
+        return None
+    if _any_vector(*terms):
         return reduce(lambda x, y: x + y, terms)
-    kept = [t for t in terms if is_sql(t) or t is None or t != 0]
-    if not _any_sql(*kept):
-        if any(t is None for t in kept):
-            return None
-        total: Any = 0
-        for t in kept:
-            total = total + t
-        return total
-    if not kept:
-        return 0
-    # Constants first, added up here: the database need not add them for every row.
-    constants = [t for t in kept if not is_sql(t)]
-    columns = [t for t in kept if is_sql(t)]
-    if len(constants) > 1 or (constants and None in constants):
-        folded = add(*constants)
-        kept = ([folded] if folded != 0 or folded is None else []) + columns
-    if len(kept) == 1:
-        return kept[0]
-    return Sql("(" + " + ".join(lit(t) for t in kept) + ")")
+    total_: Any = 0
+    for t in terms:
+        total_ = total_ + t
+    return total_
 
 
 def sub(a: Any, b: Any) -> Any:
-    if not _any_sql(a, b):
-        return None if a is None or b is None else a - b
-    return Sql(f"({lit(a)} - {lit(b)})")
+    return None if a is None or b is None else a - b
 
 
 def mul(a: Any, b: Any) -> Any:
-    if not _any_sql(a, b):  # also vectors
-        return None if a is None or b is None else a * b
-    if not is_sql(a) and a == 1:
-        return b
-    if not is_sql(b) and b == 1:
-        return a
-    return Sql(f"({lit(a)} * {lit(b)})")
+    return None if a is None or b is None else a * b
 
 
 def div(a: Any, b: Any) -> Any:
     """True division in double precision (callers rule out a zero divisor)."""
+    if a is None or b is None:
+        return None
     if _any_vector(a, b):
-        return None if a is None or b is None else np.true_divide(a, b, dtype=np.float64)
-    if not _any_sql(a, b):
-        return None if a is None or b is None else float(a) / float(b)
-    return Sql(f"(({lit(a)})::float8 / {lit(b)})")
+        return np.true_divide(a, b, dtype=np.float64)
+    return float(a) / float(b)
 
 
 def ln(x: Any) -> Any:
     if is_vector(x):
         return np.log(x.astype(np.float64))
-    if not is_sql(x):
-        return None if x is None else math.log(float(x))
-    return Sql(f"ln(({x})::float8)")
+    return None if x is None else math.log(float(x))
 
 
 def absolute(x: Any) -> Any:
-    if not is_sql(x):
-        return None if x is None else abs(x)  # numpy's abs for vectors
-    return Sql(f"abs({x})")
+    return None if x is None else abs(x)  # numpy's abs for vectors
 
 
 def least(*xs: Any) -> Any:
-    """PostgreSQL's LEAST: NULL arguments are ignored."""
+    """SQL's LEAST: NULL arguments are ignored."""
     if _any_vector(*xs):
         return reduce(np.fmin, [x for x in xs if x is not None])
-    if not _any_sql(*xs):
-        known = [x for x in xs if x is not None]
-        return min(known) if known else None
-    return Sql("least(" + ", ".join(lit(x) for x in xs) + ")")
+    known = [x for x in xs if x is not None]
+    return min(known) if known else None
 
 
 def greatest(*xs: Any) -> Any:
     if _any_vector(*xs):
         return reduce(np.fmax, [x for x in xs if x is not None])
-    if not _any_sql(*xs):
-        known = [x for x in xs if x is not None]
-        return max(known) if known else None
-    return Sql("greatest(" + ", ".join(lit(x) for x in xs) + ")")
+    known = [x for x in xs if x is not None]
+    return max(known) if known else None
 
 
 def clamp01(x: Any) -> Any:
     return least(1.0, greatest(0.0, x))
 
 
-# --- comparisons and logic (three-valued) ---------------------------------------------------
+# --- comparisons and logic (three-valued on values) -------------------------------------------
 
 
-def _compare(op: str, fn: Callable[[Any, Any], bool], a: Any, b: Any) -> Any:
-    if not _any_sql(a, b):  # vectors compare elementwise, NaN as false
-        return None if a is None or b is None else fn(a, b)
-    return Sql(f"({lit(a)} {op} {lit(b)})")
+def _compare(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    # Vectors compare elementwise, NaN as false.
+    return None if a is None or b is None else fn(a, b)
 
 
 def lt(a: Any, b: Any) -> Any:
-    return _compare("<", lambda x, y: x < y, a, b)
+    return _compare(lambda x, y: x < y, a, b)
 
 
 def le(a: Any, b: Any) -> Any:
-    return _compare("<=", lambda x, y: x <= y, a, b)
+    return _compare(lambda x, y: x <= y, a, b)
 
 
 def gt(a: Any, b: Any) -> Any:
-    return _compare(">", lambda x, y: x > y, a, b)
+    return _compare(lambda x, y: x > y, a, b)
 
 
 def ge(a: Any, b: Any) -> Any:
-    return _compare(">=", lambda x, y: x >= y, a, b)
+    return _compare(lambda x, y: x >= y, a, b)
 
 
 def eq(a: Any, b: Any) -> Any:
-    return _compare("=", lambda x, y: x == y, a, b)
+    return _compare(lambda x, y: x == y, a, b)
 
 
 def and_(*conditions: Any) -> Any:
-    """AND, folding constants: false wins, true drops out, unknown stays unknown."""
-    if _any_vector(*conditions) and not _any_sql(*conditions):
-        vectors = [c for c in conditions if is_vector(c)]
+    """AND: false wins, true drops out, unknown stays unknown."""
+    if _any_vector(*conditions):
         if any(c is None or (not is_vector(c) and not c) for c in conditions):
             return False
-        return reduce(np.logical_and, vectors)
-    rest: list[Any] = []
+        return reduce(np.logical_and, [c for c in conditions if is_vector(c)])
     unknown = False
     for c in conditions:
-        if is_sql(c):
-            rest.append(c)
-        elif c is None:
+        if c is None:
             unknown = True
         elif not c:
             return False
-    if not rest:
-        return None if unknown else True
-    if unknown:
-        rest.append(Sql("NULL::boolean"))
-    return rest[0] if len(rest) == 1 else Sql("(" + " AND ".join(rest) + ")")
+    return None if unknown else True
 
 
 def or_(*conditions: Any) -> Any:
-    if _any_vector(*conditions) and not _any_sql(*conditions):
+    if _any_vector(*conditions):
         if any(c is not None and not is_vector(c) and c for c in conditions):
             return True
         return reduce(np.logical_or, [c for c in conditions if is_vector(c)])
-    rest: list[Any] = []
     unknown = False
     for c in conditions:
-        if is_sql(c):
-            rest.append(c)
-        elif c is None:
+        if c is None:
             unknown = True
         elif c:
             return True
-    if not rest:
-        return None if unknown else False
-    if unknown:
-        rest.append(Sql("NULL::boolean"))
-    return rest[0] if len(rest) == 1 else Sql("(" + " OR ".join(rest) + ")")
+    return None if unknown else False
 
 
 def not_(c: Any) -> Any:
     if is_vector(c):
         return np.logical_not(c)
-    if not is_sql(c):
-        return None if c is None else not c
-    return Sql(f"(NOT {c})")
+    return None if c is None else not c
 
 
 def _nulls(x: Any) -> Any:
@@ -331,35 +244,26 @@ def _nulls(x: Any) -> Any:
 
 
 def is_null(x: Any) -> Any:
-    if is_vector(x):
-        return _nulls(x)
-    return Sql(f"({x} IS NULL)") if is_sql(x) else x is None
+    return _nulls(x) if is_vector(x) else x is None
 
 
 def not_null(x: Any) -> Any:
-    if is_vector(x):
-        return np.logical_not(_nulls(x))
-    return Sql(f"({x} IS NOT NULL)") if is_sql(x) else x is not None
+    return np.logical_not(_nulls(x)) if is_vector(x) else x is not None
 
 
 def when(condition: Any, then: Any, otherwise: Any) -> Any:
-    """`CASE WHEN condition THEN then ELSE otherwise END`; unknown counts as false.
+    """`then` where `condition` holds, else `otherwise`; unknown counts as false.
 
     `then` and `otherwise` may be zero-argument callables, evaluated only if needed, so a
-    branch that a known condition rules out is never computed in Python.
+    branch that a known condition rules out is never computed.
     """
     if is_vector(condition):
         return np.where(condition, _nan(_force(then)), _nan(_force(otherwise)))
-    if not is_sql(condition):
-        return _force(then) if condition else _force(otherwise)
-    a, b = _force(then), _force(otherwise)
-    if not _any_sql(a, b) and a == b and a is not None:
-        return a
-    return Sql(f"CASE WHEN {condition} THEN {lit(a)} ELSE {lit(b)} END")
+    return _force(then) if condition else _force(otherwise)
 
 
 def cases(branches: Sequence[tuple[Any, Any]], otherwise: Any) -> Any:
-    """A chain of `when`s as one flat `CASE` (the first true branch wins)."""
+    """A chain of `when`s (the first true branch wins)."""
     if any(is_vector(condition) for condition, _ in branches):
         result = _nan(_force(otherwise))
         for condition, value in reversed(branches):
@@ -368,39 +272,26 @@ def cases(branches: Sequence[tuple[Any, Any]], otherwise: Any) -> Any:
             elif condition:
                 result = _nan(_force(value))
         return result
-    kept: list[tuple[Any, Any]] = []
     for condition, value in branches:
-        if is_sql(condition):
-            kept.append((condition, value))
-        elif condition:  # known true: nothing after it can be reached
-            otherwise = value
-            break
-    if not kept:
-        return _force(otherwise)
-    arms = " ".join(f"WHEN {c} THEN {lit(_force(v))}" for c, v in kept)
-    return Sql(f"CASE {arms} ELSE {lit(_force(otherwise))} END")
+        if condition:
+            return _force(value)
+    return _force(otherwise)
 
 
 # --- bits, sets and arrays ----------------------------------------------------------------------
 
 
 def band(x: Any, mask: int) -> Any:
-    if not is_sql(x):  # also vectors (of integers)
-        return None if x is None else x & mask
-    return Sql(f"({x} & {mask})")
+    return None if x is None else x & mask  # also vectors (of integers)
 
 
 def shr(x: Any, bits: int) -> Any:
-    if not is_sql(x):
-        return None if x is None else x >> bits
-    return Sql(f"({x} >> {bits})")
+    return None if x is None else x >> bits
 
 
 def bit_set(x: Any, bit: Any) -> Any:
     """Whether `x & bit` is not zero."""
-    if not _any_sql(x, bit):  # also vectors
-        return None if x is None or bit is None else (x & bit) != 0
-    return Sql(f"(({lit(x)} & {lit(bit)}) <> 0)")
+    return None if x is None or bit is None else (x & bit) != 0
 
 
 def bits_of(mask: int) -> list[int]:
@@ -409,7 +300,7 @@ def bits_of(mask: int) -> list[int]:
 
 def popcount_and(a: Any, b: Any) -> Any:
     """How many bits `a` and `b` share; one of them must be a value."""
-    if not _any_sql(a, b) and not _any_vector(a, b):
+    if not _any_vector(a, b):
         return None if a is None or b is None else (a & b).bit_count()
     known, column = (a, b) if not is_column(a) else (b, a)
     if is_column(known):
@@ -418,21 +309,13 @@ def popcount_and(a: Any, b: Any) -> Any:
 
 
 def in_set(x: Any, values: Any) -> Any:
-    """Whether `x` is one of `values` (a list of values, an SQL array, or `CodeSets`)."""
-    if type(values) is CodeSets:
-        return None if x is None else values.has(int(x))
-    if not is_sql(values):
-        items = list(values)
-        if is_vector(x):
-            return np.isin(x, items)
-        if not is_sql(x):
-            return None if x is None else x in items
-        if not items:
-            return False
-        return Sql(f"({x} IN ({', '.join(str(int(v)) for v in items)}))")
+    """Whether `x` is one of `values` (a list of values, or `CodeSets`)."""
     if x is None:
         return None
-    return Sql(f"({lit(x)} = ANY({values}))")
+    if type(values) is CodeSets:
+        return values.has(int(x))
+    items = list(values)
+    return np.isin(x, items) if is_vector(x) else x in items
 
 
 def in_codes(x: Any, codes: Iterable[int], size: int) -> Any:
@@ -453,23 +336,15 @@ def pick(x: Any, bounds: Sequence[float], values: Sequence[float]) -> Any:
     or below it); one more value than bounds."""
     if is_vector(x):
         return np.asarray(values, dtype=np.float64)[np.searchsorted(bounds, x, side="right")]
-    if not is_sql(x):
-        return None if x is None else values[bisect.bisect_right(bounds, x)]
-    pairs = zip(bounds, values[:-1], strict=True)
-    arms = " ".join(f"WHEN {x} < {lit(bound)} THEN {lit(v)}" for bound, v in pairs)
-    return Sql(f"CASE {arms} ELSE {lit(values[-1])} END") if arms else lit(values[-1])
+    return None if x is None else values[bisect.bisect_right(bounds, x)]
 
 
 def is_empty(values: Any) -> Any:
-    if is_sql(values):
-        return Sql(f"(cardinality({values}) = 0)")
     return len(values) == 0
 
 
 def item(values: Any, index: int) -> Any:
     """The `index`-th element (from 1) of an array, NULL outside it or for a NULL array."""
-    if is_sql(values):
-        return Sql(f"({values})[{index}]")
     if values is None or not 1 <= index <= len(values):
         return None
     return values[index - 1]

@@ -1,11 +1,11 @@
 """The match model: how well one social account of a creator fits a brief.
 
 One definition serves every use. Each side (the brief, the account) is either a row of
-features loaded as values, the columns of a match table, or a batch of rows as numpy
-vectors; see `api.services.match_expr`. Both as values: numbers (apply time,
-explanations, tests). The account as columns: the SQL that filters and ranks a whole
-table by exactly the same formula (creators for a brief). The briefs as vectors: every
-open brief scored at once in memory (briefs for a creator, `api.services.match_index`).
+features loaded as values, or a batch of rows as numpy vectors; see
+`api.services.match_expr`. Both as values: numbers (apply time, explanations, tests). The
+briefs as vectors: every open brief scored at once for a creator (`match_index`). The
+accounts as vectors, all on one platform: a platform's accounts scored at once for a brief
+(`match_creators`).
 
 Hard requirements (`eligible`), as at apply time: the account is on one of the brief's
 platforms; its followers are within the brief's explicit bounds, else in one of its tiers;
@@ -48,7 +48,6 @@ unknown price or a creator without deal history.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from itertools import pairwise
 from typing import Any
 
 from api.models.matching import (
@@ -58,19 +57,16 @@ from api.models.matching import (
     FORMATS,
     PLATFORM_CODES,
     TIER_BITS,
-    country_bit,
     platform_of,
 )
 from api.services.creators import tier_for
 from api.services.match_expr import (
-    Sql,
     absolute,
     add,
     and_,
     band,
     bit_set,
     bits_of,
-    cases,
     clamp01,
     div,
     eq,
@@ -82,13 +78,11 @@ from api.services.match_expr import (
     is_column,
     is_empty,
     is_null,
-    is_sql,
     is_vector,
     item,
     le,
     least,
     ln,
-    lt,
     mul,
     not_,
     not_null,
@@ -119,25 +113,20 @@ BOUND_SLACK = 1e-9
 
 
 class Side:
-    """The features of a brief or an account: loaded values (numbers, or vectors: one
-    entry per row of a batch), or a table alias's columns."""
+    """The features of a brief or an account: numbers, or vectors (one entry per row of a
+    batch). Features not in `values` at first are looked up in it when read (a batch
+    takes its columns on first read)."""
 
-    def __init__(self, values: Mapping[str, Any] | None = None, *, alias: str | None = None):
-        if (values is None) == (alias is None):
-            raise ValueError("a side is either values or an alias")
+    def __init__(self, values: Mapping[str, Any]):
         self._values = values
-        self._alias = alias
-        if values is not None:
-            # Plain attributes: scoring a page reads them a few hundred times, and a
-            # `__getattr__` call for each was a fifth of the time.
-            self.__dict__.update((k, v) for k, v in values.items() if not k.startswith("_"))
+        # Plain attributes: scoring a page reads them a few hundred times, and a
+        # `__getattr__` call for each was a fifth of the time.
+        self.__dict__.update((k, v) for k, v in values.items() if not k.startswith("_"))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        if self._values is not None:
-            return self._values[name]
-        return Sql(f"{self._alias}.{name}")
+        return self._values[name]
 
 
 # --- hard requirements ------------------------------------------------------------------------
@@ -187,16 +176,6 @@ def _none(codes: Any, mask: Any) -> Any:
     return is_empty(codes) if not is_column(codes) else eq(mask, 0)
 
 
-def _member(code: Any, codes: Any, mask: Any) -> Any:
-    """Whether `code` is in a country list; against a column, the list's mask is tested
-    first so that the array is read only for the few codes sharing a bit with it."""
-    if is_column(codes) and not is_column(code):
-        if code is None:
-            return None
-        return and_(bit_set(mask, country_bit(code)), in_set(code, codes))
-    return in_set(code, codes)
-
-
 def eligible(b: Side, a: Side, settings: Settings) -> Any:
     """Whether account `a` meets every hard requirement of brief `b`."""
     if not is_column(b.platform_mask):
@@ -217,10 +196,7 @@ def eligible(b: Side, a: Side, settings: Settings) -> Any:
         platform_ok,
         size_ok,
         ge(a.er, b.min_er),  # 0 when the brief sets no minimum
-        or_(
-            _none(b.creator_countries, b.creator_mask),
-            _member(a.country, b.creator_countries, b.creator_mask),
-        ),
+        or_(_none(b.creator_countries, b.creator_mask), in_set(a.country, b.creator_countries)),
         or_(not_(b.requires_gifting), a.accepts_gifting),
     )
 
@@ -273,16 +249,8 @@ def audience_country(b: Side, a: Side) -> Any:
             ]
             return div(total(terms), 1000)
         slots = [getattr(a, f"aud_{i}") for i in range(1, AUDIENCE_SLOTS + 1)]
-        if is_sql(a.aud_1) and not is_column(targets) and len(targets) <= 3:
-            # Few targets against columns: one CASE per target finds its slot (a country
-            # holds at most one), fewer steps than testing every slot against the list.
-            found = [
-                band(cases([(eq(shr(slot, 10), code), slot) for slot in slots], 0), 1023)
-                for code in targets
-            ]
-            return div(total(found), 1000)
         terms = [
-            when(_member(shr(slot, 10), targets, b.target_mask), band(slot, 1023), 0)
+            when(in_set(shr(slot, 10), targets), band(slot, 1023), 0)
             for slot in slots
             if slot is not None
         ]
@@ -343,64 +311,19 @@ def _band_norm(norms: dict[str, EngagementNorm], band_: TierBand) -> EngagementN
     return norms.get(band_.name) or EngagementNorm(low=0.0, high=0.0)
 
 
-def _bands_for(b: Side, bands: list[TierBand], settings: Settings) -> list[TierBand]:
-    """The bands an eligible account of brief `b` can be in (all of them unless `b` is
-    values), so the SQL skips branches no candidate takes. The smallest band stays when
-    the brief admits accounts below it, whose norm it is."""
-    if is_column(b.tier_mask) or is_column(b.size_min) or is_column(b.size_max):
-        return bands
-    if b.size_min is not None or b.size_max is not None:
-        low, high = b.size_min or 0, b.size_max
-        kept = [
-            band_
-            for band_ in bands
-            if (high is None or band_.min_followers <= high)
-            and (band_.max_followers is None or band_.max_followers >= low)
-        ]
-        if low < bands[0].min_followers and bands[0] not in kept:
-            kept.insert(0, bands[0])
-    elif b.tier_mask:
-        kept = [band_ for band_ in bands if TIER_BITS.get(band_.name, 0) & b.tier_mask]
-    else:
-        return bands
-    return kept or bands
-
-
 def engagement(b: Side, a: Side, settings: Settings) -> Any:
     bands = _bands(settings)
     if not bands:
         return NEUTRAL
     if not is_column(a.platform):
-        # One platform (an account as values, or vectors of one platform's accounts): the
-        # norm of each account's band, picked by its followers.
+        # An account as values, or vectors of one platform's accounts: the norm of each
+        # account's band, picked by its followers.
         norms = _norms(platform_of(a.platform), settings)
         bounds = [band_.min_followers for band_ in bands[1:]]
         ends = [_slopes(_band_norm(norms, band_)) for band_ in bands]
         low, high, up, down = (pick(a.followers, bounds, [e[i] for e in ends]) for i in range(4))
         return _curve(a.er, low, high, up, down)
-    # The account is a column: one branch per platform group and tier, for the platforms
-    # the brief accepts (a band reaches up to the next band's start, as above).
-    mask = b.platform_mask if not is_column(b.platform_mask) else 0
-    codes = platform_codes(mask) or list(PLATFORM_CODES.values())
-    groups: dict[int, list[int]] = {}
-    tables: dict[int, dict[str, EngagementNorm]] = {}
-    for code in codes:
-        norms = _norms(platform_of(code), settings)
-        groups.setdefault(id(norms), []).append(code)
-        tables[id(norms)] = norms
-
-    bands = _bands_for(b, bands, settings)
-
-    def by_band(norms: dict[str, EngagementNorm]) -> Any:
-        branches = [
-            (lt(a.followers, nxt.min_followers), _curve(a.er, *_slopes(_band_norm(norms, cur))))
-            for cur, nxt in pairwise(bands)
-        ]
-        return cases(branches, _curve(a.er, *_slopes(_band_norm(norms, bands[-1]))))
-
-    keys = list(groups)
-    branches = [(in_set(a.platform, groups[k]), by_band(tables[k])) for k in keys[:-1]]
-    return cases(branches, by_band(tables[keys[-1]]))
+    raise ValueError("engagement needs the accounts of one platform")
 
 
 def _unit_index(platform: int, fmt: int) -> int:
@@ -458,16 +381,9 @@ def price_fit(b: Side, a: Side, proposed_fee: int | None = None) -> Any:
             lambda: when(le(proposed_fee, b.budget), 1.0, lambda: div(b.budget, proposed_fee)),
             NEUTRAL,
         )
-    if not is_column(a.platform):
-        return _price_on(b, a, a.platform)
-    if is_column(b.units):
-        raise ValueError("prices need the brief or the account as values")
-    mask = b.platform_mask if not is_column(b.platform_mask) else 0
-    codes = platform_codes(mask) or list(PLATFORM_CODES.values())
-    branches = [
-        (eq(a.platform, code), _price_on(b, a, code)) for code in codes if _platform_units(b, code)
-    ]
-    return cases(branches, NEUTRAL)
+    if is_column(a.platform):
+        raise ValueError("prices need the accounts of one platform")
+    return _price_on(b, a, a.platform)
 
 
 def reliability(a: Side) -> Any:
@@ -509,7 +425,7 @@ def parts(
     proposed_fee: int | None = None,
     given: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Every part of the score of account `a` for brief `b` (values, or SQL); `given`:
+    """Every part of the score of account `a` for brief `b` (values, or vectors); `given`:
     the `account_parts` of `a`, computed before."""
     return {
         "tier_fit": tier_fit(b, a),

@@ -30,7 +30,6 @@ from api.models.matching import (
 )
 from api.pagination import PageParams, decode_cursor, make_page, parse_float
 from api.services.match_creators import CreatorIndex
-from api.services.match_expr import lit
 from api.services.match_index import BriefIndex
 from api.settings import Settings
 
@@ -72,10 +71,13 @@ def first_slot(slot: str, mask: str, codes: Sequence[int]) -> str:
     return f"{slot} IN ({listed}) AND (CASE {slot} {' '.join(branches)} ELSE false END)"
 
 
-def after(key: str, id_column: str, cursor: tuple[Any, uuid.UUID] | None) -> str:
+def after(key: str, id_column: str, cursor: tuple[int, uuid.UUID] | None) -> str:
+    """Rows after `cursor` (an integer key, then the id bound as `:after_id`), in
+    descending order."""
     if cursor is None:
         return "true"
-    return f"({key} < {lit(cursor[0])} OR ({key} = {lit(cursor[0])} AND {id_column} < :after_id))"
+    k = int(cursor[0])
+    return f"({key} < {k} OR ({key} = {k} AND {id_column} < :after_id))"
 
 
 async def collect(
