@@ -95,3 +95,13 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+async def second_worker() -> AsyncIterator[httpx.AsyncClient]:
+    """Another worker: an app of its own (its own indexes) on the same database."""
+    other = create_app(get_settings())
+    async with lifespan(other):
+        transport = httpx.ASGITransport(app=other, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,7 +16,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from api.main import create_app, lifespan
 from api.models.matching import ACCOUNT_FEATURES, CreatorMatchFilters, country_code, niche_mask
 from api.services import match_creators, match_search
 from api.services import match_model as model
@@ -241,16 +239,6 @@ async def test_the_log_names_each_changed_account_with_its_transaction(
 
 
 # --- keeping up with writes ---------------------------------------------------------------------
-
-
-@pytest.fixture
-async def second_worker() -> AsyncIterator[httpx.AsyncClient]:
-    """Another worker: an app of its own (its own indexes) on the same database."""
-    other = create_app(get_settings())
-    async with lifespan(other):
-        transport = httpx.ASGITransport(app=other, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
 
 
 async def _listed(client: httpx.AsyncClient, brand: Actor, brief: dict[str, Any]) -> list[str]:

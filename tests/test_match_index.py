@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
 import numpy as np
@@ -73,16 +73,6 @@ def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
 
 
 # --- keeping up with writes ---------------------------------------------------------------------
-
-
-@pytest.fixture
-async def second_worker() -> AsyncIterator[httpx.AsyncClient]:
-    """Another worker: an app of its own (its own brief index) on the same database."""
-    other = create_app(get_settings())
-    async with lifespan(other):
-        transport = httpx.ASGITransport(app=other, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
 
 
 async def test_every_worker_sees_a_brief_opened_or_closed_at_its_next_request(

@@ -245,36 +245,29 @@ match_briefs = Table(
     PrimaryKeyConstraint("brief_id", "slot", "platform", "tier"),
 )
 
-# The in-memory brief index (`api.services.match_index`) follows `match_briefs` through
-# this log, written by statement triggers on it (migration 0008): the briefs whose rows a
-# transaction changed, with the transaction's id.
-match_brief_changes = Table(
-    "match_brief_changes",
-    metadata,
-    Column(
-        "xid",
-        BigInteger,
-        nullable=False,
-        server_default=text("(pg_current_xact_id())::text::bigint"),
-    ),
-    Column("brief_id", PG_UUID(as_uuid=True), nullable=False),
-    Index("ix_match_brief_changes_xid", "xid"),
-)
 
-# The in-memory creator index (`api.services.match_creators`) follows `match_accounts`
-# through this log, written likewise (migration 0010).
-match_account_changes = Table(
-    "match_account_changes",
-    metadata,
-    Column(
-        "xid",
-        BigInteger,
-        nullable=False,
-        server_default=text("(pg_current_xact_id())::text::bigint"),
-    ),
-    Column("account_id", PG_UUID(as_uuid=True), nullable=False),
-    Index("ix_match_account_changes_xid", "xid"),
-)
+def _change_log(name: str, key: str) -> Table:
+    """A change log of a match table: the keys whose rows a transaction changed, with the
+    transaction's id, written by statement triggers on the table."""
+    return Table(
+        name,
+        metadata,
+        Column(
+            "xid",
+            BigInteger,
+            nullable=False,
+            server_default=text("(pg_current_xact_id())::text::bigint"),
+        ),
+        Column(key, PG_UUID(as_uuid=True), nullable=False),
+        Index(f"ix_{name}_xid", "xid"),
+    )
+
+
+# The in-memory indexes follow the match tables through these logs: the brief index
+# (`api.services.match_index`) `match_briefs` (migration 0008), the creator index
+# (`api.services.match_creators`) `match_accounts` (migration 0010).
+match_brief_changes = _change_log("match_brief_changes", "brief_id")
+match_account_changes = _change_log("match_account_changes", "account_id")
 
 # One row: `generation` is raised by rewrites the logs do not see (a TRUNCATE of
 # match_briefs or match_accounts, by trigger), and the logs hold no transaction below
