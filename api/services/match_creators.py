@@ -12,11 +12,12 @@ given as vectors: `match_expr`) scores the slice at once.
 
 Correct under writes and across workers: the copy follows `match_accounts` through its
 change log (`api.services.match_copy`, which says how; migration 0010). Rows are read
-with a binary COPY whose fixed-width rows numpy parses in place (a full copy of 160,000
-accounts takes well under a second; see the README for a million).
+with a binary COPY whose fixed-width rows numpy parses as they stream in: a full copy is
+one statement (one snapshot), 0.7 s for 160,000 accounts, 8-11 s for 1.6 million.
 
-Memory: about 140 bytes an account (ids, figures, audience, compact rate cards: each
-platform keeps only the formats some account on it prices).
+Memory: about 160 bytes an account (ids, figures, decoded audience slots, the two
+account-only parts, compact rate cards: each platform keeps only the formats some
+account on it prices): 257 MB at a million creators.
 """
 
 # The SQL here is built from this module's own column lists and from ids the database or
