@@ -177,6 +177,35 @@ def test_the_rows_of_several_batches_rank_as_one() -> None:
         assert ranked[0] == ranked[1]
 
 
+def test_a_merged_batch_keeps_the_account_parts_it_was_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Merging the delta into the base carries the account parts over: the next request
+    does not compute them again for every account, and they are what it would compute."""
+    rng = random.Random(6)
+    settings = get_settings()
+    rows = _accounts(rng, 60)
+    first, second = CreatorBatch.of(rows[:50]), CreatorBatch.of(rows[50:])
+    first.account_parts(settings)
+    second.account_parts(settings)
+    keep = np.ones(first.size, dtype=bool)
+    keep[3] = False
+    everything = np.ones(second.size, dtype=bool)
+    expected = CreatorBatch.joined(
+        [(CreatorBatch.of(rows[:50]), keep), (CreatorBatch.of(rows[50:]), everything)]
+    ).account_parts(settings)
+    merged = CreatorBatch.joined([(first, keep), (second, everything)])
+
+    def computed_again(*_: Any) -> None:
+        raise AssertionError("the account parts were computed again")
+
+    monkeypatch.setattr(model, "account_parts", computed_again)
+    carried = merged.account_parts(settings)
+    assert set(carried) == set(expected)
+    for name, values in expected.items():
+        np.testing.assert_array_equal(carried[name], values)
+
+
 # --- the copy and the database ------------------------------------------------------------------
 
 

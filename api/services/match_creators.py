@@ -187,9 +187,10 @@ class CreatorBatch:
     platform and follower range is one slice. Rate cards are kept per platform, only for
     the formats some account on it prices."""
 
-    def __init__(self, columns: dict[str, np.ndarray]):
+    def __init__(self, columns: dict[str, np.ndarray], *, account_parts_for: str | None = None):
         """From `columns` (taken: each is let go once sorted, so that at most one column
-        is held twice)."""
+        is held twice); with `account_parts_for`, `columns` also hold the account parts
+        (`_part_<name>`) computed for those settings."""
         order = np.lexsort((columns["followers"], columns["platform"]))
         self.columns = {k: columns.pop(k)[order] for k in list(columns) if k not in _FEES}
         self.size = len(order)
@@ -211,8 +212,11 @@ class CreatorBatch:
         # Row orders by account and by creator (high halves), for binary searches.
         self._by_id = np.argsort(self.hi).astype(np.int32)
         self._by_creator = np.argsort(self.columns["creator_hi"]).astype(np.int32)
-        self._account_parts: dict[str, np.ndarray] = {}
-        self._account_parts_for: str | None = None
+        # (settings key, account parts), swapped whole: a merge in a thread reads it.
+        self._account_cache: tuple[str, dict[str, np.ndarray]] | None = None
+        if account_parts_for is not None:
+            carried = {name: self.columns.pop(f"_part_{name}") for name in model.ACCOUNT_PARTS}
+            self._account_cache = (account_parts_for, carried)
 
     @classmethod
     def of(cls, rows: Sequence[Mapping[str, Any]]) -> CreatorBatch:
@@ -235,19 +239,21 @@ class CreatorBatch:
     def account_parts(self, settings: Settings) -> dict[str, np.ndarray]:
         """`match_model.account_parts` of every row, computed once for these settings."""
         key = settings.model_dump_json(include={"tiers", "engagement_norms"})
-        if self._account_parts_for != key:
+        cache = self._account_cache
+        if cache is None or cache[0] != key:
             computed = {name: np.zeros(self.size) for name in model.ACCOUNT_PARTS}
             for platform, (first, stop) in self.groups.items():
                 a = self.side(platform, slice(first, stop))
                 for name, value in model.account_parts(a, settings).items():
                     computed[name][first:stop] = value
-            self._account_parts, self._account_parts_for = computed, key
-        return self._account_parts
+            cache = self._account_cache = (key, computed)
+        return cache[1]
 
     @property
     def nbytes(self) -> int:
         """The memory its arrays hold."""
-        arrays = [*self.columns.values(), *self.fees.values(), *self._account_parts.values()]
+        cached = self._account_cache[1].values() if self._account_cache else []
+        arrays = [*self.columns.values(), *self.fees.values(), *cached]
         arrays += [self._by_id, self._by_creator]
         return sum(a.nbytes for a in arrays)
 
@@ -269,7 +275,16 @@ class CreatorBatch:
         }
         for k, name in enumerate(_FEES, start=1):
             columns[name] = np.concatenate([b.fee_column(k)[keep] for b, keep in parts])
-        return cls(columns)
+        # Account parts computed for the same settings carry over (a merge then costs the
+        # next request nothing); else they are computed when first needed.
+        caches = [b._account_cache for b, _ in parts]
+        keys = {c[0] if c else None for c in caches}
+        carried = keys.pop() if len(keys) == 1 else None
+        if carried is not None:
+            for name in model.ACCOUNT_PARTS:
+                pieces = [c[1][name][keep] for c, (_, keep) in zip(caches, parts, strict=True) if c]
+                columns[f"_part_{name}"] = np.concatenate(pieces)
+        return cls(columns, account_parts_for=carried)
 
     def rows_of(self, account_id: uuid.UUID) -> np.ndarray:
         """An account's row (none, or one)."""
