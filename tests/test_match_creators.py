@@ -5,9 +5,11 @@ committed change."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from api.main import create_app, lifespan
 from api.models.matching import ACCOUNT_FEATURES, CreatorMatchFilters, country_code, niche_mask
 from api.services import match_creators, match_search
 from api.services import match_model as model
@@ -389,3 +392,55 @@ async def test_a_copy_is_read_whole_however_its_stream_is_cut(
     await cut.feed(stream[: len(stream) // 2])
     with pytest.raises(ValueError, match="did not end where a row does"):
         cut.columns()
+
+
+async def test_a_worker_copies_the_accounts_at_start_up_and_keeps_up_unasked(
+    client: httpx.AsyncClient,
+) -> None:
+    await match_creator(client)
+    settings = get_settings().model_copy(update={"maintenance_interval_seconds": 0.05})
+    worker = create_app(settings)
+    async with lifespan(worker):
+        index: CreatorIndex = worker.state.creator_index
+        await _until(lambda: index.copies == 1 and index.size == 1)
+        await match_creator(client, accounts=[{}, {"platform": "tiktok"}])
+        await _until(lambda: index.size == 3)  # followed without any request
+        assert index.copies == 1
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the condition never held")
+
+
+async def test_concurrent_requests_and_account_writes_stay_consistent(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Brands' requests at once, while creators join and accounts change: every answer is
+    a page, and once the writes are done every worker's answer is the truth."""
+    brand = await factories.brand(client)
+    brief = await factories.open_brief(client, brand)
+    creators = [await match_creator(client) for _ in range(4)]
+
+    async def read() -> None:
+        r = await client.get(f"/v1/briefs/{brief['id']}/matches", headers=brand.headers)
+        assert r.status_code == 200, r.text
+
+    async def write() -> list[str]:
+        joined = [await match_creator(client) for _ in range(3)]
+        for actor in creators[:2]:  # out of the brief's tier
+            (account_id,) = actor.extra["account_ids"]
+            r = await client.patch(
+                f"/v1/creators/me/accounts/{account_id}",
+                json={"followers": 500},
+                headers=actor.headers,
+            )
+            assert r.status_code == 200, r.text
+        return [str(a.creator_id) for a in joined]
+
+    results = await asyncio.gather(write(), *(read() for _ in range(12)))
+    expected = {str(a.creator_id) for a in creators[2:]} | set(results[0])
+    assert set(await _listed(client, brand, brief)) == expected
