@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from api.main import create_app, lifespan
 from api.migrations_state import head_revisions
 from api.observability import metrics_payload
+from api.services.match_creators import CreatorBatch, CreatorIndex
+from api.settings import get_settings
 from tests.factories import assert_problem
 
 
@@ -25,7 +30,12 @@ async def test_healthz_is_alive_without_auth(client: httpx.AsyncClient) -> None:
 
 
 async def test_readyz_is_ready_when_the_database_is_at_head(client: httpx.AsyncClient) -> None:
-    r = await client.get("/readyz")
+    # Right after start-up a worker may still be copying its match indexes (see below).
+    for _ in range(500):
+        r = await client.get("/readyz")
+        if r.status_code != 503:
+            break
+        await asyncio.sleep(0.02)
     assert r.status_code == 200, r.text
     assert r.json() == {"status": "ready"}
 
@@ -64,6 +74,35 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
     assert "nowhere" not in body["detail"]
     # The process itself is still alive.
     assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_readyz_waits_for_the_first_copy_of_the_match_indexes(
+    client: httpx.AsyncClient,
+) -> None:
+    """A worker that copies its match indexes at start-up is not ready before they hold
+    their first copy (a match request would wait for it), and is once they do."""
+    settings = get_settings().model_copy(update={"maintenance_interval_seconds": 0.05})
+    worker = create_app(settings)
+    index: CreatorIndex = worker.state.creator_index
+    release = asyncio.Event()
+    copy = index._fetch_all
+
+    async def slow_copy(conn: Any) -> CreatorBatch:
+        await release.wait()
+        return await copy(conn)
+
+    index._fetch_all = slow_copy  # type: ignore[method-assign]
+    async with lifespan(worker):
+        transport = httpx.ASGITransport(app=worker, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            assert_problem(await c.get("/readyz"), 503, "match_indexes_warming_up")
+            release.set()
+            for _ in range(500):
+                if index.copies:
+                    break
+                await asyncio.sleep(0.02)
+            r = await c.get("/readyz")
+            assert r.status_code == 200, r.text
 
 
 async def test_metrics_are_prometheus_text_and_count_requests(client: httpx.AsyncClient) -> None:

@@ -11,11 +11,6 @@ async def test_healthz_answers_without_auth(client: httpx.AsyncClient) -> None:
     assert r.json() == {"status": "ok"}
 
 
-async def test_readyz_reports_ready_when_migrated(client: httpx.AsyncClient) -> None:
-    r = await client.get("/readyz")
-    assert r.status_code == 200, r.text
-
-
 async def test_brand_registers_and_reads_me(client: httpx.AsyncClient) -> None:
     actor = await factories.brand(client)
     r = await client.get("/v1/me", headers=actor.headers)

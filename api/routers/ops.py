@@ -25,7 +25,13 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     operation_id="readyz",
-    summary="The database answers and its schema is at the latest migration",
+    summary="The database answers, its schema is at head, the match indexes are copied",
+    description=(
+        "Ready once the database answers at the latest migration and, on a worker that"
+        " keeps its in-memory match indexes fresh in the background, once both hold their"
+        " first copy (at a million creators that takes seconds after start-up): until then"
+        " match requests would wait for it."
+    ),
     responses=problem_responses(503),
 )
 async def readyz(request: Request) -> Health:
@@ -39,6 +45,13 @@ async def readyz(request: Request) -> Health:
         ) from None
     if current != request.app.state.migration_heads:
         raise ServiceUnavailable("the schema is not at head", code="migrations_pending")
+    state = request.app.state
+    if state.settings.maintenance_interval_seconds > 0 and not all(
+        index.copies for index in (state.brief_index, state.creator_index)
+    ):
+        raise ServiceUnavailable(
+            "the match indexes are still being copied", code="match_indexes_warming_up"
+        )
     return Health(status="ready")
 
 
