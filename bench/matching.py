@@ -563,7 +563,6 @@ async def _plan(
     sessionmaker: async_sessionmaker[AsyncSession], sql: str, params: dict[str, Any]
 ) -> list[str]:
     async with sessionmaker() as session:
-        await match_search.prepare_transaction(session)
         rows = await match_search.fetch_rows(
             session, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params
         )

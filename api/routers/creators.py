@@ -7,7 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, Security, status
 
-from api.deps import SessionDep, SettingsDep, current_creator, get_principal, require_brand
+from api.deps import (
+    CreatorIndexDep,
+    SessionDep,
+    SettingsDep,
+    current_creator,
+    get_principal,
+    require_brand,
+)
 from api.errors import problem_responses
 from api.models.creators import (
     Creator,
@@ -142,8 +149,9 @@ async def search_creators(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
+    index: CreatorIndexDep,
 ) -> Page[CreatorPublic]:
-    items, cursor = await match_directory.search_creators(session, settings, params, page)
+    items, cursor = await match_directory.search_creators(session, settings, index, params, page)
     return Page(items=items, next_cursor=cursor)
 
 

@@ -40,15 +40,18 @@ from api.models.matching import (
     AGE_BUCKETS,
     ALL_SLOT,
     AUDIENCE_SLOTS,
+    COUNTRY_CODES,
     FORMATS,
     PLATFORM_CODES,
+    TIER_BITS,
+    CreatorDirectoryQuery,
     CreatorMatchFilters,
     country_code,
     niche_mask,
 )
 from api.services import match_model as model
 from api.services.match_copy import FollowedCopy, best_positions, split_ids, sync_statement
-from api.services.match_expr import is_vector
+from api.services.match_expr import in_codes, is_vector
 from api.settings import Settings
 
 # The columns held, as (name, SQL, binary wire type, stored dtype). Every one is fixed-width
@@ -509,6 +512,65 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
             pieces = self._score(settings, b, platforms, filters, {c.int for c in applied})
             shown = _drop_shown(pieces, cursor) if cursor is not None else set()
             return _first_creators(pieces, shown, n, len(platforms))
+
+    def directory(
+        self,
+        settings: Settings,
+        params: CreatorDirectoryQuery,
+        *,
+        cursor: tuple[int, uuid.UUID] | None,
+        n: int,
+    ) -> list[CreatorHit]:
+        """The first `n` creators with an account meeting every filter of `params`, by the
+        followers of the largest such account (ties: the lowest platform code), then
+        creator id, descending, after `cursor` (followers, creator id)."""
+        platforms = [PLATFORM_CODES[p] for p in params.platform] or list(PLATFORM_CODES.values())
+        tiers = 0
+        for tier in params.tier:
+            tiers |= TIER_BITS[tier]
+        ranges = model.tier_ranges(tiers, settings) if tiers else [(0, None)]
+        low = max(min(r[0] for r in ranges) if ranges else 0, params.min_followers or 0)
+        highs = [r[1] for r in ranges]
+        high = None if not ranges or None in highs else max(h for h in highs if h is not None)
+        if params.max_followers is not None:
+            high = params.max_followers if high is None else min(high, params.max_followers)
+        countries = [country_code(c) for c in params.country]
+        audience = [country_code(c) for c in params.audience_country]
+        # The audience countries' combined share, in permille: at least the asked share,
+        # and any at all.
+        least_share = max(round((params.min_audience_share or 0) * 10), 1)
+        pieces = []
+        for batch, alive in self.segments() if ranges else []:
+            columns = batch.columns
+            for platform in platforms:
+                start, stop = batch.span(platform, low, high)
+                if start == stop:
+                    continue
+                rows = slice(start, stop)
+                followers = columns["followers"][rows]
+                ok = alive[rows].copy()
+                if len(ranges) > 1:  # tiers that are not adjacent
+                    within = [(followers >= a) & (followers <= (b or np.inf)) for a, b in ranges]
+                    ok &= np.logical_or.reduce(within)
+                if countries:
+                    ok &= np.isin(columns["country"][rows], countries)
+                if params.niche:
+                    ok &= (columns["niche_mask"][rows] & niche_mask(params.niche)) != 0
+                if params.min_engagement_rate is not None:
+                    ok &= columns["er"][rows] >= params.min_engagement_rate
+                if audience:
+                    shares = [
+                        columns[f"aud_share_{i}"][rows].astype(np.int32)
+                        * in_codes(columns[f"aud_country_{i}"][rows], audience, COUNTRY_CODES)
+                        for i in _SLOTS
+                    ]
+                    ok &= sum(shares) >= least_share
+                at = np.flatnonzero(ok)
+                if len(at):
+                    keys = followers[at].astype(np.float64)
+                    pieces.append(_Piece(batch, start + at, keys, at, {}))
+        shown = _drop_shown(pieces, (float(cursor[0]), cursor[1])) if cursor else set()
+        return _first_creators(pieces, shown, n, len(platforms))
 
     def count(self, settings: Settings, features: Mapping[str, Any]) -> int:
         """How many creators have an account that meets every hard requirement of the

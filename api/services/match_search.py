@@ -1,24 +1,22 @@
-"""Loading what the matching endpoints rank, and the SQL helpers of the directory.
+"""Loading what the matching endpoints rank.
 
 Both directions are ranked in the worker's memory: creators for a brief by the creator
 index (`match_creators`), briefs for a creator by the brief index (`match_index`). This
-module brings each up to date, asks it for a page and loads the page's rows. The
-directory (`match_directory`) pages in SQL with the helpers here.
+module brings each up to date, asks it for a page and loads the page's rows.
 """
 
-# The SQL here is text built from the model and fixed column names; request values only
-# reach it as numbers the model formats, or as bound parameters.
+# The SQL here is text built from fixed column names; request values only reach it as
+# bound parameters.
 # ruff: noqa: S608
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Unprocessable
@@ -36,69 +34,11 @@ from api.settings import Settings
 
 @dataclass
 class Ranked:
-    """One ranked row: its key (score or followers), the winning row's features."""
+    """One ranked row: its score, and the page's row for it."""
 
-    key: float | int
+    key: float
     id: uuid.UUID
     row: Mapping[str, Any]
-
-
-Fetch = Callable[[tuple[Any, uuid.UUID] | None, int], Awaitable[list[dict[str, Any]]]]
-
-
-async def prepare_transaction(session: AsyncSession) -> None:
-    """Per transaction: plans cached by PostgreSQL's usual rule (`auto`, whatever the
-    server's default): a directory statement's text holds every figure but the ids bound
-    as parameters, so its generic plan is the custom one, and a statement asked again is
-    not planned again (forcing custom plans cost 1-2.5 ms of planning per request). The
-    connection never JIT-compiles (`api.db`)."""
-    await session.execute(text("SELECT set_config('plan_cache_mode', 'auto', true)"))
-
-
-def first_slot(slot: str, mask: str, codes: Sequence[int]) -> str:
-    """`slot IN codes` (an index condition), each row kept only in the slot of the first
-    code its mask holds (a filter: written as a CASE, so the planner does not turn it into
-    a bitmap OR of index scans, which would read the heap)."""
-    ordered = sorted(set(codes))
-    branches, lower = [], 0
-    for code in ordered:
-        if not lower:
-            branches.append(f"WHEN {code} THEN true")
-        else:
-            branches.append(f"WHEN {code} THEN ({mask} & {lower}) = 0")
-        lower |= 1 << (code - 1)
-    listed = ", ".join(str(c) for c in ordered)
-    return f"{slot} IN ({listed}) AND (CASE {slot} {' '.join(branches)} ELSE false END)"
-
-
-def after(key: str, id_column: str, cursor: tuple[int, uuid.UUID] | None) -> str:
-    """Rows after `cursor` (an integer key, then the id bound as `:after_id`), in
-    descending order."""
-    if cursor is None:
-        return "true"
-    k = int(cursor[0])
-    return f"({key} < {k} OR ({key} = {k} AND {id_column} < :after_id))"
-
-
-async def collect(
-    fetch: Fetch,
-    cursor: tuple[Any, uuid.UUID] | None,
-    need: int,
-    batch: int,
-    id_name: str,
-) -> list[Ranked]:
-    """Up to `need` rows in order, skipping dominated ones."""
-    kept: list[Ranked] = []
-    while True:
-        rows = await fetch(cursor, batch)
-        for row in rows:
-            if not row.get("dominated"):
-                kept.append(Ranked(key=row["key"], id=row[id_name], row=row))
-                if len(kept) >= need:
-                    return kept
-        if len(rows) < batch:
-            return kept
-        cursor = (rows[-1]["key"], rows[-1][id_name])
 
 
 def page_cursor(page: PageParams, parse: Callable[[Any], Any]) -> tuple[Any, uuid.UUID] | None:
@@ -108,10 +48,6 @@ def page_cursor(page: PageParams, parse: Callable[[Any], Any]) -> tuple[Any, uui
     if key is None:  # a ranking key is never null
         raise Unprocessable("the cursor is invalid or expired", code="invalid_cursor")
     return key, last
-
-
-def page_of(kept: list[Ranked], page: PageParams) -> tuple[list[Ranked], str | None]:
-    return make_page(kept, page, lambda r: (r.key, r.id))
 
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
