@@ -288,10 +288,10 @@ async def copy_tables(
         await conn.close()
 
 
-# Each match table: the view it is kept from (migrations 0006/0007), the rows it keeps,
-# and the key that splits it in two halves.
+# Each match table: the view it is kept from (migrations 0006/0007), the rows it keeps
+# (slot 0: 0009, 0011), and the key that splits it in two halves.
 MATCH_TABLES = {
-    "match_accounts": ("match_account_source", "true", "creator_id"),
+    "match_accounts": ("match_account_source", "slot = 0", "creator_id"),
     "match_briefs": ("match_brief_source", "status = 'open' AND slot = 0", "brief_id"),
 }
 

@@ -1,10 +1,11 @@
 """Matching: the denormalized match tables, their compact codes, and the API schemas.
 
-`match_accounts` holds one row per social account and *slot*: slot 0 for every account,
-plus one per niche of its creator (slot = niche code). `match_briefs` holds one row per
-open brief, platform and tier (each tier it names, or 0), all in slot 0 (its view,
+`match_accounts` holds one row per social account, in slot 0 (its view,
+`match_account_source`, also yields a row per niche of its creator, slot = niche code;
+since migration 0011 they are not stored). `match_briefs` holds one row per open brief,
+platform and tier (each tier it names, or 0), all in slot 0 (its view,
 `match_brief_source`, also yields a row per niche, or slot 21 for none; since migration
-0009 they are not stored). Both are kept by triggers (migrations 0006-0009)
+0009 they are not stored). Both are kept by triggers (migrations 0006-0011)
 from the tables they summarise, in the same transaction as every write, and hold only
 settings-independent facts: the scoring model (`api.services.match_model`) applies tiers,
 norms and weights at query time. An account's row carries its creator's track record:
@@ -112,14 +113,8 @@ def _age_weight(i: int) -> Column[int]:
     return Column(f"age_w{i}", SmallInteger, nullable=False)
 
 
-_AUD_COLUMNS = [f"aud_{i}" for i in range(1, AUDIENCE_SLOTS + 1)]
-_AGE_COLUMNS = [f"age_{i}" for i in range(1, len(AGE_BUCKETS) + 1)]
-_AGE_WEIGHT_COLUMNS = [f"age_w{i}" for i in range(1, len(AGE_BUCKETS) + 1)]
-
-# Column order matters to the covering indexes: PostgreSQL 15 deforms an index tuple one
-# attribute at a time, and every attribute after a null or a variable-length one costs a
-# walk from the start. So fixed-width columns that are never null come first, then the
-# arrays, then the columns that are often null; missing audience slots are 0, not null.
+# Missing audience slots are 0, not null. (The column order followed the covering indexes
+# of the SQL ranking, 0006-0010: fixed-width columns that are never null first.)
 
 match_accounts = Table(
     "match_accounts",
@@ -155,47 +150,7 @@ match_accounts = Table(
     Column("published_on_time", Integer, nullable=False),
     Column("published_late", Integer, nullable=False),
     PrimaryKeyConstraint("account_id", "slot"),
-    # The candidate scan: a slot, the brief's platforms, its creator countries (when it
-    # names any; else the range of the slot and platform is read) and its follower range,
-    # from the index alone (every column the hard filters and the score need is included).
-    Index(
-        "ix_match_accounts_candidates",
-        "slot",
-        "platform",
-        "country",
-        "followers",
-        postgresql_include=[
-            "creator_id",
-            "account_id",
-            "er",
-            "accepts_gifting",
-            "niche_mask",
-            "niche_count",
-            "genders",
-            *_AGE_COLUMNS,
-            "deals_completed",
-            "published_on_time",
-            "published_late",
-            *_AUD_COLUMNS,
-            "fee_currency",
-            "fees",
-        ],
-    ),
     Index("ix_match_accounts_creator_id_slot", "creator_id", "slot"),
-    # The directory's default order (largest accounts first) without a sort of everything.
-    Index("ix_match_accounts_slot_followers", "slot", "followers"),
-    # The most completed deals and on-time posts anyone has: they bound the reliability
-    # part when pruning.
-    Index(
-        "ix_match_accounts_deals_completed",
-        "deals_completed",
-        postgresql_where=text("deals_completed > 0"),
-    ),
-    Index(
-        "ix_match_accounts_published_on_time",
-        "published_on_time",
-        postgresql_where=text("published_on_time > 0"),
-    ),
 )
 
 match_briefs = Table(
