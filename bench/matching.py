@@ -48,11 +48,11 @@ from api.db import create_engine, create_sessionmaker
 from api.migrations_state import alembic_config
 from api.models.briefs import Brief, default_disclosure, default_usage_rights
 from api.models.briefs import CompensationType as Comp
-from api.models.common import Niche, Platform
+from api.models.common import Niche, Platform, Tier
 from api.models.creators import Creator
-from api.models.matching import CreatorMatchFilters
+from api.models.matching import CreatorDirectoryQuery, CreatorMatchFilters
 from api.pagination import PageParams
-from api.services import match_search, matching
+from api.services import match_directory, match_search, matching
 from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
 from api.settings import Settings
@@ -654,6 +654,47 @@ async def run_brand_cases(
     return results
 
 
+DIRECTORY_CASES = {
+    "directory: everyone, largest first": CreatorDirectoryQuery(),
+    "directory: instagram micro, audience 30 % US, ER >= 4 %": CreatorDirectoryQuery(
+        platform=[Platform.instagram],
+        tier=[Tier.micro],
+        audience_country=["US"],
+        min_audience_share=30,
+        min_engagement_rate=0.04,
+    ),
+}
+
+
+async def run_directory_cases(url: str, settings: Settings, runs: int) -> list[Result]:
+    """`GET /v1/creators` (the service call, with the page's public profiles), through one
+    creator index after its full copy."""
+    engine = create_engine(url, settings, pool_size=2, max_overflow=0)
+    sessionmaker = create_sessionmaker(engine)
+    index = CreatorIndex()
+    results = []
+    try:
+        async with sessionmaker() as session:
+            await index.sync(session)
+        page = PageParams(limit=settings.default_page_size, cursor=None)
+        for name, query in DIRECTORY_CASES.items():
+            result = Result(name)
+            for i in range(runs + 5):
+                async with sessionmaker() as session:
+                    t0 = time.perf_counter()
+                    items, _ = await match_directory.search_creators(
+                        session, settings, index, query, page
+                    )
+                    elapsed = (time.perf_counter() - t0) * 1000
+                if i >= 5:
+                    result.results.append(elapsed)
+                result.found = len(items)
+            results.append(result)
+    finally:
+        await engine.dispose()
+    return results
+
+
 async def _edit_accounts(url: str, per_second: float, seed: int) -> None:
     """Account edits at `per_second` (each changes an account's likes, so its match row), so
     that every creator index sync has changes to reload; runs until cancelled."""
@@ -827,6 +868,7 @@ async def main(argv: list[str] | None = None) -> int:
     for r in results:
         case = max((c for c in candidates if r.name.startswith(c)), key=len, default="")
         r.candidates = candidates.get(case)
+    results += await run_directory_cases(args.database_url, settings, args.runs)
     results.append(
         await run_creator_case(args.database_url, settings, args.runs, explain, args.seed)
     )
