@@ -20,9 +20,10 @@ from sqlalchemy import text
 
 from api.main import create_app, lifespan
 from api.models.matching import ACCOUNT_FEATURES, CreatorMatchFilters, country_code, niche_mask
-from api.services import match_creators, match_search
+from api.services import match_accounts, match_search
 from api.services import match_model as model
-from api.services.match_creators import CreatorBatch, CreatorIndex
+from api.services.match_accounts import CreatorBatch
+from api.services.match_creators import CreatorIndex
 from api.settings import get_settings
 from tests import factories
 from tests.factories import Actor, match_creator
@@ -376,19 +377,19 @@ async def test_a_copy_is_read_whole_however_its_stream_is_cut(
 
     async with app.state.engine.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
-        query = match_creators._COPY.format(where="true")
+        query = match_accounts._COPY.format(where="true")
         await raw.copy_from_query(query, output=take, format="binary")  # type: ignore[union-attr]
     data = b"".join(chunks)
     header, row, trailer = data[:19], data[19:-2], data[-2:]
     stream = header + row * 12_000 + trailer  # about 4 MB
-    reader = match_creators.CopyReader()
+    reader = match_accounts.CopyReader()
     for i in range(0, len(stream), 4093):
         await reader.feed(stream[i : i + 4093])
     columns = reader.columns()
     assert len(columns["followers"]) == 12_000
     assert set(columns["followers"].tolist()) == {48_200}
 
-    cut = match_creators.CopyReader()
+    cut = match_accounts.CopyReader()
     await cut.feed(stream[: len(stream) // 2])
     with pytest.raises(ValueError, match="did not end where a row does"):
         cut.columns()
