@@ -9,7 +9,6 @@ import asyncio
 import math
 import random
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -403,18 +402,10 @@ async def test_a_worker_copies_the_accounts_at_start_up_and_keeps_up_unasked(
     worker = create_app(settings)
     async with lifespan(worker):
         index: CreatorIndex = worker.state.creator_index
-        await _until(lambda: index.copies == 1 and index.size == 1)
+        await factories.until(lambda: index.copies == 1 and index.size == 1)
         await match_creator(client, accounts=[{}, {"platform": "tiktok"}])
-        await _until(lambda: index.size == 3)  # followed without any request
+        await factories.until(lambda: index.size == 3)  # followed without any request
         assert index.copies == 1
-
-
-async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the condition never held")
 
 
 async def test_concurrent_requests_and_account_writes_stay_consistent(

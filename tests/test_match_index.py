@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Callable
 
 import httpx
 import numpy as np
@@ -289,22 +288,14 @@ async def test_a_worker_copies_the_open_briefs_at_start_up_and_keeps_up_unasked(
     worker = create_app(settings)
     async with lifespan(worker):
         index: BriefIndex = worker.state.brief_index
-        await _until(lambda: index.copies == 1 and index.size > 0)
+        await factories.until(lambda: index.copies == 1 and index.size > 0)
         before = index.size
         await factories.open_brief(client, brand, title="Another")
-        await _until(lambda: index.size > before)  # followed without any request
+        await factories.until(lambda: index.size > before)  # followed without any request
         r = await client.post(f"/v1/briefs/{opened['id']}/close", headers=brand.headers)
         assert r.status_code == 200, r.text
-        await _until(lambda: index.size == before)
+        await factories.until(lambda: index.size == before)
         assert index.copies == 1
-
-
-async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the condition never held")
 
 
 async def test_concurrent_requests_and_writes_stay_consistent(

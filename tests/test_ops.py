@@ -20,6 +20,7 @@ from api.observability import metrics_payload
 from api.services.match_accounts import CreatorBatch
 from api.services.match_creators import CreatorIndex
 from api.settings import get_settings
+from tests import factories
 from tests.factories import assert_problem
 
 
@@ -98,10 +99,7 @@ async def test_readyz_waits_for_the_first_copy_of_the_match_indexes(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             assert_problem(await c.get("/readyz"), 503, "match_indexes_warming_up")
             release.set()
-            for _ in range(500):
-                if index.copies:
-                    break
-                await asyncio.sleep(0.02)
+            await factories.until(lambda: index.copies > 0)
             r = await c.get("/readyz")
             assert r.status_code == 200, r.text
 
