@@ -17,8 +17,8 @@ before it started, whichever worker made it.
   its rows now).
 - A copy whose generation is not the database's (`match_index_state`: raised by a TRUNCATE
   of a match table, as bulk loaders do), whose snapshot is older than the pruned log, or
-  facing more than `RELOAD_KEYS` changed keys copies everything, in slices of the key
-  space.
+  facing more than `RELOAD_KEYS` changed keys copies everything (`_fetch_all`: by default
+  in slices of the key space, each its own statement; the creator index in one COPY).
 - Changed keys go to a small *delta* batch (their old rows marked dead), merged into the
   base when the delta and the dead rows pass `merge_rows`.
 - `keep_fresh` makes the first copy at start-up and syncs every maintenance interval, so
