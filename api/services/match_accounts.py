@@ -23,7 +23,7 @@ import numpy as np
 
 from api.models.matching import AGE_BUCKETS, ALL_SLOT, AUDIENCE_SLOTS, FORMATS
 from api.services import match_model as model
-from api.services.match_copy import split_ids
+from api.services.match_copy import rows_with, split_ids
 from api.settings import Settings
 
 # The columns held, as (name, SQL, binary wire type, stored dtype). Every one is fixed-width
@@ -252,14 +252,7 @@ class CreatorBatch:
 
     def rows_of(self, account_id: uuid.UUID) -> np.ndarray:
         """An account's row (none, or one)."""
-        hi, lo = split_ids([account_id.int])
-        start, stop = (
-            int(np.searchsorted(self.hi, hi[0], side=side, sorter=self._by_id))
-            for side in ("left", "right")
-        )
-        found = self._by_id[start:stop]
-        mine: np.ndarray = found[self.lo[found] == lo[0]]
-        return mine
+        return rows_with(self.hi, self.lo, self._by_id, account_id)
 
     def rows_of_creators(self, creators: set[int]) -> np.ndarray:
         """The rows of the accounts of `creators` (ids as ints)."""

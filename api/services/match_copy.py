@@ -101,6 +101,17 @@ def split_ids(ints: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def rows_with(hi: np.ndarray, lo: np.ndarray, by: np.ndarray, key: uuid.UUID) -> np.ndarray:
+    """The rows whose id (as `hi` and `lo` halves) is `key`; `by` orders the rows by `hi`."""
+    (key_hi,), (key_lo,) = split_ids([key.int])
+    start, stop = (
+        int(np.searchsorted(hi, key_hi, side=side, sorter=by)) for side in ("left", "right")
+    )
+    found = by[start:stop]
+    mine: np.ndarray = found[lo[found] == key_lo]
+    return mine
+
+
 def best_positions(keys: np.ndarray, hi: np.ndarray, lo: np.ndarray, n: int) -> np.ndarray:
     """Positions of the first `n` rows by key, then id, descending."""
     if len(keys) <= n:

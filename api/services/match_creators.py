@@ -92,23 +92,33 @@ class _Piece:
         )
 
 
+def _envelope(
+    ranges: Sequence[tuple[int, int | None]], low: int | None, high: int | None
+) -> tuple[int, int | None]:
+    """The follower range holding `ranges` (none: any size), cut to [low, high]."""
+    start = min((r[0] for r in ranges), default=0)
+    ends = [r[1] for r in ranges]
+    end = None if not ends or None in ends else max(e for e in ends if e is not None)
+    if high is not None:
+        end = high if end is None else min(end, high)
+    return max(start, low or 0), end
+
+
 def follower_envelope(
     b: model.Side, filters: CreatorMatchFilters, settings: Settings
 ) -> tuple[int, int | None]:
     """The follower range holding every account that can meet the brief's size wishes and
     the filters (explicit bounds, else the envelope of its tiers)."""
-    low, high = 0, None
     if b.size_min is not None or b.size_max is not None:
-        low, high = int(b.size_min or 0), None if b.size_max is None else int(b.size_max)
-    elif b.tier_mask:
-        ranges = model.tier_ranges(int(b.tier_mask), settings)
-        if ranges:
-            low = min(r[0] for r in ranges)
-            highs = [r[1] for r in ranges]
-            high = None if any(h is None for h in highs) else max(h for h in highs if h)
-    if filters.min_followers is not None:
-        low = max(low, int(filters.min_followers))
-    return low, high
+        bounds = [(int(b.size_min or 0), None if b.size_max is None else int(b.size_max))]
+    else:
+        bounds = model.tier_ranges(int(b.tier_mask), settings) if b.tier_mask else []
+    return _envelope(bounds, filters.min_followers, None)
+
+
+def _platforms(b: model.Side) -> list[int]:
+    """The platforms a brief accepts (all when it names none)."""
+    return model.platform_codes(int(b.platform_mask)) or list(PLATFORM_CODES.values())
 
 
 _SYNC = sync_statement(
@@ -173,7 +183,7 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
         an account (ties: the account on the lowest platform code), after `cursor`
         (score, creator id), best first; ties by creator id, descending."""
         b = model.Side(features)
-        platforms = model.platform_codes(int(b.platform_mask)) or list(PLATFORM_CODES.values())
+        platforms = _platforms(b)
         with np.errstate(all="ignore"):
             pieces = self._score(settings, b, platforms, filters, {c.int for c in applied})
             shown = _drop_shown(pieces, cursor) if cursor is not None else set()
@@ -195,17 +205,14 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
         for tier in params.tier:
             tiers |= TIER_BITS[tier]
         ranges = model.tier_ranges(tiers, settings) if tiers else [(0, None)]
-        low = max(min(r[0] for r in ranges) if ranges else 0, params.min_followers or 0)
-        highs = [r[1] for r in ranges]
-        high = None if not ranges or None in highs else max(h for h in highs if h is not None)
-        if params.max_followers is not None:
-            high = params.max_followers if high is None else min(high, params.max_followers)
+        low, high = _envelope(ranges, params.min_followers, params.max_followers)
         countries = [country_code(c) for c in params.country]
         audience = [country_code(c) for c in params.audience_country]
         # The audience countries' combined share, in permille: at least the asked share,
         # and any at all.
         least_share = max(round((params.min_audience_share or 0) * 10), 1)
         pieces = []
+        # Tiers with no configured band admit nobody.
         for batch, alive in self.segments() if ranges else []:
             columns = batch.columns
             for platform in platforms:
@@ -242,7 +249,7 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
         """How many creators have an account that meets every hard requirement of the
         brief (for tools: it scores them all)."""
         b = model.Side(features)
-        platforms = model.platform_codes(int(b.platform_mask)) or list(PLATFORM_CODES.values())
+        platforms = _platforms(b)
         with np.errstate(all="ignore"):
             pieces = self._score(settings, b, platforms, CreatorMatchFilters(), set())
         creators = set()

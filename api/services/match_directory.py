@@ -16,9 +16,7 @@ from sqlmodel import col
 
 from api.errors import FieldError, Unprocessable
 from api.models.creators import Creator, CreatorPublic, SocialAccount
-from api.models.matching import (
-    CreatorDirectoryQuery,
-)
+from api.models.matching import CreatorDirectoryQuery
 from api.pagination import PageParams, make_page, parse_int
 from api.services import match_search
 from api.services.creators import account_read

@@ -29,7 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM, AUDIENCE_SLOTS
 from api.services import match_model as model
-from api.services.match_copy import FollowedCopy, best_positions, split_ids, sync_statement
+from api.services.match_copy import (
+    FollowedCopy,
+    best_positions,
+    rows_with,
+    split_ids,
+    sync_statement,
+)
 from api.services.match_expr import CodeSets, is_vector
 from api.settings import Settings
 
@@ -98,8 +104,7 @@ class BriefBatch:
         # brief's rows by binary search.
         self.hi, self.lo = self.columns["id_hi"], self.columns["id_lo"]
         self.size = len(order)
-        self._by_id = np.lexsort((self.lo, self.hi))
-        self._sorted_hi = self.hi[self._by_id]
+        self._by_id = np.argsort(self.hi)
         keys = self.columns["platform"] * 64 + self.columns["tier"]
         firsts = np.flatnonzero(np.diff(keys, prepend=-1)).tolist()
         stops = [*firsts[1:], self.size]
@@ -152,12 +157,7 @@ class BriefBatch:
 
     def rows_of(self, brief_id: uuid.UUID) -> np.ndarray:
         """A brief's rows."""
-        hi, lo = split_ids([brief_id.int])
-        start = int(np.searchsorted(self._sorted_hi, hi[0], side="left"))
-        stop = int(np.searchsorted(self._sorted_hi, hi[0], side="right"))
-        found = self._by_id[start:stop]
-        mine: np.ndarray = found[self.lo[found] == lo[0]]
-        return mine
+        return rows_with(self.hi, self.lo, self._by_id, brief_id)
 
     def slices_for(self, platform: int, tier: int) -> list[tuple[int, int]]:
         """The rows an account on `platform` in tier `tier` (its bit, 0 for none) reads:
