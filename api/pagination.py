@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, and_, or_
 
 from api.errors import Unprocessable
+from api.models.common import QueryPageSize
 from api.settings import get_settings
 
 T = TypeVar("T")
@@ -41,7 +42,7 @@ class PageParams(BaseModel):
 
 async def page_params(
     limit: Annotated[
-        int | None, Query(ge=1, description="Page size (default 20, at most 100).")
+        QueryPageSize | None, Query(description="Page size (default 20, at most 100).")
     ] = None,
     cursor: Annotated[str | None, Query(max_length=_MAX_CURSOR_LENGTH)] = None,
 ) -> PageParams:

@@ -15,7 +15,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import MoneyMinor, _no_nul
+from api.models.common import MoneyMinor, StrictInt, _no_nul
 
 
 class ApplicationStatus(StrEnum):
@@ -113,7 +113,7 @@ AnswerText = Annotated[
 
 class ScreeningAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question_index: int = Field(ge=0, le=99, description="Position in the brief's questions.")
+    question_index: StrictInt = Field(ge=0, le=99, description="Position in the brief's questions.")
     answer: AnswerText
 
 

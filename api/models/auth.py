@@ -13,7 +13,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import id_field, timestamp_field
-from api.models.common import Name
+from api.models.common import Name, StrictInt
 from api.security import Scope
 
 
@@ -87,7 +87,7 @@ class ApiTokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name = Field(examples=["Agency dashboard"])
     scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
-    expires_in_days: int | None = Field(default=None, ge=1, le=365)
+    expires_in_days: StrictInt | None = Field(default=None, ge=1, le=365)
 
 
 class ApiTokenRead(BaseModel):

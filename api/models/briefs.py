@@ -9,7 +9,6 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,6 +37,8 @@ from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
 from api.models.common import (
+    ApiDate,
+    ApiDatetime,
     Count,
     CountryCode,
     CurrencyCode,
@@ -46,7 +47,10 @@ from api.models.common import (
     MoneyMinor,
     Niche,
     Platform,
+    QueryMoneyMinor,
     ShortText,
+    StrictFloat,
+    StrictInt,
     Tier,
     _no_nul,
     reject_explicit_null,
@@ -133,22 +137,22 @@ Question = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
     AfterValidator(_no_nul),
 ]
-Slots = Annotated[int, Field(ge=1, le=1000, description="How many creators are wanted.")]
+Slots = Annotated[StrictInt, Field(ge=1, le=1000, description="How many creators are wanted.")]
 CommissionPercent = Annotated[
-    float,
-    Field(ge=0.01, le=100, allow_inf_nan=False, description="Commission in percent of sales."),
+    StrictFloat,
+    Field(ge=0.01, le=100, description="Commission in percent of sales."),
     AfterValidator(lambda v: round(v, 2)),
 ]
 EngagementRate = Annotated[
-    float,
-    Field(ge=0, le=1, allow_inf_nan=False, description="A fraction: 0.03 = 3 %."),
+    StrictFloat,
+    Field(ge=0, le=1, description="A fraction: 0.03 = 3 %."),
     AfterValidator(lambda v: round(v, 5)),
 ]
 Platforms = Annotated[list[Platform], Field(max_length=len(Platform)), AfterValidator(dedupe)]
 Tiers = Annotated[list[Tier], Field(max_length=len(Tier)), AfterValidator(dedupe)]
 Niches = Annotated[list[Niche], Field(max_length=10), AfterValidator(dedupe)]
-RevisionRounds = Annotated[int, Field(ge=0, le=10)]
-ReviewWindowDays = Annotated[int, Field(ge=1, le=30)]
+RevisionRounds = Annotated[StrictInt, Field(ge=0, le=10)]
+ReviewWindowDays = Annotated[StrictInt, Field(ge=1, le=30)]
 
 MAX_SCREENING_QUESTIONS = 10
 
@@ -174,8 +178,8 @@ class TargetAudience(BaseModel):
     genders: Annotated[list[GenderBucket], Field(max_length=3), AfterValidator(dedupe)] = Field(
         default_factory=list, examples=[["female"]]
     )
-    age_min: int | None = Field(default=None, ge=13, le=100)
-    age_max: int | None = Field(default=None, ge=13, le=100)
+    age_min: StrictInt | None = Field(default=None, ge=13, le=100)
+    age_max: StrictInt | None = Field(default=None, ge=13, le=100)
 
     @field_validator("age_max")
     @classmethod
@@ -409,13 +413,13 @@ class _BriefOptionalFields(BaseModel):
     )
     max_followers: Count | None = None
     min_engagement_rate: EngagementRate | None = None
-    publish_start_date: date | None = Field(
+    publish_start_date: ApiDate | None = Field(
         default=None, description="The publish date, or the first day of the publish window."
     )
-    publish_end_date: date | None = Field(
+    publish_end_date: ApiDate | None = Field(
         default=None, description="The last day of a publish window; empty for a single date."
     )
-    application_deadline: AwareDatetime | None = Field(
+    application_deadline: ApiDatetime | None = Field(
         default=None, description="Applications close then; must be before the publish date."
     )
     slots: Slots | None = None
@@ -571,14 +575,16 @@ class BriefSearch(BaseModel):
         description="Briefs open to creators living here (or anywhere).",
     )
     currency: CurrencyCode | None = Field(default=None, description="Required with a fee filter.")
-    fee_min: MoneyMinor | None = Field(default=None, description="The fee range overlaps this.")
-    fee_max: MoneyMinor | None = None
-    publish_from: date | None = Field(
+    fee_min: QueryMoneyMinor | None = Field(
+        default=None, description="The fee range overlaps this."
+    )
+    fee_max: QueryMoneyMinor | None = None
+    publish_from: ApiDate | None = Field(
         default=None, description="The publish date or window overlaps this range."
     )
-    publish_to: date | None = None
-    deadline_after: AwareDatetime | None = None
-    deadline_before: AwareDatetime | None = None
+    publish_to: ApiDate | None = None
+    deadline_after: ApiDatetime | None = None
+    deadline_before: ApiDatetime | None = None
     sort: BriefSort | None = Field(
         default=None,
         description="Default: `relevance` with `q`, else `newest`. `publish_date` and "

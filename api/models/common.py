@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    Strict,
+    StringConstraints,
+)
 
 # --- enumerations of SPEC section 1 -------------------------------------------------------
 
@@ -118,18 +126,83 @@ LanguageCode = Annotated[
 ]
 
 
-def _not_a_boolean(value: object) -> object:
-    # pydantic's lax mode reads true/false as 1/0; for a count or an amount that is a
-    # client's mistake, not a number.
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not true or false")
+# --- numbers ----------------------------------------------------------------------------------
+# Every number of a request body is one of these: a JSON number of the right kind, never
+# `true` (which pydantic's lax mode reads as 1), never a string ("5") and, for integers,
+# never a float (5.0). A float field still takes an integer (3 means 3.0).
+StrictInt = Annotated[int, Strict()]
+StrictFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+
+# Query parameters arrive as text: numbers there are plain decimal ("5", "-5", "0.25"), not
+# what Python's int() and float() also take (" 5", "+5", "5_0", "1e3", "inf").
+_QUERY_INT = re.compile(r"-?[0-9]{1,40}")
+_QUERY_FLOAT = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,40})?")
+
+
+def _plain_decimal(pattern: re.Pattern[str], what: str) -> Any:
+    def check(value: object) -> object:
+        if isinstance(value, str) and not pattern.fullmatch(value):
+            raise ValueError(f"must be {what} in plain decimal digits")
+        return value
+
+    return BeforeValidator(check)
+
+
+# Last in a query type's metadata, after its bounds (so the bounds stay in the JSON schema).
+PLAIN_INTEGER = _plain_decimal(_QUERY_INT, "an integer")
+PLAIN_NUMBER = _plain_decimal(_QUERY_FLOAT, "a number")
+
+# PostgreSQL bigint bounds: larger numbers are rejected as 422, never sent to the database.
+_COUNT = Field(ge=0, le=9_000_000_000_000_000)
+_MONEY = Field(ge=0, le=1_000_000_000_000)
+Count = Annotated[StrictInt, _COUNT]
+MoneyMinor = Annotated[StrictInt, _MONEY]
+Percent = Annotated[StrictFloat, Field(ge=0, le=100)]
+QueryCount = Annotated[int, _COUNT, PLAIN_INTEGER]
+QueryMoneyMinor = Annotated[int, _MONEY, PLAIN_INTEGER]
+QueryPageSize = Annotated[int, Field(ge=1), PLAIN_INTEGER]
+QueryFraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), PLAIN_NUMBER]
+QueryPercent = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False), PLAIN_NUMBER]
+
+# --- dates and times ----------------------------------------------------------------------
+# Every date and time a request carries, in a body or a query: ISO 8601 text only (no Unix
+# timestamps such as 0 or "0.5", which pydantic would otherwise read), times with their
+# offset, and years 2000-2100, so that no arithmetic on them (to UTC, plus some days) can
+# leave the calendar.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
+    r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?"
+)
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValueError("must be an ISO 8601 date: YYYY-MM-DD")
+
+
+def _iso_datetime(value: object) -> object:
+    if isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
+        return value
+    if isinstance(value, datetime):
+        return value
+    raise ValueError("must be an ISO 8601 date and time with its offset: YYYY-MM-DDThh:mm:ssZ")
+
+
+def _within_years(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
     return value
 
 
-# PostgreSQL bigint bounds: larger numbers are rejected as 422, never sent to the database.
-Count = Annotated[int, Field(ge=0, le=9_000_000_000_000_000), BeforeValidator(_not_a_boolean)]
-MoneyMinor = Annotated[int, Field(ge=0, le=1_000_000_000_000), BeforeValidator(_not_a_boolean)]
-Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+ApiDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_within_years)]
+ApiDatetime = Annotated[
+    AwareDatetime, BeforeValidator(_iso_datetime), AfterValidator(_within_years)
+]
 
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]{1,255}\.[^@\s\x00]{2,63}$")
 

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
 from api.models.common import (
+    ApiDate,
     Count,
     CountryCode,
     CurrencyCode,
@@ -176,7 +177,7 @@ class SocialAccountCreate(SocialAccountFigures):
     handle: Handle = Field(examples=["@ana.cooks"])
     audience: AudienceDemographics = Field(default_factory=AudienceDemographics)
     source: MetricsSource = MetricsSource.self_reported
-    as_of: date = Field(description="When the figures were taken.")
+    as_of: ApiDate = Field(description="When the figures were taken.")
 
 
 class SocialAccountUpdate(BaseModel):
@@ -190,7 +191,7 @@ class SocialAccountUpdate(BaseModel):
     impressions: Count | None = None
     audience: AudienceDemographics | None = None
     source: MetricsSource | None = None
-    as_of: date | None = None
+    as_of: ApiDate | None = None
 
     _not_null = field_validator(
         "handle", "followers", "avg_likes", "avg_comments", "audience", "source", "as_of"

@@ -25,7 +25,14 @@ from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
 from api.models.briefs import CommissionPercent, Disclosure, Product, UsageRights
-from api.models.common import DeliverableFormat, MoneyMinor, Platform, _no_nul
+from api.models.common import (
+    ApiDate,
+    DeliverableFormat,
+    MoneyMinor,
+    Platform,
+    StrictInt,
+    _no_nul,
+)
 from api.models.terms import MAX_DELIVERABLES
 
 
@@ -129,11 +136,11 @@ class TermsDeliverable(BaseModel):
     model_config = ConfigDict(extra="forbid")
     platform: Platform
     format: DeliverableFormat
-    quantity: int = Field(ge=1, le=50)
-    due_date: date | None = Field(
+    quantity: StrictInt = Field(ge=1, le=50)
+    due_date: ApiDate | None = Field(
         default=None, description="Publish by this date; null for gifted deals (see below)."
     )
-    due_days_after_delivery: int | None = Field(
+    due_days_after_delivery: StrictInt | None = Field(
         default=None,
         ge=1,
         le=365,
@@ -166,8 +173,8 @@ class TermsProposal(BaseModel):
     commission_rate_percent: CommissionPercent | None = None
     gifted_product: Product | None = None
     deliverables: TermsDeliverables | None = None
-    publish_start_date: date | None = None
-    publish_end_date: date | None = None
+    publish_start_date: ApiDate | None = None
+    publish_end_date: ApiDate | None = None
     usage_rights: UsageRights | None = None
     disclosure: Disclosure | None = None
 

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -33,7 +32,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import Count, DeliverableFormat, Platform, Url, _no_nul
+from api.models.common import ApiDatetime, Count, DeliverableFormat, Platform, Url, _no_nul
 from api.models.deals import Party
 from api.models.terms import Disclosure
 
@@ -214,7 +213,7 @@ class RequestChanges(BaseModel):
 class PublishDeliverable(BaseModel):
     model_config = ConfigDict(extra="forbid")
     live_url: Url = Field(examples=["https://instagram.com/reel/Cx123"])
-    published_at: AwareDatetime | None = Field(
+    published_at: ApiDatetime | None = Field(
         default=None, description="When the post went live; default now; not in the future."
     )
     caption: Caption = Field(description="The caption as published; checked for disclosure.")

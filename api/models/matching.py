@@ -51,7 +51,16 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from api.models.base import metadata
 from api.models.briefs import CollaborationType, CompensationType
-from api.models.common import CountryCode, DeliverableFormat, Niche, Platform, Tier
+from api.models.common import (
+    CountryCode,
+    DeliverableFormat,
+    Niche,
+    Platform,
+    QueryCount,
+    QueryFraction,
+    QueryPercent,
+    Tier,
+)
 
 PLATFORM_CODES: dict[str, int] = {p.value: i + 1 for i, p in enumerate(Platform)}
 NICHE_CODES: dict[str, int] = {n.value: i + 1 for i, n in enumerate(Niche)}
@@ -330,7 +339,7 @@ class CreatorMatchFilters(BaseModel):
     niche: list[Niche] = Field(
         default_factory=list, max_length=len(Niche), description="Creators covering any."
     )
-    min_followers: int | None = Field(default=None, ge=0, le=9_000_000_000_000_000)
+    min_followers: QueryCount | None = None
 
 
 class CreatorDirectoryQuery(BaseModel):
@@ -343,20 +352,17 @@ class CreatorDirectoryQuery(BaseModel):
     country: list[CountryCode] = Field(
         default_factory=list, max_length=60, description="Where the creator lives."
     )
-    min_followers: int | None = Field(default=None, ge=0, le=9_000_000_000_000_000)
-    max_followers: int | None = Field(default=None, ge=0, le=9_000_000_000_000_000)
-    min_engagement_rate: float | None = Field(
-        default=None, ge=0, le=1, allow_inf_nan=False, description="A fraction: 0.03 = 3 %."
+    min_followers: QueryCount | None = None
+    max_followers: QueryCount | None = None
+    min_engagement_rate: QueryFraction | None = Field(
+        default=None, description="A fraction: 0.03 = 3 %."
     )
     audience_country: list[CountryCode] = Field(
         default_factory=list,
         max_length=20,
         description="Among the account's six largest audience countries.",
     )
-    min_audience_share: float | None = Field(
+    min_audience_share: QueryPercent | None = Field(
         default=None,
-        gt=0,
-        le=100,
-        allow_inf_nan=False,
         description="With audience_country: their combined share, in percent, at least this.",
     )

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,7 +19,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import id_field, timestamp_field
-from api.models.common import _no_nul, reject_explicit_null
+from api.models.common import ApiDatetime, _no_nul, reject_explicit_null
 
 MAX_SHIPMENTS_PER_DEAL = 20
 
@@ -65,8 +64,8 @@ class ShipmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     carrier: Carrier = Field(examples=["DHL"])
     tracking_number: TrackingNumber | None = Field(default=None, examples=["JD014600006281230"])
-    shipped_at: AwareDatetime | None = None
-    delivered_at: AwareDatetime | None = Field(
+    shipped_at: ApiDatetime | None = None
+    delivered_at: ApiDatetime | None = Field(
         default=None, description="Needs shipped_at; gifted drafts fall due from this day."
     )
 
@@ -77,8 +76,8 @@ class ShipmentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     carrier: Carrier | None = None
     tracking_number: TrackingNumber | None = None
-    shipped_at: AwareDatetime | None = None
-    delivered_at: AwareDatetime | None = None
+    shipped_at: ApiDatetime | None = None
+    delivered_at: ApiDatetime | None = None
 
     _not_null = field_validator("carrier", "tracking_number", "shipped_at", "delivered_at")(
         reject_explicit_null

@@ -21,12 +21,14 @@ from pydantic import (
 )
 
 from api.models.common import (
+    ApiDate,
     Count,
     CountryCode,
     DeliverableFormat,
     MoneyMinor,
     Platform,
     ShortText,
+    StrictInt,
     Tag,
     Url,
     _no_nul,
@@ -83,12 +85,12 @@ class UsageRights(BaseModel):
         AfterValidator(dedupe),
     ] = Field(examples=[["organic_social", "website", "email"]])
     perpetual: bool = False
-    duration_days: int | None = Field(default=None, ge=1, le=3650, validate_default=True)
+    duration_days: StrictInt | None = Field(default=None, ge=1, le=3650, validate_default=True)
     worldwide: bool = True
     countries: Countries = Field(
         default_factory=list, validate_default=True, description="When not worldwide."
     )
-    exclusivity_days: int = Field(default=0, ge=0, le=3650)
+    exclusivity_days: StrictInt = Field(default=0, ge=0, le=3650)
     exclusivity_categories: Annotated[list[Tag], Field(max_length=10), AfterValidator(dedupe)] = (
         Field(
             default_factory=list,
@@ -98,8 +100,8 @@ class UsageRights(BaseModel):
         )
     )
     ad_permission: AdPermission = AdPermission.none
-    ad_start_date: date | None = None
-    ad_end_date: date | None = None
+    ad_start_date: ApiDate | None = None
+    ad_end_date: ApiDate | None = None
     impressions_cap: Count | None = None
     raw_footage_included: bool = False
     edits_allowed: bool = False
@@ -193,7 +195,7 @@ class DeliverableSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     platform: Platform
     format: DeliverableFormat
-    quantity: int = Field(default=1, ge=1, le=50)
+    quantity: StrictInt = Field(default=1, ge=1, le=50)
 
 
 def _distinct_deliverables(items: list[DeliverableSpec]) -> list[DeliverableSpec]:

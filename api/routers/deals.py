@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import etags
 from api.deps import SessionDep
 from api.errors import problem_responses
+from api.models.common import ApiDate
 from api.models.deals import DealCancel, DealRead, DealStatus, DealTermsRead, TermsProposal
 from api.models.usage_rights import UsageRightsOnDate
 from api.pagination import Page, PageDep
@@ -190,8 +191,7 @@ async def get_usage_rights(
     access: ReadableDeal,
     session: SessionDep,
     on: Annotated[
-        date | None,
-        Query(le=date(9000, 12, 31), description="The date asked about (UTC); default today."),
+        ApiDate | None, Query(description="The date asked about (UTC); default today.")
     ] = None,
 ) -> UsageRightsOnDate:
     day = on or datetime.now(UTC).date()
