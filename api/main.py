@@ -22,6 +22,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
 from api.migrations_state import head_revisions
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
+from api.request_body import RequestBodyMiddleware
 from api.routers import (
     admin,
     applications,
@@ -118,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Outermost last: request id and logs, then the body limit, then idempotent replays.
     app.add_middleware(IdempotencyMiddleware, settings=settings)
+    # The body read within a time limit, JSON with no duplicate keys (inside the size limit).
+    app.add_middleware(RequestBodyMiddleware, timeout=settings.body_read_timeout_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
 
     cors_allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # The whole body must arrive within this (else 408): a client that declares more than
+    # it sends must not hold a connection open.
+    body_read_timeout_seconds: float = Field(default=20.0, gt=0, le=60)
     default_page_size: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     log_level: str = "INFO"
