@@ -242,11 +242,13 @@ class Brief(SQLModel, table=True):
             " AND application_deadline IS NOT NULL AND slots IS NOT NULL)",
             name="published_complete",
         ),
+        # Checked when a draft is written too; cancelled drafts keep what they had.
         CheckConstraint(
-            "status = 'draft' OR (fee_min_minor <= fee_max_minor) IS NOT FALSE", name="fee_range"
+            "status IN ('draft', 'cancelled') OR (fee_min_minor <= fee_max_minor) IS NOT FALSE",
+            name="fee_range",
         ),
         CheckConstraint(
-            "status = 'draft' OR (min_followers <= max_followers) IS NOT FALSE",
+            "status IN ('draft', 'cancelled') OR (min_followers <= max_followers) IS NOT FALSE",
             name="follower_bounds",
         ),
         # Full text over title (weight A) and description (B); not mapped on the model,

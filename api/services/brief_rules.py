@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -11,6 +11,44 @@ from api.models.briefs import Brief, BriefDeliverable, CollaborationType, Compen
 
 # What an open brief may still change: nothing that could harm those who applied.
 OPEN_EDITABLE = frozenset({"description", "application_deadline", "slots"})
+
+# Pairs that must be in order (low <= high) whenever both are set, in a draft too: a brief
+# is never stored with a range upside down. (The audience's age range is one document,
+# `target_audience`, checked by its schema.)
+# Each: low, high, the field the error names, and what it says.
+RANGES = (
+    ("fee_min_minor", "fee_max_minor", "fee_min_minor", "must not exceed fee_max_minor"),
+    ("min_followers", "max_followers", "min_followers", "must not exceed max_followers"),
+    (
+        "publish_start_date",
+        "publish_end_date",
+        "publish_end_date",
+        "must not be before publish_start_date",
+    ),
+)
+RANGE_FIELDS = tuple(name for low, high, _, _ in RANGES for name in (low, high))
+
+
+def range_errors(
+    values: Mapping[str, Any], loc: str, changed: Collection[str] | None = None
+) -> list[FieldError]:
+    """Each range of `values` upside down; with `changed`, only the ranges the change
+    touches (a draft stored earlier may be fixed one field at a time)."""
+    errors = []
+    for low, high, named, msg in RANGES:
+        if changed is not None and low not in changed and high not in changed:
+            continue
+        a, b = values.get(low), values.get(high)
+        if a is not None and b is not None and a > b:
+            errors.append(FieldError(loc=[loc, named], msg=msg, type="range"))
+    return errors
+
+
+def check_draft_ranges(values: Mapping[str, Any], changed: Collection[str] | None = None) -> None:
+    """422 `brief_invalid` for a draft written with a range upside down."""
+    errors = range_errors(values, "body", changed)
+    if errors:
+        raise Unprocessable("the brief is invalid", code="brief_invalid", errors=errors)
 
 
 def check_open_changes(brief: Brief, changes: dict[str, Any]) -> None:
@@ -104,8 +142,6 @@ def _compensation_rules(brief: Brief, p: _Problems) -> None:
         for field, value in (("fee_min_minor", fee_min), ("fee_max_minor", fee_max)):
             if value is not None:
                 p.not_allowed(field, "only paid and hybrid briefs have a fee")
-    if fee_min is not None and fee_max is not None and fee_min > fee_max:
-        p.add("fee_min_minor", "must not exceed fee_max_minor", "range")
 
     wants_commission = comp in (CompensationType.affiliate, CompensationType.hybrid)
     if wants_commission and brief.commission_rate_percent is None:
@@ -145,11 +181,8 @@ def _schedule_rules(brief: Brief, now: datetime, p: _Problems) -> None:
         p.missing("publish_start_date")
     elif start <= now.date():
         p.add("publish_start_date", "must be in the future", "not_in_future")
-    if end is not None and start is not None:
-        if end < start:
-            p.add("publish_end_date", "must not be before publish_start_date", "range")
-        elif (end - start).days > 365:
-            p.add("publish_end_date", "a publish window lasts at most 365 days", "range")
+    if end is not None and start is not None and (end - start).days > 365:
+        p.add("publish_end_date", "a publish window lasts at most 365 days", "range")
     if deadline is None:
         p.missing("application_deadline")
     else:
@@ -170,12 +203,7 @@ def publish_errors(
         p.missing("description")
     _schedule_rules(brief, now, p)
     _compensation_rules(brief, p)
-    if (
-        brief.min_followers is not None
-        and brief.max_followers is not None
-        and brief.min_followers > brief.max_followers
-    ):
-        p.add("min_followers", "must not exceed max_followers", "range")
+    p.errors += range_errors({name: getattr(brief, name) for name in RANGE_FIELDS}, "brief")
     if not brief.platforms:
         p.missing("platforms", "name at least one platform")
     if not deliverables:

@@ -42,7 +42,12 @@ from api.models.briefs import (
 )
 from api.models.terms import DeliverableSpec
 from api.models.users import Role
-from api.services.brief_rules import check_open_changes, publish_errors
+from api.services.brief_rules import (
+    RANGE_FIELDS,
+    check_draft_ranges,
+    check_open_changes,
+    publish_errors,
+)
 from api.services.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -294,6 +299,7 @@ def _touch(brief: Brief, now: datetime | None = None) -> None:
 async def create_brief(session: AsyncSession, brand_id: uuid.UUID, data: BriefCreate) -> Brief:
     """A new draft; disclosure and usage rights default from the compensation type."""
     values = _column_values(data, exclude_unset=False)
+    check_draft_ranges(values)
     compensation = data.compensation_type
     if data.disclosure is None:
         values["disclosure"] = default_disclosure(compensation).model_dump(mode="json")
@@ -356,6 +362,8 @@ async def update_brief(session: AsyncSession, brief: Brief, data: BriefUpdate) -
     if brief.status == BriefStatus.open:
         check_open_changes(brief, changes)
     else:
+        merged = {name: changes.get(name, getattr(brief, name)) for name in RANGE_FIELDS}
+        check_draft_ranges(merged, changed=changes.keys())
         _follow_compensation_defaults(brief, changes)
     new_deliverables = changes.pop("deliverables", None)
     brief.sqlmodel_update(changes)
