@@ -29,6 +29,15 @@ def _at(days_ago: float) -> str:
     return (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
 
 
+async def _made_a_week_ago(app: FastAPI, deal: dict[str, Any]) -> None:
+    """Shipments lie within the deal's timeline: give it a past to ship in."""
+    await factories.db_execute(
+        app,
+        "UPDATE deals SET created_at = created_at - interval '7 days' WHERE id = :id",
+        id=deal["id"],
+    )
+
+
 async def test_the_address_goes_to_the_brand_of_an_active_deal_only(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
@@ -87,6 +96,7 @@ async def test_no_address_for_deals_that_send_nothing(client: httpx.AsyncClient)
 
 async def test_delivery_sets_the_draft_due_date(client: httpx.AsyncClient, app: FastAPI) -> None:
     brand, creator, deal = await _gifted(client)
+    await _made_a_week_ago(app, deal)
     path = f"/v1/deals/{deal['id']}/shipments"
     r = await client.post(path, json={"carrier": "DHL"}, headers=brand.headers)
     assert_problem(r, 409, "deal_not_active")
@@ -145,8 +155,9 @@ async def test_delivery_sets_the_draft_due_date(client: httpx.AsyncClient, app: 
     assert r.json()["status"] == "completed"  # gifted: nothing to pay
 
 
-async def test_shipment_times_are_checked(client: httpx.AsyncClient) -> None:
+async def test_shipment_times_are_checked(client: httpx.AsyncClient, app: FastAPI) -> None:
     brand, creator, deal = await _gifted(client)
+    await _made_a_week_ago(app, deal)
     await factories.accept_terms(client, creator, deal)
     path = f"/v1/deals/{deal['id']}/shipments"
     future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
@@ -195,6 +206,7 @@ async def test_gifted_deal_without_required_posting_completes_on_delivery(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     brand, creator, deal = await _gifted(client, posting_required=False)
+    await _made_a_week_ago(app, deal)
     deal = await factories.accept_terms(client, creator, deal)
     unit = (await factories.deliverables(client, creator, deal))[0]
     assert unit["optional"] is True

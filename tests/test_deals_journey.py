@@ -65,6 +65,12 @@ async def test_seeding_and_sponsored_campaigns_from_publish_to_report(
         deals[i] = await factories.accept_terms(client, seeders[i], deals[i])
         assert deals[i]["status"] == "active"
 
+    # The deals were made a week ago: parcels are shipped within a deal's timeline.
+    await factories.db_execute(
+        app,
+        "UPDATE deals SET created_at = created_at - interval '7 days' WHERE brief_id = :id",
+        id=seeding["id"],
+    )
     units = []
     for i in range(5):
         deal_path = f"/v1/deals/{deals[i]['id']}"

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import Conflict, FieldError, InvalidState, Unprocessable
-from api.models.base import CLOCK_SKEW, utcnow
+from api.errors import Conflict, InvalidState, Unprocessable
+from api.models.base import utcnow
 from api.models.deals import DealStatus
 from api.models.deliverables import (
     DealDeliverable,
@@ -25,6 +25,7 @@ from api.models.deliverables import (
 from api.models.terms import Disclosure
 from api.pagination import PageParams, keyset, make_page, parse_datetime
 from api.services import deals, events
+from api.services.deal_timeline import moment_errors
 from api.services.deals import DealAccess
 from api.services.deliverables import require_work_open, to_read
 
@@ -63,14 +64,10 @@ async def publish(
         )
     now = utcnow()
     published_at = data.published_at or now
-    if published_at > now + CLOCK_SKEW or published_at < access.deal.created_at:
+    errors = moment_errors(access.deal, {"published_at": published_at}, now)
+    if errors:
         raise Unprocessable(
-            "published_at must be between the deal's creation and now",
-            errors=[
-                FieldError(
-                    loc=["body", "published_at"], msg="not between deal and now", type="range"
-                )
-            ],
+            "published_at must be between the deal's creation and now", errors=errors
         )
     check = check_disclosure(
         data.caption, Disclosure.model_validate(unit.disclosure), data.paid_partnership_label

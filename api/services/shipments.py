@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, NotFound, Unprocessable
-from api.models.base import CLOCK_SKEW, utcnow
+from api.models.base import utcnow
 from api.models.creators import ShippingAddress
 from api.models.shipments import (
     MAX_SHIPMENTS_PER_DEAL,
@@ -25,6 +25,7 @@ from api.models.shipments import (
 )
 from api.pagination import PageParams, keyset, make_page, parse_datetime
 from api.services import deals, deliverables, events
+from api.services.deal_timeline import moment_errors
 from api.services.deals import DealAccess
 
 
@@ -45,15 +46,17 @@ async def shipping_address(session: AsyncSession, access: DealAccess) -> Shippin
 
 
 def _time_errors(
-    given: dict[str, datetime | None], shipped: datetime | None, delivered: datetime | None
+    access: DealAccess,
+    given: dict[str, datetime | None],
+    shipped: datetime | None,
+    delivered: datetime | None,
 ) -> list[FieldError]:
-    """Times sent may not lie in the future; a delivery needs a shipment before it."""
-    now = utcnow()
-    errors = [
-        FieldError(loc=["body", name], msg="is in the future", type="range")
-        for name, value in given.items()
-        if name in ("shipped_at", "delivered_at") and value is not None and value > now + CLOCK_SKEW
-    ]
+    """Times sent lie between the deal's creation and now; a delivery needs a shipment
+    before it."""
+    sent: dict[str, datetime | None] = {
+        name: given[name] for name in ("shipped_at", "delivered_at") if name in given
+    }
+    errors = moment_errors(access.deal, sent, utcnow())
     if delivered is not None and shipped is None:
         errors.append(
             FieldError(loc=["body", "shipped_at"], msg="a delivery needs it", type="missing")
@@ -93,7 +96,7 @@ async def create(session: AsyncSession, access: DealAccess, data: ShipmentCreate
         raise Conflict(
             f"a deal has at most {MAX_SHIPMENTS_PER_DEAL} shipments", code="too_many_shipments"
         )
-    errors = _time_errors(data.model_dump(), data.shipped_at, data.delivered_at)
+    errors = _time_errors(access, data.model_dump(), data.shipped_at, data.delivered_at)
     if errors:
         raise Unprocessable("the shipment is invalid", errors=errors)
     shipment = DealShipment(
@@ -125,7 +128,7 @@ async def update(
     changes = data.model_dump(exclude_unset=True)
     shipped = changes.get("shipped_at", shipment.shipped_at)
     delivered = changes.get("delivered_at", shipment.delivered_at)
-    errors = _time_errors(changes, shipped, delivered)
+    errors = _time_errors(access, changes, shipped, delivered)
     if errors:
         raise Unprocessable("the shipment is invalid", errors=errors)
     delivery_changed = (

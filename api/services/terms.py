@@ -30,6 +30,7 @@ from api.models.deals import (
 )
 from api.pagination import PageParams, keyset, make_page, parse_int
 from api.services import deals, deliverables, events
+from api.services.deal_timeline import Loc, date_errors
 from api.services.deals import DealAccess
 
 # Proposals ping-ponging forever would grow a deal without bound.
@@ -141,6 +142,38 @@ def _schedule_errors(
     return errors
 
 
+def _as_date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _new_dates(
+    current: Mapping[str, Any], merged: Mapping[str, Any], sent: set[str]
+) -> list[tuple[Loc, date | None]]:
+    """The dates a proposal sets that the current version does not already hold: a date
+    carried over (a publish date that passed before the deal was made) is not news."""
+    dates: list[tuple[Loc, date | None]] = [
+        ([name], merged[name])
+        for name in ("publish_start_date", "publish_end_date")
+        if name in sent and merged[name] != current[name]
+    ]
+    if "deliverables" in sent:
+        agreed = {
+            (d["platform"], d["format"], _as_date(d.get("due_date")))
+            for d in current["deliverables"]
+        }
+        for i, d in enumerate(merged["deliverables"]):
+            due = _as_date(d.get("due_date"))
+            if (d["platform"], d["format"], due) not in agreed:
+                dates.append((["deliverables", i, "due_date"], due))
+    if "usage_rights" in sent:
+        before = current["usage_rights"] or {}
+        for name in ("ad_start_date", "ad_end_date"):
+            value = _as_date(merged["usage_rights"].get(name))
+            if value != _as_date(before.get(name)):
+                dates.append((["usage_rights", name], value))
+    return dates
+
+
 async def propose(session: AsyncSession, access: DealAccess, data: TermsProposal) -> DealTerms:
     """A new version from one party, built on the current one; the other party must accept."""
     deal, party = access.deal, access.party
@@ -157,7 +190,11 @@ async def propose(session: AsyncSession, access: DealAccess, data: TermsProposal
         raise Unprocessable("the proposal changes nothing", code="no_changes")
     published = await deliverables.published_counts(session, deal.id)
     comp = CompensationType(access.brief.compensation_type)
-    errors = _compensation_errors(comp, merged) + _schedule_errors(merged, published)
+    errors = (
+        _compensation_errors(comp, merged)
+        + _schedule_errors(merged, published)
+        + date_errors(deal, _new_dates(current, merged, data.model_fields_set))
+    )
     if errors:
         raise Unprocessable(
             f"the proposal is invalid: {len(errors)} problem(s)",
