@@ -16,6 +16,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from api.urls import check_public_url
+
 # --- enumerations of SPEC section 1 -------------------------------------------------------
 
 
@@ -103,9 +105,11 @@ Tag = Annotated[
     StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40),
     AfterValidator(_no_nul),
 ]
+# Every stored link: a public http(s) URL (see `api.urls.check_public_url`).
 Url = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=2_000, pattern=r"^https?://[^\s\x00]+$"),
+    AfterValidator(check_public_url),
 ]
 Handle = Annotated[
     str,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import Conflict, InvalidState, Unprocessable
+from api.errors import Conflict, FieldError, InvalidState, Unprocessable
 from api.models.base import utcnow
 from api.models.deals import DealStatus
 from api.models.deliverables import (
@@ -28,6 +28,7 @@ from api.services import deals, events
 from api.services.deal_timeline import moment_errors
 from api.services.deals import DealAccess
 from api.services.deliverables import require_work_open, to_read
+from api.urls import PLATFORM_DOMAINS, on_platform
 
 _HASHTAG = re.compile(r"#\w+")
 _MENTION = re.compile(r"@[A-Za-z0-9_.\-]+")
@@ -65,10 +66,17 @@ async def publish(
     now = utcnow()
     published_at = data.published_at or now
     errors = moment_errors(access.deal, {"published_at": published_at}, now)
-    if errors:
-        raise Unprocessable(
-            "published_at must be between the deal's creation and now", errors=errors
+    if not on_platform(data.live_url, unit.platform):
+        domains = " or ".join(PLATFORM_DOMAINS[unit.platform])
+        errors.append(
+            FieldError(
+                loc=["body", "live_url"],
+                msg=f"a {unit.platform} post's link is on {domains}",
+                type="not_on_platform",
+            )
         )
+    if errors:
+        raise Unprocessable("the publication is invalid", errors=errors)
     check = check_disclosure(
         data.caption, Disclosure.model_validate(unit.disclosure), data.paid_partnership_label
     )
