@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -106,11 +105,6 @@ async def current_creator(
     principal: Annotated[Principal, Security(require_creator)], session: SessionDep
 ) -> Creator:
     return await creators.creator_of(session, principal.user.id)
-
-
-def brand_id_of(principal: Principal) -> uuid.UUID:
-    assert principal.user.brand_id is not None  # guaranteed by the users check constraint
-    return principal.user.brand_id
 
 
 async def client_address(request: Request, settings: SettingsDep) -> str:

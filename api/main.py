@@ -33,6 +33,7 @@ from api.routers import (
     deliverables,
     matches,
     me,
+    memberships,
     ops,
     reports,
     shipments,
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shipments,
         reports,
         admin,
+        memberships,
     ):
         app.include_router(module.router)
 

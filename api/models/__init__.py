@@ -16,6 +16,7 @@ from api.models import (  # noqa: F401
     events,
     idempotency,
     matching,
+    memberships,
     shipments,
     usage_rights,
     users,

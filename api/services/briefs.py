@@ -40,8 +40,10 @@ from api.models.briefs import (
     default_disclosure,
     default_usage_rights,
 )
+from api.models.memberships import BrandRole
 from api.models.terms import DeliverableSpec
 from api.models.users import Role
+from api.services import memberships
 from api.services.brief_rules import check_open_changes, publish_errors
 from api.services.tokens import Principal
 
@@ -122,7 +124,7 @@ async def to_read(session: AsyncSession, brief: Brief) -> BriefRead:
 
 
 def _visible(principal: Principal, brand_id: uuid.UUID, status: str) -> bool:
-    if principal.role == Role.admin or principal.user.brand_id == brand_id:
+    if principal.role == Role.admin or memberships.is_member(principal, brand_id):
         return True
     return status in PUBLIC_STATES
 
@@ -143,11 +145,16 @@ async def get_visible_brief(
     return brief
 
 
-async def get_own_brief(session: AsyncSession, principal: Principal, brief_id: uuid.UUID) -> Brief:
-    """A brief of the caller's brand (read, not locked); 404 alike for any other."""
+async def get_own_brief(
+    session: AsyncSession,
+    principal: Principal,
+    brief_id: uuid.UUID,
+    need: BrandRole = BrandRole.viewer,
+) -> Brief:
+    """A brief of one of the caller's brands (read, not locked), where the caller's role is
+    at least `need`; 404 alike for any other brand's, 403 for a role too low."""
     brief = await get_visible_brief(session, principal, brief_id)
-    if brief.brand_id != principal.user.brand_id:
-        raise NotFound("brief not found")
+    memberships.require_role(principal, brief.brand_id, need, noun="brief")
     return brief
 
 
@@ -173,17 +180,19 @@ async def read_visible_brief(
 
 
 async def lock_owned_brief(
-    session: AsyncSession, brand_id: uuid.UUID, brief_id: uuid.UUID
+    session: AsyncSession, principal: Principal, brief_id: uuid.UUID
 ) -> Brief:
-    """The brand's own brief, locked for the rest of the transaction; 404 for any other."""
+    """A brief of one of the caller's brands, locked for the rest of the transaction, for a
+    manager or owner of that brand; 404 for any other brand's, 403 for a viewer."""
     brief = await session.scalar(
         select(Brief)
-        .where(col(Brief.id) == brief_id, col(Brief.brand_id) == brand_id)
+        .where(col(Brief.id) == brief_id, col(Brief.brand_id).in_(list(principal.brands)))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
     if brief is None:
         raise NotFound("brief not found")
+    memberships.require_role(principal, brief.brand_id, BrandRole.manager, noun="brief")
     now = utcnow()
     if _expired(brief, now):
         _close(brief, CloseReason.deadline, closed_at=brief.application_deadline or now)
