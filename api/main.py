@@ -28,6 +28,7 @@ from api.routers import (
     auth,
     brands,
     briefs,
+    conversations,
     creators,
     deals,
     deliverables,
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         admin,
         memberships,
+        conversations,
     ):
         app.include_router(module.router)
 

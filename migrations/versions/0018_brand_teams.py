@@ -1,5 +1,6 @@
 """Brand teams: memberships with roles (every existing brand user becomes its brand's owner),
 brand invitations, API tokens limited to one brand; users no longer carry a brand.
+Conversations on applications and deals: messages and read marks.
 
 Revision ID: 0018
 Revises: 0011
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0018"
 down_revision: str | None = "0011"
@@ -109,8 +111,137 @@ def upgrade() -> None:
     op.drop_constraint(op.f("fk_users_brand_id_brands"), "users", type_="foreignkey")
     op.drop_column("users", "brand_id")
 
+    # Conversations on applications and deals.
+    op.create_table(
+        "conversations",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("application_id", sa.Uuid(), nullable=True),
+        sa.Column("deal_id", sa.Uuid(), nullable=True),
+        sa.Column("brand_id", sa.Uuid(), nullable=False),
+        sa.Column("creator_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "last_message_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "(application_id IS NULL) <> (deal_id IS NULL)",
+            name=op.f("ck_conversations_one_subject"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["applications.id"],
+            name=op.f("fk_conversations_application_id_applications"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["brand_id"],
+            ["brands.id"],
+            name=op.f("fk_conversations_brand_id_brands"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["creator_id"],
+            ["creators.id"],
+            name=op.f("fk_conversations_creator_id_creators"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["deal_id"],
+            ["deals.id"],
+            name=op.f("fk_conversations_deal_id_deals"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
+        sa.UniqueConstraint("application_id", name=op.f("uq_conversations_application_id")),
+        sa.UniqueConstraint("deal_id", name=op.f("uq_conversations_deal_id")),
+    )
+    op.create_index(
+        "ix_conversations_brand_id_last_message_at",
+        "conversations",
+        ["brand_id", "last_message_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_conversations_creator_id_last_message_at",
+        "conversations",
+        ["creator_id", "last_message_at"],
+        unique=False,
+    )
+    op.create_table(
+        "conversation_reads",
+        sa.Column("conversation_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("last_read_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_read_message_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversation_reads_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_conversation_reads_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("conversation_id", "user_id", name=op.f("pk_conversation_reads")),
+    )
+    op.create_table(
+        "messages",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("conversation_id", sa.Uuid(), nullable=False),
+        sa.Column("author_user_id", sa.Uuid(), nullable=True),
+        sa.Column("author_party", sa.String(length=16), nullable=False),
+        sa.Column("body", sa.Text(), nullable=True),
+        sa.Column("attachments", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "author_party IN ('brand', 'creator')", name=op.f("ck_messages_author_party_valid")
+        ),
+        sa.ForeignKeyConstraint(
+            ["author_user_id"],
+            ["users.id"],
+            name=op.f("fk_messages_author_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_messages_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
+    )
+    op.create_index(
+        "ix_messages_conversation_id_created_at",
+        "messages",
+        ["conversation_id", "created_at", "id"],
+        unique=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_conversation_id_created_at", table_name="messages")
+    op.drop_table("messages")
+    op.drop_table("conversation_reads")
+    op.drop_index("ix_conversations_creator_id_last_message_at", table_name="conversations")
+    op.drop_index("ix_conversations_brand_id_last_message_at", table_name="conversations")
+    op.drop_table("conversations")
     op.add_column("users", sa.Column("brand_id", sa.Uuid(), nullable=True))
     # Back to one brand per login: the brand a user joined first (brand users with none
     # left cannot be represented and are turned away by the restored constraint).
