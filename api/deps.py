@@ -13,7 +13,7 @@ from api.errors import Forbidden, Unauthorized
 from api.models.creators import Creator
 from api.models.users import Role
 from api.security import SCOPE_DESCRIPTIONS
-from api.services import creators
+from api.services import activity, creators
 from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
 from api.services.tokens import Principal, resolve_bearer
@@ -77,6 +77,7 @@ async def get_principal(
         raise Forbidden(
             f"the token lacks the scope(s): {', '.join(missing)}", code="insufficient_scope"
         )
+    activity.actor_var.set(principal.user.id)  # the activity trail's "who"
     return principal
 
 

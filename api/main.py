@@ -23,6 +23,7 @@ from api.maintenance import run_forever
 from api.migrations_state import head_revisions
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
 from api.routers import (
+    activity,
     admin,
     applications,
     auth,
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin,
         memberships,
         conversations,
+        activity,
     ):
         app.include_router(module.router)
 

@@ -5,6 +5,7 @@ The naming convention in `base` is set before any table module is imported.
 """
 
 from api.models import (  # noqa: F401
+    activity,
     applications,
     auth,
     base,

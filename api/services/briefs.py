@@ -43,7 +43,7 @@ from api.models.briefs import (
 from api.models.memberships import BrandRole
 from api.models.terms import DeliverableSpec
 from api.models.users import Role
-from api.services import memberships
+from api.services import activity, memberships
 from api.services.brief_rules import check_open_changes, publish_errors
 from api.services.tokens import Principal
 
@@ -313,6 +313,7 @@ async def create_brief(session: AsyncSession, brand_id: uuid.UUID, data: BriefCr
     await session.flush()
     await _replace_deliverables(session, brief.id, data.deliverables)
     await session.flush()
+    await activity.record_brief(session, "brief.created", brief.id, brief.brand_id)
     return brief
 
 
@@ -373,6 +374,7 @@ async def update_brief(session: AsyncSession, brief: Brief, data: BriefUpdate) -
     _touch(brief)
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.updated", brief.id, brief.brand_id)
     return brief
 
 
@@ -408,6 +410,7 @@ async def publish_brief(session: AsyncSession, brief: Brief) -> Brief:
     _touch(brief, now)
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.published", brief.id, brief.brand_id)
     return brief
 
 
@@ -417,6 +420,7 @@ async def close_brief(session: AsyncSession, brief: Brief) -> Brief:
     _close(brief, CloseReason.brand, closed_at=utcnow())
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.closed", brief.id, brief.brand_id)
     return brief
 
 
@@ -427,6 +431,7 @@ async def cancel_brief(session: AsyncSession, brief: Brief) -> Brief:
     _touch(brief, brief.cancelled_at)
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.cancelled", brief.id, brief.brand_id)
     return brief
 
 
@@ -437,4 +442,5 @@ async def complete_brief(session: AsyncSession, brief: Brief) -> Brief:
     _touch(brief, brief.completed_at)
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.completed", brief.id, brief.brand_id)
     return brief

@@ -1,6 +1,6 @@
 """Brand teams: memberships with roles (every existing brand user becomes its brand's owner),
 brand invitations, API tokens limited to one brand; users no longer carry a brand.
-Conversations on applications and deals: messages and read marks.
+Conversations on applications and deals: messages and read marks. The activity trail.
 
 Revision ID: 0018
 Revises: 0011
@@ -234,8 +234,64 @@ def upgrade() -> None:
         unique=False,
     )
 
+    # The activity trail.
+    op.create_table(
+        "activity",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("brand_id", sa.Uuid(), nullable=True),
+        sa.Column("brief_id", sa.Uuid(), nullable=True),
+        sa.Column("application_id", sa.Uuid(), nullable=True),
+        sa.Column("deal_id", sa.Uuid(), nullable=True),
+        sa.Column("actor_user_id", sa.Uuid(), nullable=True),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column(
+            "occurred_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["actor_user_id"],
+            ["users.id"],
+            name=op.f("fk_activity_actor_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["brand_id"],
+            ["brands.id"],
+            name=op.f("fk_activity_brand_id_brands"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["brief_id"],
+            ["briefs.id"],
+            name=op.f("fk_activity_brief_id_briefs"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["deal_id"], ["deals.id"], name=op.f("fk_activity_deal_id_deals"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_activity")),
+    )
+    op.create_index(
+        "ix_activity_brief_id_occurred_at",
+        "activity",
+        ["brief_id", "occurred_at", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_activity_deal_id_occurred_at",
+        "activity",
+        ["deal_id", "occurred_at", "id"],
+        unique=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_activity_deal_id_occurred_at", table_name="activity")
+    op.drop_index("ix_activity_brief_id_occurred_at", table_name="activity")
+    op.drop_table("activity")
     op.drop_index("ix_messages_conversation_id_created_at", table_name="messages")
     op.drop_table("messages")
     op.drop_table("conversation_reads")
