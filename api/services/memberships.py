@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -258,6 +258,11 @@ async def invite(
     )
     if already is not None:
         raise Conflict("this person is already a member", code="already_member")
+    members = await session.scalar(
+        select(func.count()).where(col(BrandMembership.brand_id) == brand_id)
+    )
+    if (members or 0) >= MAX_MEMBERS:
+        raise Conflict(f"a brand has at most {MAX_MEMBERS} members", code="team_full")
     secret = new_opaque_token(INVITATION_PREFIX)
     now = utcnow()
     invitation = BrandInvitation(
