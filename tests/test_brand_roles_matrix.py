@@ -93,6 +93,7 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]] = [
 ]
 
 OWNER_ONLY: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("GET", "/v1/brands/{brand}/invitations", None),
     ("POST", "/v1/brands/{brand}/invitations", {"email": "new@example.com"}),
     ("PATCH", "/v1/brands/{brand}/members/{viewer}", {"role": "viewer"}),
 ]

@@ -3,6 +3,7 @@ tokens, and losing access at once."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 
@@ -303,3 +304,56 @@ async def test_deals_list_filters_by_brand(client: httpx.AsyncClient) -> None:
         f"/v1/deals/{deal_1['id']}/cancel", json={"reason": "x"}, headers=agency.headers
     )
     assert r.status_code == 200, r.text
+
+
+async def test_owners_list_and_revoke_pending_invitations(client: httpx.AsyncClient) -> None:
+    owner = await factories.brand(client)
+    joiner = await factories.brand(client)
+    invitation = await factories.brand_invitation(client, owner, joiner.email)
+    path = f"/v1/brands/{owner.brand_id}/invitations"
+    r = await client.get(path, headers=owner.headers)
+    assert [(i["id"], i["email"]) for i in r.json()["items"]] == [(invitation["id"], joiner.email)]
+    assert "token" not in r.json()["items"][0]
+    r = await client.delete(f"{path}/{invitation['id']}", headers=owner.headers)
+    assert r.status_code == 204, r.text
+    r = await client.get(path, headers=owner.headers)
+    assert r.json()["items"] == []
+    r = await client.post(
+        "/v1/brand-invitations/accept",
+        json={"token": invitation["token"]},
+        headers=joiner.headers,
+    )
+    assert_problem(r, 404, "invitation_invalid")
+    rival = await factories.brand(client)
+    r = await client.delete(f"{path}/{invitation['id']}", headers=rival.headers)
+    assert_problem(r, 404, "not_found")
+
+
+async def test_two_owners_stepping_down_at_once_leave_one_owner(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    owner = await factories.brand(client)
+    other = await factories.member(client, owner, "owner")
+    path = f"/v1/brands/{owner.brand_id}/members"
+    for _ in range(3):
+        results = await asyncio.gather(
+            client.patch(
+                f"{path}/{owner.user_id}", json={"role": "manager"}, headers=owner.headers
+            ),
+            client.patch(
+                f"{path}/{other.user_id}", json={"role": "manager"}, headers=other.headers
+            ),
+        )
+        assert sorted(r.status_code for r in results) == [200, 409]
+        owners = await factories.db_rows(
+            app, "SELECT user_id FROM brand_memberships WHERE role = 'owner'"
+        )
+        assert len(owners) == 1
+        # Restore both owners for the next round.
+        (kept,) = owners
+        actor = owner if kept["user_id"] == owner.user_id else other
+        demoted = other if actor is owner else owner
+        r = await client.patch(
+            f"{path}/{demoted.user_id}", json={"role": "owner"}, headers=actor.headers
+        )
+        assert r.status_code == 200, r.text

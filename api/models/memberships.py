@@ -63,6 +63,7 @@ class BrandInvitation(SQLModel, table=True):
     accepted_by_user_id: uuid.UUID | None = SQLField(
         default=None, foreign_key="users.id", ondelete="SET NULL"
     )
+    revoked_at: datetime | None = timestamp_field(nullable=True)
 
 
 # --- API schemas ----------------------------------------------------------------------------
@@ -94,6 +95,8 @@ class BrandInvitationRead(BaseModel):
     role: BrandRole
     created_at: datetime
     expires_at: datetime
+    accepted_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 class BrandInvitationCreated(BrandInvitationRead):

@@ -19,6 +19,7 @@ from api.models.memberships import (
     MemberUpdate,
 )
 from api.models.users import MembershipSummary
+from api.pagination import Page, PageDep
 from api.security import Scope
 from api.services import brands, memberships
 from api.services.tokens import Principal
@@ -61,6 +62,35 @@ async def invite(
     invitation, secret = await memberships.invite(session, brand_id, principal.user.id, data)
     read = BrandInvitationRead.model_validate(invitation)
     return BrandInvitationCreated(**read.model_dump(), token=secret)
+
+
+@router.get(
+    "/brands/{brand_id}/invitations",
+    operation_id="listBrandInvitations",
+    summary="The brand's pending invitations, newest first (owners; never their tokens)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_invitations(
+    brand_id: uuid.UUID, principal: TeamReader, session: SessionDep, page: PageDep
+) -> Page[BrandInvitationRead]:
+    memberships.require_role(principal, brand_id, BrandRole.owner, noun="brand")
+    rows, cursor = await memberships.pending_invitations(session, brand_id, page)
+    return Page(items=[BrandInvitationRead.model_validate(i) for i in rows], next_cursor=cursor)
+
+
+@router.delete(
+    "/brands/{brand_id}/invitations/{invitation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="revokeBrandInvitation",
+    summary="Withdraw an invitation: its token stops working (owners)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def revoke_invitation(
+    brand_id: uuid.UUID, invitation_id: uuid.UUID, principal: TeamWriter, session: SessionDep
+) -> Response:
+    memberships.require_role(principal, brand_id, BrandRole.owner, noun="brand")
+    await memberships.revoke_invitation(session, brand_id, invitation_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

@@ -29,6 +29,7 @@ from api.models.memberships import (
     MemberRead,
 )
 from api.models.users import MembershipSummary, Role, User
+from api.pagination import PageParams, keyset, make_page, parse_datetime
 from api.security import new_opaque_token, token_digest
 from api.services import events
 from api.services.tokens import Principal
@@ -279,9 +280,49 @@ async def invite(
     return invitation, secret
 
 
+async def pending_invitations(
+    session: AsyncSession, brand_id: uuid.UUID, page: PageParams
+) -> tuple[list[BrandInvitation], str | None]:
+    """The brand's invitations not yet accepted, revoked or expired, newest first."""
+    stmt = select(BrandInvitation).where(
+        col(BrandInvitation.brand_id) == brand_id,
+        col(BrandInvitation.accepted_at).is_(None),
+        col(BrandInvitation.revoked_at).is_(None),
+        col(BrandInvitation.expires_at) > func.now(),
+    )
+    stmt = keyset(
+        stmt,
+        page,
+        [col(BrandInvitation.created_at), col(BrandInvitation.id)],
+        [parse_datetime, uuid.UUID],
+        [True, True],
+    )
+    rows = (await session.scalars(stmt)).all()
+    return make_page(rows, page, lambda i: (i.created_at, i.id))
+
+
+async def revoke_invitation(
+    session: AsyncSession, brand_id: uuid.UUID, invitation_id: uuid.UUID
+) -> None:
+    """Withdraw an invitation: its token stops working (revoking twice is harmless)."""
+    invitation = await session.scalar(
+        select(BrandInvitation)
+        .where(col(BrandInvitation.id) == invitation_id, col(BrandInvitation.brand_id) == brand_id)
+        .with_for_update()
+    )
+    if invitation is None:
+        raise NotFound("invitation not found")
+    if invitation.accepted_at is not None:
+        raise InvalidState("the invitation was already accepted", code="invitation_accepted")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        session.add(invitation)
+        await session.flush()
+
+
 async def _live_invitation(session: AsyncSession, token: str) -> BrandInvitation:
-    """The unused, unexpired invitation for this token, locked; 404 `invitation_invalid`
-    alike for unknown, used and expired tokens."""
+    """The unused, unexpired, unrevoked invitation for this token, locked; 404
+    `invitation_invalid` alike for unknown, used, revoked and expired tokens."""
     invitation = await session.scalar(
         select(BrandInvitation)
         .where(col(BrandInvitation.token_hash) == token_digest(token))
@@ -290,6 +331,7 @@ async def _live_invitation(session: AsyncSession, token: str) -> BrandInvitation
     if (
         invitation is None
         or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
         or invitation.expires_at <= utcnow()
     ):
         raise NotFound("the invitation is invalid, used or expired", code="invitation_invalid")

@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("accepted_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(f"role IN ({ROLES})", name=op.f("ck_brand_invitations_role_valid")),
         sa.ForeignKeyConstraint(
             ["brand_id"],
