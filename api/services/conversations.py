@@ -55,14 +55,6 @@ class Thread:
         return col(Conversation.deal_id) == self.deal_id
 
 
-def _party(principal: Principal) -> Party | None:
-    if principal.role == Role.brand:
-        return Party.brand
-    if principal.role == Role.creator:
-        return Party.creator
-    return None
-
-
 def _writer(principal: Principal) -> None:
     if principal.role not in (Role.brand, Role.creator):
         raise Forbidden("only the creator and the brand may write here", code="party_only")
@@ -85,7 +77,12 @@ async def application_thread(
         else None
     )
     return Thread(
-        application.id, None, brief.brand_id, application.creator_id, _party(principal), closed
+        application_id=application.id,
+        deal_id=None,
+        brand_id=brief.brand_id,
+        creator_id=application.creator_id,
+        party=deals.party_of(principal),
+        closed_reason=closed,
     )
 
 
