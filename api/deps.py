@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -14,7 +13,7 @@ from api.errors import Forbidden, Unauthorized
 from api.models.creators import Creator
 from api.models.users import Role
 from api.security import SCOPE_DESCRIPTIONS
-from api.services import creators
+from api.services import activity, creators
 from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
 from api.services.tokens import Principal, resolve_bearer
@@ -78,6 +77,7 @@ async def get_principal(
         raise Forbidden(
             f"the token lacks the scope(s): {', '.join(missing)}", code="insufficient_scope"
         )
+    activity.actor_var.set(principal.user.id)  # the activity trail's "who"
     return principal
 
 
@@ -106,11 +106,6 @@ async def current_creator(
     principal: Annotated[Principal, Security(require_creator)], session: SessionDep
 ) -> Creator:
     return await creators.creator_of(session, principal.user.id)
-
-
-def brand_id_of(principal: Principal) -> uuid.UUID:
-    assert principal.user.brand_id is not None  # guaranteed by the users check constraint
-    return principal.user.brand_id
 
 
 async def client_address(request: Request, settings: SettingsDep) -> str:

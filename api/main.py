@@ -24,16 +24,19 @@ from api.migrations_state import head_revisions
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
 from api.request_body import RequestBodyMiddleware
 from api.routers import (
+    activity,
     admin,
     applications,
     auth,
     brands,
     briefs,
+    conversations,
     creators,
     deals,
     deliverables,
     matches,
     me,
+    memberships,
     ops,
     reports,
     shipments,
@@ -138,6 +141,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shipments,
         reports,
         admin,
+        memberships,
+        conversations,
+        activity,
     ):
         app.include_router(module.router)
 

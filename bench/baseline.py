@@ -36,7 +36,14 @@ from api.models.users import Role
 from api.pagination import page_params
 from api.security import InvalidToken, Scope, decode_access_token
 from api.services import applications, brief_search, briefs, creators, events, invitations
-from api.services.tokens import CALLER_BY_ID, Caller, Principal, check_caller, scopes_for_role
+from api.services.tokens import (
+    CALLER_BY_ID,
+    Caller,
+    Principal,
+    brands_from,
+    check_caller,
+    scopes_for_role,
+)
 from api.settings import Settings, get_settings
 
 APPLICATION_FIELDS = list(ApplicationRead.model_fields)
@@ -170,8 +177,10 @@ async def _principal(request: Request, db: Sql, scope: Scope) -> Principal:
     except InvalidToken:
         raise Unauthorized("the access token is invalid or expired", code="invalid_token") from None
     record = await db.fetchrow(CALLER_BY_ID, {"user_id": claims.user_id})
-    user = check_caller(Caller(*record) if record is not None else None, claims.generation)
-    principal = Principal(user=user, scopes=scopes_for_role(user.role))
+    user = check_caller(Caller(*record[:-1]) if record is not None else None, claims.generation)
+    principal = Principal(
+        user=user, scopes=scopes_for_role(user.role), brands=brands_from(record[-1])
+    )
     if scope.value not in principal.scopes:
         raise Forbidden(f"the token lacks the scope(s): {scope.value}", code="insufficient_scope")
     return principal
@@ -211,12 +220,12 @@ async def search_briefs(request: Request) -> Response:
     async with request.app.state.pool.acquire() as conn:
         db = Sql(conn)
         principal = await _principal(request, db, Scope.briefs_read)
-        brand_id = brief_search.own_brand_of(principal, params)
+        brand_ids = brief_search.own_brands_of(principal, params)
         search = brief_search.search_statement(
-            settings, params, page, brand_id=brand_id, columns=briefs.BRIEF_READ_COLUMNS
+            settings, params, page, brand_ids=brand_ids, columns=briefs.BRIEF_READ_COLUMNS
         )
-        if brand_id is not None:
-            await db.fetch(briefs.close_expired_stmt(col(Brief.brand_id) == brand_id))
+        if brand_ids is not None:
+            await db.fetch(briefs.close_expired_stmt(col(Brief.brand_id).in_(brand_ids)))
         rows = await db.fetch(search.stmt)
         kept, cursor = search.page(rows, lambda r: (r["sort_key"], r["id"]))
         items = await _brief_reads(db, list(kept))

@@ -142,7 +142,8 @@ async def _page(
 ) -> tuple[list[Any], str | None]:
     params = BriefSearch.model_validate(scenario.params)
     page = PageParams(limit=settings.default_page_size, cursor=cursor)
-    return await brief_search.search_briefs(session, settings, params, page, brand_id=brand_id)
+    brand_ids = [brand_id] if brand_id is not None else None
+    return await brief_search.search_briefs(session, settings, params, page, brand_ids=brand_ids)
 
 
 async def run(url: str, runs: int, explain: bool, settings: Settings) -> list[Scenario]:

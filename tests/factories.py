@@ -533,3 +533,48 @@ async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the condition never held")
+
+
+# --- brand teams ----------------------------------------------------------------------------
+
+
+async def brand_invitation(
+    client: httpx.AsyncClient, owner: Actor, email: str, role: str = "manager"
+) -> dict[str, Any]:
+    """`owner` invites `email` to its brand; the answer holds the secret under `token`."""
+    r = await client.post(
+        f"/v1/brands/{owner.brand_id}/invitations",
+        json={"email": email, "role": role},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+async def member(client: httpx.AsyncClient, owner: Actor, role: str = "manager") -> Actor:
+    """A new user who joined `owner`'s brand in `role` by registering with an invitation."""
+    email = unique_email(role)
+    invitation = await brand_invitation(client, owner, email, role)
+    actor = await _register(
+        client,
+        {
+            "email": email,
+            "password": PASSWORD,
+            "role": "brand",
+            "invitation_token": invitation["token"],
+        },
+    )
+    assert actor.brand_id == owner.brand_id
+    return actor
+
+
+async def join(
+    client: httpx.AsyncClient, owner: Actor, actor: Actor, role: str = "manager"
+) -> None:
+    """`actor`, already signed up, joins `owner`'s brand as well (an agency)."""
+    invitation = await brand_invitation(client, owner, actor.email, role)
+    r = await client.post(
+        "/v1/brand-invitations/accept", json={"token": invitation["token"]}, headers=actor.headers
+    )
+    assert r.status_code == 200, r.text

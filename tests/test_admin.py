@@ -26,7 +26,6 @@ async def test_admin_lists_users(client: httpx.AsyncClient, app: FastAPI) -> Non
     by_id = {u["id"]: u for u in r.json()["items"]}
     assert set(by_id) == {str(admin.user_id), str(brand.user_id), str(creator.user_id)}
     assert by_id[str(brand.user_id)]["role"] == "brand"
-    assert by_id[str(brand.user_id)]["brand_id"] == str(brand.brand_id)
     assert by_id[str(creator.user_id)]["email"] == creator.email
     assert by_id[str(creator.user_id)]["suspended_at"] is None
 

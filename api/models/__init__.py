@@ -5,17 +5,20 @@ The naming convention in `base` is set before any table module is imported.
 """
 
 from api.models import (  # noqa: F401
+    activity,
     applications,
     auth,
     base,
     brands,
     briefs,
+    conversations,
     creators,
     deals,
     deliverables,
     events,
     idempotency,
     matching,
+    memberships,
     shipments,
     usage_rights,
     users,

@@ -60,6 +60,9 @@ class ApiToken(SQLModel, table=True):
     scopes: list[str] = SQLField(sa_type=ARRAY(String(40)))
     token_hash: str = SQLField(sa_type=String(64), unique=True)
     token_prefix: str = SQLField(sa_type=String(12))
+    # Limits the token to one of the user's brands; it stops working there when the user
+    # leaves that brand.
+    brand_id: uuid.UUID | None = SQLField(default=None, foreign_key="brands.id", ondelete="CASCADE")
     created_at: datetime = timestamp_field()
     expires_at: datetime | None = timestamp_field(nullable=True)
     last_used_at: datetime | None = timestamp_field(nullable=True)
@@ -88,6 +91,10 @@ class ApiTokenCreate(BaseModel):
     name: Name = Field(examples=["Agency dashboard"])
     scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
     expires_in_days: StrictInt | None = Field(default=None, ge=1, le=365)
+    brand_id: uuid.UUID | None = Field(
+        default=None,
+        description="Limit the token to one of your brands: it sees and acts for no other.",
+    )
 
 
 class ApiTokenRead(BaseModel):
@@ -96,6 +103,7 @@ class ApiTokenRead(BaseModel):
     name: str
     scopes: list[str]
     token_prefix: str = Field(description="The first characters, to recognise the token.")
+    brand_id: uuid.UUID | None = Field(description="The one brand the token is limited to.")
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None

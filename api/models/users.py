@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
-from sqlalchemy import CheckConstraint, Index, String
+from sqlalchemy import String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
@@ -45,19 +45,14 @@ Password = Annotated[
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
-    __table_args__ = (
-        enum_check("role", Role),
-        # A brand member belongs to a brand; nobody else does.
-        CheckConstraint("(role = 'brand') = (brand_id IS NOT NULL)", name="brand_membership"),
-        Index("ix_users_brand_id", "brand_id"),
-    )
+    __table_args__ = (enum_check("role", Role),)
 
     id: uuid.UUID = id_field()
     # Stored lower-cased, so the unique constraint is case-insensitive.
     email: str = SQLField(sa_type=String(320), unique=True)
     password_hash: str = SQLField(sa_type=String(255))
     role: str = SQLField(sa_type=String(16))
-    brand_id: uuid.UUID | None = SQLField(default=None, foreign_key="brands.id", ondelete="CASCADE")
+    # The brands a `brand` user acts for are its memberships (`api.models.memberships`).
     suspended_at: datetime | None = timestamp_field(nullable=True)
     # Carried in access tokens (`gen`); bumping it on suspension kills every token issued
     # before, so lifting a suspension does not bring old tokens back.
@@ -78,7 +73,16 @@ class RegisterRequest(BaseModel):
     password: Password
     role: Literal["brand", "creator"]
     brand: BrandSignup | None = Field(
-        default=None, description="Required for role `brand`: the brand to create."
+        default=None,
+        description="For role `brand`: the brand to create (you become its owner). "
+        "Give this or `invitation_token`.",
+    )
+    invitation_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="For role `brand`: join an existing brand with the invitation sent to "
+        "this email, instead of creating one.",
     )
     display_name: Name | None = Field(
         default=None, description="For role `creator`: the profile's display name."
@@ -95,18 +99,31 @@ class UserRead(BaseModel):
     id: uuid.UUID
     email: str
     role: Role
-    brand_id: uuid.UUID | None
     suspended_at: datetime | None
     created_at: datetime
 
 
+class MembershipSummary(BaseModel):
+    """One brand the caller belongs to, and the caller's role in it."""
+
+    brand_id: uuid.UUID
+    brand_name: str
+    role: str = Field(description="`owner`, `manager` or `viewer`.", examples=["manager"])
+
+
 class MeRead(BaseModel):
-    """The caller: role, and the brand or creator profile the account acts as."""
+    """The caller: role, and the brand(s) or creator profile the account acts as."""
 
     id: uuid.UUID
     email: str
     role: Role
-    brand_id: uuid.UUID | None = None
+    brand_id: uuid.UUID | None = Field(
+        default=None,
+        description="The brand, when the account belongs to exactly one (see `memberships`).",
+    )
+    memberships: list[MembershipSummary] = Field(
+        default_factory=list, description="Every brand the account belongs to, with its role."
+    )
     creator_id: uuid.UUID | None = None
     scopes: list[str] = Field(description="Scopes the presented credential carries.")
     created_at: datetime

@@ -27,6 +27,7 @@ from api.models.applications import (
 )
 from api.models.creators import Creator
 from api.models.deals import DealRead
+from api.models.memberships import BrandRole
 from api.pagination import Page, PageDep
 from api.security import Scope
 from api.services import applications, briefs, deals, invitations
@@ -100,7 +101,7 @@ async def list_brief_applications(
 async def invite(
     brief_id: uuid.UUID, data: InvitationCreate, principal: BrandWriter, session: SessionDep
 ) -> InvitationRead:
-    brief = await briefs.get_own_brief(session, principal, brief_id)
+    brief = await briefs.get_own_brief(session, principal, brief_id, BrandRole.manager)
     invitation = await invitations.invite(session, brief, principal.user.id, data)
     return invitations.to_read(invitation, brief_open=True)
 
@@ -164,7 +165,7 @@ async def shortlist(
     application_id: uuid.UUID, principal: BrandWriter, session: SessionDep
 ) -> ApplicationRead:
     application, brief = await applications.get_for_party(
-        session, principal, application_id, lock=True
+        session, principal, application_id, lock=True, need=BrandRole.manager
     )
     return applications.to_read(await applications.shortlist(session, application, brief))
 
@@ -179,7 +180,7 @@ async def decline(
     application_id: uuid.UUID, principal: BrandWriter, session: SessionDep
 ) -> ApplicationRead:
     application, brief = await applications.get_for_party(
-        session, principal, application_id, lock=True
+        session, principal, application_id, lock=True, need=BrandRole.manager
     )
     return applications.to_read(await applications.decline(session, application, brief))
 
@@ -219,7 +220,7 @@ async def accept(
     application_id: uuid.UUID, principal: BrandWriter, session: SessionDep, settings: SettingsDep
 ) -> DealRead:
     application, brief = await applications.get_for_party(
-        session, principal, application_id, lock=True
+        session, principal, application_id, lock=True, need=BrandRole.manager
     )
     deal = await applications.accept(session, settings, principal, application, brief)
     return await deals.read(session, deal)

@@ -24,19 +24,13 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
     status_code=status.HTTP_201_CREATED,
     operation_id="register",
     summary="Create a brand or creator account",
-    responses=problem_responses(409, 422),
+    description="A brand account creates its brand (you become its owner), or joins an "
+    "existing brand with an invitation sent to your email (`invitation_token`).",
+    responses=problem_responses(403, 404, 409, 422),
 )
 async def register(data: RegisterRequest, session: SessionDep, settings: SettingsDep) -> MeRead:
     user = await accounts.register(session, settings, data)
-    return MeRead(
-        id=user.id,
-        email=user.email,
-        role=user.role,
-        brand_id=user.brand_id,
-        creator_id=await accounts.creator_id_for(session, user.id),
-        scopes=sorted(scopes_for_role(user.role)),
-        created_at=user.created_at,
-    )
+    return await accounts.me_read(session, user, scopes_for_role(user.role))
 
 
 @router.post(

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Security
 from api.deps import SessionDep, get_principal, require_brand
 from api.errors import Forbidden, problem_responses
 from api.models.brands import BrandRead, BrandUpdate
+from api.models.memberships import BrandRole
 from api.security import Scope
-from api.services import brands
+from api.services import brands, memberships
 from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1/brands", tags=["brands"])
@@ -34,7 +35,7 @@ async def get_brand(
 @router.patch(
     "/{brand_id}",
     operation_id="updateBrand",
-    summary="Update your brand's profile (its members only)",
+    summary="Update your brand's profile (its owners only)",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def update_brand(
@@ -44,6 +45,7 @@ async def update_brand(
     session: SessionDep,
 ) -> BrandRead:
     brand = await brands.get_brand(session, brand_id)
-    if principal.user.brand_id != brand.id:
+    if not memberships.is_member(principal, brand.id):
         raise Forbidden("only the brand's members may change it", code="not_a_member")
+    memberships.require_role(principal, brand.id, BrandRole.owner, noun="brand")
     return BrandRead.model_validate(await brands.update_brand(session, brand, data))

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Header, Query, Response, Security, statu
 
 from api import etags
 from api.db import read_only
-from api.deps import SessionDep, SettingsDep, brand_id_of, get_principal, require_brand
+from api.deps import SessionDep, SettingsDep, get_principal, require_brand
 from api.errors import problem_responses
 from api.models.briefs import Brief, BriefCreate, BriefRead, BriefSearch, BriefUpdate
+from api.models.memberships import BrandRole
 from api.pagination import Page, PageDep
 from api.security import Scope
-from api.services import brief_search, briefs
+from api.services import brief_search, briefs, memberships
 from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1/briefs", tags=["briefs"])
@@ -24,11 +25,19 @@ BriefWriter = Annotated[Principal, Security(require_brand, scopes=[Scope.briefs_
 
 
 async def owned_brief(brief_id: uuid.UUID, principal: BriefWriter, session: SessionDep) -> Brief:
-    """The caller's brand's brief, locked for this request; 404 for anybody else's."""
-    return await briefs.lock_owned_brief(session, brand_id_of(principal), brief_id)
+    """A brief of a brand the caller manages, locked for this request; 404 for any other
+    brand's, 403 for a viewer."""
+    return await briefs.lock_owned_brief(session, principal, brief_id)
 
 
 OwnedBrief = Annotated[Brief, Depends(owned_brief)]
+BrandFilter = Annotated[
+    uuid.UUID | None,
+    Query(
+        description="One of your brands. Creating: required when you belong to several "
+        "(422 `brand_required`). Listing (`mine=true`): only this brand's briefs."
+    ),
+]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -75,13 +84,19 @@ async def _answer(response: Response, session: SessionDep, brief: Brief) -> Brie
     operation_id="createBrief",
     summary="Create a draft brief (brand members)",
     description="Only the title and the kind of brief are needed; the rest can follow "
-    "before publishing. Disclosure and usage rights default from the compensation type.",
+    "before publishing. Disclosure and usage rights default from the compensation type. "
+    "The brief belongs to your brand, or to the one `brand_id` names (owners and managers).",
     responses=_with_etag(401, 403, 422, success=201),
 )
 async def create_brief(
-    data: BriefCreate, principal: BriefWriter, session: SessionDep, response: Response
+    data: BriefCreate,
+    principal: BriefWriter,
+    session: SessionDep,
+    response: Response,
+    brand_id: BrandFilter = None,
 ) -> BriefRead:
-    brief = await briefs.create_brief(session, brand_id_of(principal), data)
+    acting = memberships.acting_brand(principal, brand_id, BrandRole.manager)
+    brief = await briefs.create_brief(session, acting, data)
     response.headers["Location"] = f"/v1/briefs/{brief.id}"
     return await _answer(response, session, brief)
 
@@ -92,7 +107,7 @@ async def create_brief(
     summary="Search open briefs, or list your own (`mine=true`)",
     description="Open briefs only, those past their deadline excluded. Filters combine with "
     "AND; a repeated parameter matches any of its values. `mine=true` (brand members) lists "
-    "your brand's briefs in every state instead.",
+    "your brands' briefs in every state instead (`brand_id`: one of them).",
     responses=problem_responses(401, 403, 422),
 )
 @read_only
@@ -102,10 +117,11 @@ async def search_briefs(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
+    brand_id: BrandFilter = None,
 ) -> Page[BriefRead]:
-    brand_id = brief_search.own_brand_of(principal, params)
+    brand_ids = brief_search.own_brands_of(principal, params, brand_id)
     items, cursor = await brief_search.search_briefs(
-        session, settings, params, page, brand_id=brand_id
+        session, settings, params, page, brand_ids=brand_ids
     )
     return Page(items=items, next_cursor=cursor)
 

@@ -1,6 +1,8 @@
 """Who may reach a deal, as dependencies shared by the deal routers: no route can forget
 the ownership check. Wrong role: 403; not a party to the deal: 404, as if it did not exist.
-Writes lock the deal row for the rest of the request."""
+The brand party is any member of the deal's brand; writes need a manager or owner (a
+viewer gets 403, `api.services.memberships`). Writes lock the deal row for the rest of the
+request."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from api.deps import (
     require_creator,
 )
 from api.errors import Forbidden
+from api.models.memberships import BrandRole
 from api.models.users import Role
 from api.security import Scope
 from api.services import deals
@@ -45,7 +48,7 @@ async def readable_deal(
 
 
 async def party_deal(deal_id: uuid.UUID, principal: PartyWriter, session: SessionDep) -> DealAccess:
-    return await deals.load(session, principal, deal_id, lock=True)
+    return await deals.load(session, principal, deal_id, lock=True, need=BrandRole.manager)
 
 
 async def brand_read_deal(
@@ -55,7 +58,7 @@ async def brand_read_deal(
 
 
 async def brand_deal(deal_id: uuid.UUID, principal: BrandWriter, session: SessionDep) -> DealAccess:
-    return await deals.load(session, principal, deal_id, lock=True)
+    return await deals.load(session, principal, deal_id, lock=True, need=BrandRole.manager)
 
 
 async def creator_deal(

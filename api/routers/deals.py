@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -47,8 +48,12 @@ async def list_deals(
     session: SessionDep,
     page: PageDep,
     status: Annotated[list[DealStatus], Query(max_length=len(DealStatus))] = [],  # noqa: B006
+    brand_id: Annotated[
+        uuid.UUID | None,
+        Query(description="Only this brand's deals (for a brand member: one of your brands)."),
+    ] = None,
 ) -> Page[DealRead]:
-    items, cursor = await deals.list_for_party(session, principal, page, status)
+    items, cursor = await deals.list_for_party(session, principal, page, status, brand_id)
     return Page(items=items, next_cursor=cursor)
 
 

@@ -25,20 +25,11 @@ ProfileWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.profi
 @router.get(
     "",
     operation_id="getMe",
-    summary="The caller: role, and brand or creator id",
+    summary="The caller: role, brand memberships with roles, or creator id",
     responses=problem_responses(401, 403),
 )
 async def get_me(principal: ProfileReader, session: SessionDep) -> MeRead:
-    user = principal.user
-    return MeRead(
-        id=user.id,
-        email=user.email,
-        role=user.role,
-        brand_id=user.brand_id,
-        creator_id=await accounts.creator_id_for(session, user.id),
-        scopes=sorted(principal.scopes),
-        created_at=user.created_at,
-    )
+    return await accounts.me_read(session, principal.user, principal.scopes, principal.brands)
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +12,11 @@ from sqlmodel import col
 from api.errors import Conflict, Unprocessable
 from api.models.brands import Brand
 from api.models.creators import Creator
-from api.models.users import RegisterRequest, Role, User
+from api.models.memberships import BrandRole
+from api.models.users import MeRead, RegisterRequest, Role, User
 from api.security import hash_password
+from api.services import memberships
+from api.services.tokens import Caller
 from api.settings import Settings
 
 
@@ -22,19 +26,30 @@ async def email_taken(session: AsyncSession, email: str) -> bool:
 
 async def register(session: AsyncSession, settings: Settings, data: RegisterRequest) -> User:
     """Create the user and, by role, its brand (owner) or its empty creator profile."""
-    if data.role == Role.brand and data.brand is None:
-        raise Unprocessable("a brand account needs `brand.name`", code="brand_required")
+    if data.role == Role.brand and (data.brand is None) == (data.invitation_token is None):
+        raise Unprocessable(
+            "a brand account needs either `brand.name` (a new brand) or `invitation_token`",
+            code="brand_required",
+        )
     if await email_taken(session, data.email):
         raise Conflict("an account with this email exists", code="email_taken")
     password_hash = await hash_password(settings, data.password_value())
     user = User(id=uuid.uuid4(), email=data.email, password_hash=password_hash, role=data.role)
     if data.role == Role.brand:
-        assert data.brand is not None
-        brand = Brand(name=data.brand.name)
-        session.add(brand)
-        await session.flush()
-        user.brand_id = brand.id
         session.add(user)
+        await session.flush()
+        if data.invitation_token is not None:
+            await memberships.accept_invitation(
+                session, data.invitation_token, user.id, user.email, user.role
+            )
+        else:
+            assert data.brand is not None
+            brand = Brand(name=data.brand.name)
+            session.add(brand)
+            await session.flush()
+            await memberships.add_member(
+                session, brand.id, user.id, BrandRole.owner, announce=False
+            )
     else:
         session.add(user)
         await session.flush()
@@ -58,3 +73,25 @@ async def create_admin(
 
 async def creator_id_for(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
     return await session.scalar(select(col(Creator.id)).where(col(Creator.user_id) == user_id))
+
+
+async def me_read(
+    session: AsyncSession,
+    user: User | Caller,
+    scopes: Iterable[str],
+    brands: Mapping[uuid.UUID, str] | None = None,
+) -> MeRead:
+    """The account as `GET /v1/me` shows it; `brands` as the credential sees them (an API
+    token limited to one brand sees that one), by default every membership."""
+    if brands is None:
+        brands = await memberships.brands_of_user(session, user.id)
+    return MeRead(
+        id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        brand_id=next(iter(brands)) if len(brands) == 1 else None,
+        memberships=await memberships.summaries(session, brands),
+        creator_id=await creator_id_for(session, user.id),
+        scopes=sorted(scopes),
+        created_at=user.created_at,
+    )

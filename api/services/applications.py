@@ -24,9 +24,10 @@ from api.models.base import utcnow
 from api.models.briefs import Brief, BriefStatus, CloseReason, CompensationType
 from api.models.creators import Creator, SocialAccount
 from api.models.deals import Deal
+from api.models.memberships import BrandRole
 from api.models.users import Role
 from api.pagination import PageParams, keyset, make_page, parse_datetime, parse_float, parse_int
-from api.services import briefs, creators, deals, events, invitations
+from api.services import briefs, creators, deals, events, invitations, memberships
 from api.services.eligibility import unmet_requirements
 from api.services.matching import score_application
 from api.services.tokens import Principal
@@ -263,10 +264,16 @@ async def list_for_creator(
 
 
 async def get_for_party(
-    session: AsyncSession, principal: Principal, application_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    *,
+    lock: bool = False,
+    need: BrandRole = BrandRole.viewer,
 ) -> tuple[Application, Brief]:
-    """The application and its brief, if the caller is its creator or the brief's brand
-    (or an admin, read-only); 404 alike for unknown and other people's applications."""
+    """The application and its brief, if the caller is its creator or a member of the
+    brief's brand with at least the role `need` (or an admin, read-only); 404 alike for
+    unknown and other people's applications, 403 for a brand role too low."""
     stmt = (
         select(Application, Brief)
         .join(Brief, col(Brief.id) == col(Application.brief_id))
@@ -274,7 +281,7 @@ async def get_for_party(
         .where(col(Application.id) == application_id)
     )
     if principal.role == Role.brand:
-        stmt = stmt.where(col(Brief.brand_id) == principal.user.brand_id)
+        stmt = stmt.where(col(Brief.brand_id).in_(list(principal.brands)))
     elif principal.role == Role.creator:
         stmt = stmt.where(col(Creator.user_id) == principal.user.id)
     if lock:
@@ -282,6 +289,8 @@ async def get_for_party(
     row = (await session.execute(stmt)).first()
     if row is None:
         raise NotFound("application not found")
+    if principal.role == Role.brand:
+        memberships.require_role(principal, row[1].brand_id, need, noun="application")
     return row[0], row[1]
 
 

@@ -47,6 +47,7 @@ from api.pagination import (
     parse_float,
     parse_int,
 )
+from api.services import memberships
 from api.services.briefs import BRIEF_READ_COLUMNS, close_expired, reads_of
 from api.services.tokens import Principal
 from api.settings import Settings, TierBand
@@ -214,14 +215,22 @@ class SearchQuery:
         return kept, next_cursor
 
 
-def own_brand_of(principal: Principal, params: BriefSearch) -> uuid.UUID | None:
-    """With `mine=true` the caller's brand, whose briefs are listed in every state (brand
-    members only: 403 for anybody else); None for the open-brief search."""
+def own_brands_of(
+    principal: Principal, params: BriefSearch, brand_id: uuid.UUID | None = None
+) -> list[uuid.UUID] | None:
+    """With `mine=true` the caller's brands (or the one `brand_id` names), whose briefs are
+    listed in every state (brand members only: 403 for anybody else); None for the
+    open-brief search."""
     if not params.mine:
+        if brand_id is not None:
+            raise Unprocessable(
+                "`brand_id` filters your own briefs: use it with `mine=true`",
+                code="brand_id_needs_mine",
+            )
         return None
     if principal.role != Role.brand:
         raise Forbidden("only brand members have briefs of their own", code="brand_only")
-    return principal.user.brand_id
+    return memberships.brand_scope(principal, brand_id)
 
 
 def search_statement(
@@ -229,11 +238,11 @@ def search_statement(
     params: BriefSearch,
     page: PageParams,
     *,
-    brand_id: uuid.UUID | None = None,
+    brand_ids: Sequence[uuid.UUID] | None = None,
     columns: Sequence[Any] = (Brief,),
 ) -> SearchQuery:
     """Check the search and build its statement (422 for invalid combinations)."""
-    mine = brand_id is not None
+    mine = brand_ids is not None
     errors = _invalid(params, mine)
     if errors:
         raise Unprocessable("the search is invalid", errors=errors)
@@ -241,8 +250,9 @@ def search_statement(
     sort = params.sort or (BriefSort.relevance if query is not None else BriefSort.newest)
     order = _order(sort, query, mine)
 
-    if brand_id is not None:
-        scope = [col(Brief.brand_id) == brand_id]
+    scope: list[ColumnElement[bool]]
+    if brand_ids is not None:
+        scope = [col(Brief.brand_id).in_(list(brand_ids))]
         if params.status:
             scope.append(col(Brief.status).in_([s.value for s in params.status]))
     else:
@@ -267,18 +277,20 @@ async def search_briefs(
     params: BriefSearch,
     page: PageParams,
     *,
-    brand_id: uuid.UUID | None = None,
+    brand_ids: Sequence[uuid.UUID] | None = None,
 ) -> tuple[list[BriefRead], str | None]:
-    """One page of briefs: open ones for everybody, or (with `brand_id`) a brand's own.
+    """One page of briefs: open ones for everybody, or (with `brand_ids`) those brands' own.
 
     An open brief past its deadline is treated as closed here even before the sweeper has
     closed it. Cursors carry the sort, its key and the id, so a page never repeats or
     skips a brief while others are published between requests. Rows are read as Core
     columns straight into `BriefRead`.
     """
-    search = search_statement(settings, params, page, brand_id=brand_id, columns=BRIEF_READ_COLUMNS)
-    if brand_id is not None:
-        await close_expired(session, col(Brief.brand_id) == brand_id)
+    search = search_statement(
+        settings, params, page, brand_ids=brand_ids, columns=BRIEF_READ_COLUMNS
+    )
+    if brand_ids is not None:
+        await close_expired(session, col(Brief.brand_id).in_(list(brand_ids)))
     connection = await session.connection()
     rows = (await connection.execute(search.stmt)).mappings().all()
     kept, next_cursor = search.page(rows, lambda row: (row["sort_key"], row["id"]))

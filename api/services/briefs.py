@@ -40,8 +40,10 @@ from api.models.briefs import (
     default_disclosure,
     default_usage_rights,
 )
+from api.models.memberships import BrandRole
 from api.models.terms import DeliverableSpec
 from api.models.users import Role
+from api.services import activity, memberships
 from api.services.brief_rules import (
     RANGE_FIELDS,
     check_draft_ranges,
@@ -127,7 +129,7 @@ async def to_read(session: AsyncSession, brief: Brief) -> BriefRead:
 
 
 def _visible(principal: Principal, brand_id: uuid.UUID, status: str) -> bool:
-    if principal.role == Role.admin or principal.user.brand_id == brand_id:
+    if principal.role == Role.admin or memberships.is_member(principal, brand_id):
         return True
     return status in PUBLIC_STATES
 
@@ -148,11 +150,16 @@ async def get_visible_brief(
     return brief
 
 
-async def get_own_brief(session: AsyncSession, principal: Principal, brief_id: uuid.UUID) -> Brief:
-    """A brief of the caller's brand (read, not locked); 404 alike for any other."""
+async def get_own_brief(
+    session: AsyncSession,
+    principal: Principal,
+    brief_id: uuid.UUID,
+    need: BrandRole = BrandRole.viewer,
+) -> Brief:
+    """A brief of one of the caller's brands (read, not locked), where the caller's role is
+    at least `need`; 404 alike for any other brand's, 403 for a role too low."""
     brief = await get_visible_brief(session, principal, brief_id)
-    if brief.brand_id != principal.user.brand_id:
-        raise NotFound("brief not found")
+    memberships.require_role(principal, brief.brand_id, need, noun="brief")
     return brief
 
 
@@ -178,17 +185,19 @@ async def read_visible_brief(
 
 
 async def lock_owned_brief(
-    session: AsyncSession, brand_id: uuid.UUID, brief_id: uuid.UUID
+    session: AsyncSession, principal: Principal, brief_id: uuid.UUID
 ) -> Brief:
-    """The brand's own brief, locked for the rest of the transaction; 404 for any other."""
+    """A brief of one of the caller's brands, locked for the rest of the transaction, for a
+    manager or owner of that brand; 404 for any other brand's, 403 for a viewer."""
     brief = await session.scalar(
         select(Brief)
-        .where(col(Brief.id) == brief_id, col(Brief.brand_id) == brand_id)
+        .where(col(Brief.id) == brief_id, col(Brief.brand_id).in_(list(principal.brands)))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
     if brief is None:
         raise NotFound("brief not found")
+    memberships.require_role(principal, brief.brand_id, BrandRole.manager, noun="brief")
     now = utcnow()
     if _expired(brief, now):
         _close(brief, CloseReason.deadline, closed_at=brief.application_deadline or now)
@@ -310,6 +319,7 @@ async def create_brief(session: AsyncSession, brand_id: uuid.UUID, data: BriefCr
     await session.flush()
     await _replace_deliverables(session, brief.id, data.deliverables)
     await session.flush()
+    await activity.record_brief(session, "brief.created", brief.id, brief.brand_id)
     return brief
 
 
@@ -372,6 +382,7 @@ async def update_brief(session: AsyncSession, brief: Brief, data: BriefUpdate) -
     _touch(brief)
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.updated", brief.id, brief.brand_id)
     return brief
 
 
@@ -407,6 +418,7 @@ async def publish_brief(session: AsyncSession, brief: Brief) -> Brief:
     _touch(brief, now)
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.published", brief.id, brief.brand_id)
     return brief
 
 
@@ -416,6 +428,7 @@ async def close_brief(session: AsyncSession, brief: Brief) -> Brief:
     _close(brief, CloseReason.brand, closed_at=utcnow())
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.closed", brief.id, brief.brand_id)
     return brief
 
 
@@ -426,6 +439,7 @@ async def cancel_brief(session: AsyncSession, brief: Brief) -> Brief:
     _touch(brief, brief.cancelled_at)
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.cancelled", brief.id, brief.brand_id)
     return brief
 
 
@@ -436,4 +450,5 @@ async def complete_brief(session: AsyncSession, brief: Brief) -> Brief:
     _touch(brief, brief.completed_at)
     session.add(brief)
     await session.flush()
+    await activity.record_brief(session, "brief.completed", brief.id, brief.brand_id)
     return brief

@@ -29,10 +29,11 @@ from api.models.deals import (
     TermsStatus,
 )
 from api.models.deliverables import DealDeliverable, DeliverableStatus
+from api.models.memberships import BrandRole
 from api.models.shipments import DealShipment
 from api.models.users import Role
 from api.pagination import PageParams, keyset, make_page, parse_datetime
-from api.services import events
+from api.services import events, memberships
 from api.services.briefs import deliverables_of
 from api.services.tokens import Principal
 from api.settings import Settings
@@ -211,9 +212,11 @@ def party_of(principal: Principal) -> Party | None:
     return None
 
 
-def _party_filter(principal: Principal) -> list[ColumnElement[bool]]:
+def _party_filter(
+    principal: Principal, brand_id: uuid.UUID | None = None
+) -> list[ColumnElement[bool]]:
     if principal.role == Role.brand:
-        return [col(Deal.brand_id) == principal.user.brand_id]
+        return [col(Deal.brand_id).in_(memberships.brand_scope(principal, brand_id))]
     if principal.role == Role.creator:
         mine = select(col(Creator.id)).where(col(Creator.user_id) == principal.user.id)
         return [col(Deal.creator_id).in_(mine.scalar_subquery())]
@@ -232,11 +235,17 @@ class DealAccess:
 
 
 async def load(
-    session: AsyncSession, principal: Principal, deal_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    deal_id: uuid.UUID,
+    *,
+    lock: bool = False,
+    need: BrandRole = BrandRole.viewer,
 ) -> DealAccess:
     """The deal and its brief if the caller is a party (or an admin); 404 for anyone else.
-    With `lock`, the deal row is locked: every change to a deal and its deliverables,
-    shipments and terms queues on it."""
+    A brand party is any member of the deal's brand whose role is at least `need` (403 for
+    a role too low). With `lock`, the deal row is locked: every change to a deal and its
+    deliverables, shipments and terms queues on it."""
     stmt = (
         select(Deal, Brief)
         .join(Brief, col(Brief.id) == col(Deal.brief_id))
@@ -247,20 +256,28 @@ async def load(
     row = (await session.execute(stmt)).first()
     if row is None:
         raise NotFound("deal not found")
+    if principal.role == Role.brand:
+        memberships.require_role(principal, row[0].brand_id, need, noun="deal")
     return DealAccess(
         deal=row[0], brief=row[1], party=party_of(principal), user_id=principal.user.id
     )
 
 
 async def list_for_party(
-    session: AsyncSession, principal: Principal, page: PageParams, statuses: list[DealStatus]
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    statuses: list[DealStatus],
+    brand_id: uuid.UUID | None = None,
 ) -> tuple[list[DealRead], str | None]:
     stmt = select(Deal, DealTerms).join(
         DealTerms,
         (col(DealTerms.deal_id) == col(Deal.id))
         & (col(DealTerms.version) == col(Deal.current_version)),
     )
-    stmt = stmt.where(*_party_filter(principal))
+    stmt = stmt.where(*_party_filter(principal, brand_id))
+    if brand_id is not None and principal.role != Role.brand:
+        stmt = stmt.where(col(Deal.brand_id) == brand_id)
     if statuses:
         stmt = stmt.where(col(Deal.status).in_(statuses))
     stmt = keyset(

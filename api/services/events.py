@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models.events import OutboxEvent
+from api.services import activity
 
 # Built once; a Core insert: the event is written, never read back in the request.
 _INSERT = insert(OutboxEvent)
@@ -39,3 +40,4 @@ async def record(
             "creator_id": creator_id,
         },
     )
+    await activity.from_event(session, event_type, body, brand_id)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Text, bindparam, cast, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, Forbidden, NotFound, Unauthorized
 from api.models.auth import ApiToken, ApiTokenCreate
+from api.models.memberships import BrandMembership
 from api.models.users import Role, User
 from api.pagination import PageParams, keyset, make_page, parse_datetime
 from api.security import (
@@ -41,7 +46,6 @@ class Caller:
     id: uuid.UUID
     email: str
     role: str
-    brand_id: uuid.UUID | None
     created_at: datetime
     suspended_at: datetime | None
     token_generation: int
@@ -49,21 +53,50 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling, and with which scopes (all of the role's for a sign-in token)."""
+    """Who is calling, and with which scopes (all of the role's for a sign-in token).
+
+    `brands` maps each brand the caller acts for to its role there (`BrandRole` values),
+    read with the caller on every request: a member removed from a brand loses it at once.
+    The rules that use it live in `api.services.memberships`.
+    """
 
     user: Caller
     scopes: frozenset[str]
     api_token_id: uuid.UUID | None = None
+    brands: Mapping[uuid.UUID, str] = field(default_factory=dict)
 
     @property
     def role(self) -> str:
         return self.user.role
 
 
-# Built once: every authenticated request runs it.
-CALLER_BY_ID = select(*(col(getattr(User, name)) for name in Caller.__dataclass_fields__)).where(
-    col(User.id) == bindparam("user_id")
+# The caller's memberships as one JSON object {brand_id: role}, in the caller's own query.
+_MEMBERSHIPS = (
+    select(
+        func.coalesce(
+            func.jsonb_object_agg(
+                cast(col(BrandMembership.brand_id), Text), col(BrandMembership.role)
+            ),
+            literal_column("'{}'::jsonb"),
+            type_=JSONB,
+        )
+    )
+    .where(col(BrandMembership.user_id) == col(User.id))
+    .scalar_subquery()
 )
+
+
+def brands_from(value: Any) -> dict[uuid.UUID, str]:
+    """The memberships column of `CALLER_BY_ID` (decoded, or JSON text from a raw driver)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return {uuid.UUID(brand_id): role for brand_id, role in (value or {}).items()}
+
+
+# Built once: every authenticated request runs it.
+CALLER_BY_ID = select(
+    *(col(getattr(User, name)) for name in Caller.__dataclass_fields__), _MEMBERSHIPS
+).where(col(User.id) == bindparam("user_id"))
 
 
 def check_caller(caller: Caller | None, generation: int | None) -> Caller:
@@ -104,14 +137,23 @@ async def resolve_bearer(session: AsyncSession, settings: Settings, token: str) 
         generation = claims.generation
     connection = await session.connection()
     row = (await connection.execute(CALLER_BY_ID, {"user_id": user_id})).first()
-    user = check_caller(Caller(*row) if row is not None else None, generation)
+    user = check_caller(Caller(*row[:-1]) if row is not None else None, generation)
+    assert row is not None  # check_caller refused a missing account
+    brands = brands_from(row[-1])
     allowed = scopes_for_role(user.role)
     if api_token is None:
-        return Principal(user=user, scopes=allowed)
+        return Principal(user=user, scopes=allowed, brands=brands)
+    if api_token.brand_id is not None:
+        brands = {k: v for k, v in brands.items() if k == api_token.brand_id}
     await session.execute(
         update(ApiToken).where(col(ApiToken.id) == api_token.id).values(last_used_at=func.now())
     )
-    return Principal(user=user, scopes=allowed & set(api_token.scopes), api_token_id=api_token.id)
+    return Principal(
+        user=user,
+        scopes=allowed & set(api_token.scopes),
+        api_token_id=api_token.id,
+        brands=brands,
+    )
 
 
 async def create_api_token(
@@ -123,6 +165,8 @@ async def create_api_token(
     requested = {s.value for s in data.scopes}
     if not requested <= scopes_for_role(principal.role):
         raise Forbidden("a scope is beyond your role", code="scope_not_allowed")
+    if data.brand_id is not None and data.brand_id not in principal.brands:
+        raise Forbidden("you are not a member of this brand", code="not_a_member")
     active = await session.scalar(
         select(func.count())
         .select_from(ApiToken)
@@ -138,6 +182,7 @@ async def create_api_token(
         scopes=sorted(requested),
         token_hash=token_digest(secret),
         token_prefix=secret[:12],
+        brand_id=data.brand_id,
         created_at=now,
         expires_at=now + timedelta(days=data.expires_in_days) if data.expires_in_days else None,
     )
