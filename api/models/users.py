@@ -29,6 +29,12 @@ def _email(value: str) -> str:
     return value
 
 
+def login_email(value: str) -> str:
+    """An email as typed at sign-in, in the form accounts are stored under; never raises
+    (an address that could not have registered simply finds no account)."""
+    return value.strip().lower()
+
+
 def _secret_no_nul(value: SecretStr) -> SecretStr:
     # Checked here so a NUL is a field error (422), not a ValueError in the service (500).
     _no_nul(value.get_secret_value())
