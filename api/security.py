@@ -138,6 +138,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         raise InvalidToken(str(exc)) from exc
     if claims.get("typ") != ACCESS_TOKEN_TYPE:
         raise InvalidToken("not an access token")
+    check_time_claims(settings, claims)
     try:
         user_id = uuid.UUID(str(claims["sub"]))
         issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
@@ -147,6 +148,23 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     except (KeyError, ValueError, TypeError, OverflowError) as exc:
         raise InvalidToken("malformed claims") from exc
     return AccessClaims(user_id=user_id, issued_at=issued_at, generation=generation)
+
+
+_TIME_CLAIMS = ("exp", "iat", "nbf")
+
+
+def check_time_claims(settings: Settings, claims: dict[str, Any], now: int | None = None) -> None:
+    """What python-jose leaves unchecked: the time claims are integers (not strings or
+    floats it would coerce), `iat` is not in the future beyond the clock skew, and the
+    token lives no longer than this server issues tokens for."""
+    for name in _TIME_CLAIMS:
+        if name in claims and type(claims[name]) is not int:
+            raise InvalidToken(f"`{name}` must be an integer")
+    now = int(datetime.now(UTC).timestamp()) if now is None else now
+    if claims["iat"] > now + settings.jwt_clock_skew_seconds:
+        raise InvalidToken("issued in the future")
+    if claims["exp"] - claims["iat"] > settings.access_token_ttl_seconds:
+        raise InvalidToken("lives longer than an access token may")
 
 
 def new_opaque_token(prefix: str = "") -> str:

@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = "briefboard"
     jwt_audience: str = "briefboard-api"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # How far ahead of this server's clock a token's `iat` may be (another worker's clock).
+    jwt_clock_skew_seconds: int = Field(default=30, ge=0, le=300)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
 
     # argon2id cost; lower only for tests.
