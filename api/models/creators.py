@@ -7,7 +7,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import BigInteger, Boolean, Date, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field as SQLField
@@ -37,6 +44,23 @@ from api.models.common import (
 class MetricsSource(StrEnum):
     self_reported = "self_reported"
     verified = "verified"
+
+
+def _claimable(value: object) -> object:
+    if value == MetricsSource.verified:
+        raise ValueError(
+            "a creator reports figures as `self_reported`; only a trusted path (an admin, "
+            "a platform integration) may mark them `verified`"
+        )
+    return value
+
+
+# What a creator may say about the source of their own figures.
+ClaimedSource = Annotated[
+    Literal["self_reported"],
+    BeforeValidator(_claimable),
+    Field(description="`self_reported`; `verified` is set only by a trusted path."),
+]
 
 
 GenderBucket = Literal["female", "male", "other"]
@@ -175,7 +199,7 @@ class SocialAccountCreate(SocialAccountFigures):
     platform: Platform
     handle: Handle = Field(examples=["@ana.cooks"])
     audience: AudienceDemographics = Field(default_factory=AudienceDemographics)
-    source: MetricsSource = MetricsSource.self_reported
+    source: ClaimedSource = "self_reported"
     as_of: date = Field(description="When the figures were taken.")
 
 
@@ -189,7 +213,7 @@ class SocialAccountUpdate(BaseModel):
     reach: Count | None = None
     impressions: Count | None = None
     audience: AudienceDemographics | None = None
-    source: MetricsSource | None = None
+    source: ClaimedSource | None = None
     as_of: date | None = None
 
     _not_null = field_validator(
