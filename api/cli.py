@@ -90,8 +90,11 @@ def create_admin(args: argparse.Namespace, database_url: str) -> int:
     from api.demo import create_admin_account
 
     password = os.environ.get("BRIEFBOARD_ADMIN_PASSWORD") or getpass.getpass("Password: ")
-    if len(password) < 10:
-        print("the password needs at least 10 characters", file=sys.stderr)
+    from api.security import password_weakness
+
+    weakness = password_weakness(password, args.email)
+    if len(password) < 10 or weakness:
+        print(weakness or "the password needs at least 10 characters", file=sys.stderr)
         return 2
     asyncio.run(create_admin_account(database_url, get_settings(), args.email, password))
     print(f"admin {args.email} created")

@@ -15,6 +15,7 @@ from jose import JWTError, jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from starlette.concurrency import run_in_threadpool
+from zxcvbn import zxcvbn
 
 from api.settings import Settings
 
@@ -49,6 +50,35 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.webhooks_manage: "Manage webhook subscriptions",
     Scope.admin: "Administer users (admins only)",
 }
+
+
+# zxcvbn's estimate: 3 is "safely unguessable: moderate protection from offline attacks".
+MIN_PASSWORD_SCORE = 3
+# zxcvbn's matching grows quickly with length; a longer password's head decides.
+_SCORED_LENGTH = 64
+
+
+def password_weakness(password: str, email: str | None = None) -> str | None:
+    """Why a password is too weak to accept, or None.
+
+    Refused: the email address inside it (in any case), and anything zxcvbn (the
+    maintained port of Dropbox's estimator: common-password lists, dictionary words,
+    keyboard walks, repeats, sequences, dates) scores below `MIN_PASSWORD_SCORE`.
+    """
+    folded = password.casefold()
+    hints: list[str] = []
+    if email:
+        address = email.casefold()
+        if address in folded:
+            return "the password must not contain your email address"
+        local = address.split("@", 1)[0]
+        hints = [address, local, *local.replace("-", ".").replace("_", ".").split(".")]
+    result = zxcvbn(password[:_SCORED_LENGTH], user_inputs=hints)
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    feedback = result["feedback"]
+    advice = " ".join([feedback["warning"], *feedback["suggestions"]]).strip()
+    return "the password is too weak" + (f": {advice}" if advice else "")
 
 
 @lru_cache(maxsize=4)

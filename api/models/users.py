@@ -7,13 +7,23 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import CheckConstraint, Index, String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
 from api.models.common import EMAIL_PATTERN, Name, _no_nul
+from api.security import password_weakness
 
 
 class Role(StrEnum):
@@ -89,6 +99,15 @@ class RegisterRequest(BaseModel):
     display_name: Name | None = Field(
         default=None, description="For role `creator`: the profile's display name."
     )
+
+    @field_validator("password")
+    @classmethod
+    def _strong_password(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        # `email` is declared first: when it is valid it is known here.
+        weakness = password_weakness(value.get_secret_value(), info.data.get("email"))
+        if weakness:
+            raise ValueError(weakness)
+        return value
 
     def password_value(self) -> str:
         value = self.password.get_secret_value()
