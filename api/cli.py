@@ -90,8 +90,14 @@ def create_admin(args: argparse.Namespace, database_url: str) -> int:
     from api.demo import create_admin_account
 
     password = os.environ.get("BRIEFBOARD_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    from api.models.users import normalize_email
     from api.security import password_weakness
 
+    try:
+        normalize_email(args.email)
+    except ValueError as error:
+        print(f"the email {error}", file=sys.stderr)
+        return 2
     weakness = password_weakness(password, args.email)
     if len(password) < 10 or weakness:
         print(weakness or "the password needs at least 10 characters", file=sys.stderr)
