@@ -55,6 +55,7 @@ def _run_uvicorn(args: argparse.Namespace, workers: int) -> None:
         workers=workers,
         proxy_headers=get_settings().trust_forwarded_for,
         access_log=False,  # the app logs every request itself, as JSON with its request id
+        server_header=False,  # no `server: uvicorn` banner
     )
 
 

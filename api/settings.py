@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=30, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
+    # Sign-up attempts per client address (in the database: shared by all workers).
+    register_max_per_address: int = Field(default=20, ge=1)
+    register_window_seconds: int = Field(default=3600, ge=1)
 
     cors_allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

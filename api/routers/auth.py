@@ -24,9 +24,23 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
     status_code=status.HTTP_201_CREATED,
     operation_id="register",
     summary="Create a brand or creator account",
-    responses=problem_responses(409, 422),
+    description=(
+        "Sign-up attempts are limited per client address (`REGISTER_MAX_PER_ADDRESS` per "
+        "`REGISTER_WINDOW_SECONDS`; 429 with `Retry-After`)."
+    ),
+    responses=problem_responses(409, 422, 429),
 )
-async def register(data: RegisterRequest, session: SessionDep, settings: SettingsDep) -> MeRead:
+async def register(
+    request: Request,
+    data: RegisterRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    address: Annotated[str, Depends(client_address)],
+) -> MeRead:
+    # Counted in a transaction of its own before the sign-up runs, so refused attempts
+    # (an email already taken) count too; the request's session is not in use yet.
+    async with independent_transaction(request) as counters:
+        await auth.reserve_sign_up(counters, settings, address)
     user = await accounts.register(session, settings, data)
     return MeRead(
         id=user.id,

@@ -110,6 +110,46 @@ async def release_attempt(session: AsyncSession, keys: list[str]) -> None:
     )
 
 
+# Sign-ups per address: one guarded upsert counts the attempt, or counts nothing once the
+# address has used its allowance for the window (no row returned).
+_RESERVE_SIGN_UP = text(
+    """
+    INSERT INTO login_throttles AS t (key, failures, window_started_at)
+    VALUES (:key, 1, :now)
+    ON CONFLICT (key) DO UPDATE SET
+      failures = CASE WHEN t.window_started_at < :window_start THEN 1 ELSE t.failures + 1 END,
+      window_started_at = CASE WHEN t.window_started_at < :window_start
+                               THEN :now ELSE t.window_started_at END
+      WHERE t.window_started_at < :window_start OR t.failures < :limit
+    RETURNING t.key
+    """
+)
+
+
+async def reserve_sign_up(session: AsyncSession, settings: Settings, client_address: str) -> None:
+    """Count a sign-up attempt against its address, or 429 with Retry-After once the
+    address has made `register_max_per_address` in the window."""
+    now = datetime.now(UTC)
+    window = timedelta(seconds=settings.register_window_seconds)
+    key = f"register:{client_address[:64]}"
+    params = {
+        "key": key,
+        "now": now,
+        "window_start": now - window,
+        "limit": settings.register_max_per_address,
+    }
+    if (await session.execute(_RESERVE_SIGN_UP, params)).first() is not None:
+        return
+    started = await session.scalar(
+        select(col(LoginThrottle.window_started_at)).where(col(LoginThrottle.key) == key)
+    )
+    raise TooManyRequests(
+        "too many sign-ups from this address; try again later",
+        code="registration_throttled",
+        retry_after=int(((started or now) + window - now).total_seconds()) + 1,
+    )
+
+
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(col(User.email) == login_email(email)))
 
