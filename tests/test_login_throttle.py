@@ -109,3 +109,18 @@ async def test_successful_sign_ins_do_not_use_up_the_address_allowance(
         for _ in range(limit + 2):
             r = await login(office, actor.email)
             assert r.status_code == 200, r.text
+
+
+async def test_a_success_that_reaches_the_address_limit_does_not_block_the_address(
+    client: httpx.AsyncClient,
+) -> None:
+    actor = await factories.creator(client)
+    async with _worker(login_max_failures_per_address=3) as worker:
+        for _ in range(2):
+            assert _rejected(await login(worker, unique_email("nobody"), WRONG))
+        # Reserved as the third attempt, then given back as a success.
+        assert (await login(worker, actor.email)).status_code == 200
+        assert (await login(worker, actor.email)).status_code == 200
+        # The two failures still count: one more blocks the address.
+        assert _rejected(await login(worker, unique_email("nobody"), WRONG))
+        assert_problem(await login(worker, actor.email), 429, "login_throttled")

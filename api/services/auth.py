@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import case, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -98,15 +98,23 @@ async def reserve_attempt(session: AsyncSession, settings: Settings, keys: list[
     )
 
 
-async def release_attempt(session: AsyncSession, keys: list[str]) -> None:
+async def release_attempt(session: AsyncSession, settings: Settings, keys: list[str]) -> None:
     """A successful sign-in: its account starts afresh and its address gets its
-    reservation back (a busy office signing in does not use up its allowance)."""
+    reservation back (a busy office signing in does not use up its allowance), with the
+    block that reservation set when it was the one reaching the limit."""
     account_key, address_key = keys
     await session.execute(delete(LoginThrottle).where(col(LoginThrottle.key) == account_key))
+    remaining = col(LoginThrottle.failures) - 1
     await session.execute(
         update(LoginThrottle)
         .where(col(LoginThrottle.key) == address_key, col(LoginThrottle.failures) > 0)
-        .values(failures=col(LoginThrottle.failures) - 1)
+        .values(
+            failures=remaining,
+            blocked_until=case(
+                (remaining < settings.login_max_failures_per_address, None),
+                else_=col(LoginThrottle.blocked_until),
+            ),
+        )
     )
 
 
@@ -269,7 +277,7 @@ async def login(
         raise Unauthorized("wrong email or password", code="invalid_credentials")
     if user.suspended_at is not None:
         raise Unauthorized("the account is suspended", code="account_suspended")
-    await release_attempt(session, keys)
+    await release_attempt(session, settings, keys)
     return await issue_tokens(session, settings, user)
 
 
