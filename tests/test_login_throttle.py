@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from api import maintenance
 from api.main import create_app, lifespan
 from api.settings import get_settings
 from tests import factories
@@ -124,3 +125,23 @@ async def test_a_success_that_reaches_the_address_limit_does_not_block_the_addre
         # The two failures still count: one more blocks the address.
         assert _rejected(await login(worker, unique_email("nobody"), WRONG))
         assert_problem(await login(worker, actor.email), 429, "login_throttled")
+
+
+async def test_maintenance_purges_counters_that_no_longer_count(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    settings = get_settings()
+    assert _rejected(await login(client, unique_email("nobody"), WRONG))
+    await factories.db_execute(
+        app,
+        "INSERT INTO login_throttles (key, failures, window_started_at, blocked_until) VALUES"
+        " ('account:old@example.com', 3, now() - interval '2 days', NULL),"
+        " ('account:locked@example.com', 5, now() - interval '2 days',"
+        "  now() + interval '1 hour')",
+    )
+    await maintenance.run_once(app.state.sessionmaker, settings)
+    rows = await factories.db_rows(app, "SELECT key FROM login_throttles ORDER BY key")
+    keys = [r["key"] for r in rows]
+    assert "account:old@example.com" not in keys
+    assert "account:locked@example.com" in keys  # still blocking
+    assert "address:127.0.0.1" in keys  # the current window

@@ -158,6 +158,22 @@ async def reserve_sign_up(session: AsyncSession, settings: Settings, client_addr
     )
 
 
+async def purge_stale_counters(session: AsyncSession, settings: Settings, *, limit: int) -> int:
+    """Delete up to `limit` counters whose window has run out and that block nothing: a
+    new attempt would start them afresh anyway (sprayed addresses and emails leave many)."""
+    now = datetime.now(UTC)
+    window = max(settings.login_failure_window_seconds, settings.register_window_seconds)
+    result = await session.execute(
+        text(
+            "DELETE FROM login_throttles WHERE key IN (SELECT key FROM login_throttles"
+            " WHERE window_started_at < :stale AND (blocked_until IS NULL OR blocked_until <= :now)"
+            " LIMIT :limit FOR UPDATE SKIP LOCKED)"
+        ),
+        {"stale": now - timedelta(seconds=window), "now": now, "limit": limit},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(col(User.email) == login_email(email)))
 
