@@ -33,7 +33,8 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = Field(
-        description="Opaque; absent on the last page.", examples=["WyIyMDI2LTExLTIxIiwgIjEiXQ"]
+        description="Opaque; absent on the last page.",
+        examples=["WyIyMDI2LTExLTIxIiwiMSJd.Yb1mQk5yR0Zc8pYxq1b7Ag"],
     )
 
 
