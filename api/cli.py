@@ -55,6 +55,7 @@ def _run_uvicorn(args: argparse.Namespace, workers: int) -> None:
         workers=workers,
         proxy_headers=get_settings().trust_forwarded_for,
         access_log=False,  # the app logs every request itself, as JSON with its request id
+        server_header=False,  # no `server: uvicorn` banner
     )
 
 
@@ -90,8 +91,17 @@ def create_admin(args: argparse.Namespace, database_url: str) -> int:
     from api.demo import create_admin_account
 
     password = os.environ.get("BRIEFBOARD_ADMIN_PASSWORD") or getpass.getpass("Password: ")
-    if len(password) < 10:
-        print("the password needs at least 10 characters", file=sys.stderr)
+    from api.models.users import normalize_email
+    from api.security import password_weakness
+
+    try:
+        normalize_email(args.email)
+    except ValueError as error:
+        print(f"the email {error}", file=sys.stderr)
+        return 2
+    weakness = password_weakness(password, args.email)
+    if len(password) < 10 or weakness:
+        print(weakness or "the password needs at least 10 characters", file=sys.stderr)
         return 2
     asyncio.run(create_admin_account(database_url, get_settings(), args.email, password))
     print(f"admin {args.email} created")

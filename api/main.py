@@ -18,6 +18,7 @@ from swagger_ui_bundle import swagger_ui_path
 from api.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from api.embedded import database_url
 from api.errors import install_error_handlers
+from api.headers import SecurityHeadersMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
 from api.migrations_state import head_revisions
@@ -126,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestBodyMiddleware, timeout=settings.body_read_timeout_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: security headers on every answer, replays and early refusals included.
+    app.add_middleware(SecurityHeadersMiddleware)
 
     for module in (
         ops,

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.services import match_copy, reviews, usage_rights
+from api.services.auth import purge_stale_counters
 from api.services.briefs import close_expired_briefs
 from api.settings import Settings
 
@@ -41,6 +42,10 @@ async def _purge_idempotency_keys(session: AsyncSession, settings: Settings) -> 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def _purge_throttle_counters(session: AsyncSession, settings: Settings) -> int:
+    return await purge_stale_counters(session, settings, limit=BATCH)
+
+
 async def _prune_match_changes(session: AsyncSession, _: Settings) -> int:
     return await match_copy.prune_changes(session, limit=BATCH)
 
@@ -57,6 +62,7 @@ async def _warn_expiring_rights(session: AsyncSession, _: Settings) -> int:
 JOBS: dict[str, Job] = {
     "briefs closed at their deadline": _close_briefs,
     "expired idempotency keys purged": _purge_idempotency_keys,
+    "stale sign-in and sign-up counters purged": _purge_throttle_counters,
     "drafts approved after the review window": _approve_overdue_drafts,
     "usage-rights expiry notices sent": _warn_expiring_rights,
     "match index change log entries pruned": _prune_match_changes,

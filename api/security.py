@@ -15,6 +15,7 @@ from jose import JWTError, jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from starlette.concurrency import run_in_threadpool
+from zxcvbn import zxcvbn
 
 from api.settings import Settings
 
@@ -49,6 +50,35 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.webhooks_manage: "Manage webhook subscriptions",
     Scope.admin: "Administer users (admins only)",
 }
+
+
+# zxcvbn's estimate: 3 is "safely unguessable: moderate protection from offline attacks".
+MIN_PASSWORD_SCORE = 3
+# zxcvbn's matching grows quickly with length; a longer password's head decides.
+_SCORED_LENGTH = 64
+
+
+def password_weakness(password: str, email: str | None = None) -> str | None:
+    """Why a password is too weak to accept, or None.
+
+    Refused: the email address inside it (in any case), and anything zxcvbn (the
+    maintained port of Dropbox's estimator: common-password lists, dictionary words,
+    keyboard walks, repeats, sequences, dates) scores below `MIN_PASSWORD_SCORE`.
+    """
+    folded = password.casefold()
+    hints: list[str] = []
+    if email:
+        address = email.casefold()
+        if address in folded:
+            return "the password must not contain your email address"
+        local = address.split("@", 1)[0]
+        hints = [address, local, *local.replace("-", ".").replace("_", ".").split(".")]
+    result = zxcvbn(password[:_SCORED_LENGTH], user_inputs=hints)
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    feedback = result["feedback"]
+    advice = " ".join([feedback["warning"], *feedback["suggestions"]]).strip()
+    return "the password is too weak" + (f": {advice}" if advice else "")
 
 
 @lru_cache(maxsize=4)
@@ -138,6 +168,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         raise InvalidToken(str(exc)) from exc
     if claims.get("typ") != ACCESS_TOKEN_TYPE:
         raise InvalidToken("not an access token")
+    check_time_claims(settings, claims)
     try:
         user_id = uuid.UUID(str(claims["sub"]))
         issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
@@ -147,6 +178,23 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     except (KeyError, ValueError, TypeError, OverflowError) as exc:
         raise InvalidToken("malformed claims") from exc
     return AccessClaims(user_id=user_id, issued_at=issued_at, generation=generation)
+
+
+_TIME_CLAIMS = ("exp", "iat", "nbf")
+
+
+def check_time_claims(settings: Settings, claims: dict[str, Any], now: int | None = None) -> None:
+    """What python-jose leaves unchecked: the time claims are integers (not strings or
+    floats it would coerce), `iat` is not in the future beyond the clock skew, and the
+    token lives no longer than this server issues tokens for."""
+    for name in _TIME_CLAIMS:
+        if name in claims and type(claims[name]) is not int:
+            raise InvalidToken(f"`{name}` must be an integer")
+    now = int(datetime.now(UTC).timestamp()) if now is None else now
+    if claims["iat"] > now + settings.jwt_clock_skew_seconds:
+        raise InvalidToken("issued in the future")
+    if claims["exp"] - claims["iat"] > settings.access_token_ttl_seconds:
+        raise InvalidToken("lives longer than an access token may")
 
 
 def new_opaque_token(prefix: str = "") -> str:

@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = "briefboard"
     jwt_audience: str = "briefboard-api"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # How far ahead of this server's clock a token's `iat` may be (another worker's clock).
+    jwt_clock_skew_seconds: int = Field(default=30, ge=0, le=300)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
 
     # argon2id cost; lower only for tests.
@@ -130,6 +132,9 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=30, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
+    # Sign-up attempts per client address (in the database: shared by all workers).
+    register_max_per_address: int = Field(default=20, ge=1)
+    register_window_seconds: int = Field(default=3600, ge=1)
 
     cors_allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -164,3 +164,24 @@ async def test_admin_user_list_rejects_an_unknown_role(
     admin = await factories.admin(client, app)
     r = await client.get("/v1/admin/users", params={"role": "root"}, headers=admin.headers)
     assert_problem(r, 422, "validation_error")
+
+
+async def test_lifting_a_suspension_does_not_revive_api_tokens(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    admin = await factories.admin(client, app)
+    creator = await factories.creator(client)
+    token = (await factories.api_token(client, creator, ["profile:read"]))["token"]
+    assert (await client.get("/v1/me", headers=factories.bearer(token))).status_code == 200
+
+    await client.post(f"/v1/admin/users/{creator.user_id}/suspend", headers=admin.headers)
+    await client.post(f"/v1/admin/users/{creator.user_id}/unsuspend", headers=admin.headers)
+
+    r = await client.get("/v1/me", headers=factories.bearer(token))
+    assert_problem(r, 401, "invalid_token")
+    # The owner sees it revoked, and can make a new one.
+    fresh = await factories.login(client, creator.email)
+    tokens = await client.get(
+        "/v1/me/api-tokens", headers=factories.bearer(fresh.json()["access_token"])
+    )
+    assert [t["revoked_at"] is not None for t in tokens.json()["items"]] == [True]

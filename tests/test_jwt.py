@@ -156,3 +156,38 @@ async def test_garbage_and_oversized_bearer_tokens_are_refused(client: httpx.Asy
     actor = await factories.creator(client)
     for token in ("abc", "a.b.c", "bbt_not-a-real-token", actor.access_token + "x" * 5000):
         _assert_invalid_token(await _me(client, token))
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"exp": str(_now() + 600)}, id="exp-as-string"),
+        pytest.param({"iat": str(_now())}, id="iat-as-string"),
+        pytest.param({"exp": float(_now() + 600)}, id="exp-as-float"),
+        pytest.param({"exp": True}, id="exp-as-boolean"),
+        pytest.param({"nbf": str(_now() - 10)}, id="nbf-as-string"),
+        pytest.param({"exp": 10**30}, id="exp-far-beyond-the-lifetime"),
+        pytest.param({"iat": _now() + 3600, "exp": _now() + 3900}, id="iat-in-the-future"),
+        pytest.param({"exp": _now() + 86_400}, id="lifetime-longer-than-configured"),
+    ],
+)
+async def test_token_with_bad_time_claims_is_refused(
+    client: httpx.AsyncClient, overrides: dict[str, Any]
+) -> None:
+    actor = await factories.creator(client)
+    _assert_invalid_token(await _me(client, _sign(_claims(actor, **overrides))))
+
+
+async def test_token_with_integer_nbf_and_the_full_lifetime_is_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    # The control for the test above: integer claims at the edges of the rules pass.
+    actor = await factories.creator(client)
+    now = _now()
+    ttl = get_settings().access_token_ttl_seconds
+    token = _sign(_claims(actor, iat=now + 5, nbf=now - 5, exp=now + 5 + ttl))
+    assert (await _me(client, token)).status_code == 200

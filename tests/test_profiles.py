@@ -365,14 +365,13 @@ async def test_updating_figures_recomputes_tier_and_engagement(client: httpx.Asy
             "followers": 250_000,
             "avg_likes": 4_000,
             "avg_comments": 1_000,
-            "source": "verified",
         },
         headers=creator.headers,
     )
     assert r.status_code == 200, r.text
     assert r.json()["tier"] == "macro"
     assert r.json()["engagement_rate"] == pytest.approx(0.02)
-    assert r.json()["source"] == "verified"
+    assert r.json()["source"] == "self_reported"
     # Audience figures not sent are kept.
     assert r.json()["audience"] == account["audience"]
     profile = (await client.get("/v1/creators/me", headers=creator.headers)).json()

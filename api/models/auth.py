@@ -38,7 +38,9 @@ class RefreshToken(SQLModel, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins per key (`account:<email>` or `address:<ip>`), shared by all workers."""
+    """Attempts counted per key, shared by all workers: sign-ins per `account:<email>` and
+    `address:<ip>` (failures, and attempts still being checked), sign-ups per
+    `register:<ip>`."""
 
     __tablename__ = "login_throttles"
 

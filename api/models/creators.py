@@ -7,7 +7,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import BigInteger, Boolean, Date, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field as SQLField
@@ -38,6 +45,23 @@ from api.models.common import (
 class MetricsSource(StrEnum):
     self_reported = "self_reported"
     verified = "verified"
+
+
+def _claimable(value: object) -> object:
+    if value == MetricsSource.verified:
+        raise ValueError(
+            "a creator reports figures as `self_reported`; only a trusted path (an admin, "
+            "a platform integration) may mark them `verified`"
+        )
+    return value
+
+
+# What a creator may say about the source of their own figures.
+ClaimedSource = Annotated[
+    Literal["self_reported"],
+    BeforeValidator(_claimable),
+    Field(description="`self_reported`; `verified` is set only by a trusted path."),
+]
 
 
 GenderBucket = Literal["female", "male", "other"]
@@ -176,7 +200,7 @@ class SocialAccountCreate(SocialAccountFigures):
     platform: Platform
     handle: Handle = Field(examples=["@ana.cooks"])
     audience: AudienceDemographics = Field(default_factory=AudienceDemographics)
-    source: MetricsSource = MetricsSource.self_reported
+    source: ClaimedSource = "self_reported"
     as_of: ApiDate = Field(description="When the figures were taken.")
 
 
@@ -190,7 +214,7 @@ class SocialAccountUpdate(BaseModel):
     reach: Count | None = None
     impressions: Count | None = None
     audience: AudienceDemographics | None = None
-    source: MetricsSource | None = None
+    source: ClaimedSource | None = None
     as_of: ApiDate | None = None
 
     _not_null = field_validator(

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import EMAIL_PATTERN, Name, _no_nul
+from api.models.common import Name, _no_nul
+from api.security import password_weakness
 
 
 class Role(StrEnum):
@@ -22,11 +34,38 @@ class Role(StrEnum):
     admin = "admin"
 
 
-def _email(value: str) -> str:
-    value = value.strip().lower()
-    if not EMAIL_PATTERN.match(value):
-        raise ValueError("is not a valid email address")
-    return value
+# Characters that render as nothing or change how text around them reads: refused anywhere
+# in an address rather than normalised away (email-validator refuses most of them too).
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
+
+
+def normalize_email(value: str) -> str:
+    """The one form an email address is stored, compared and looked up in, or ValueError.
+
+    NFKC first (fullwidth and other compatibility forms become their plain letters, a
+    letter with a combining accent becomes the accented letter), then email-validator
+    (syntax, IDNA domains, no display names, no trailing dots, special-use domains such
+    as .test refused; no DNS lookups), then lower case: addresses are case-insensitive
+    here. Look-alike spellings of one address therefore meet the same unique key.
+    """
+    if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in value):
+        raise ValueError("must not contain invisible or control characters")
+    folded = unicodedata.normalize("NFKC", value.strip())
+    try:
+        valid = validate_email(folded, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"is not a valid email address: {error}") from None
+    return unicodedata.normalize("NFKC", valid.normalized.lower())
+
+
+def login_email(value: str) -> str:
+    """An email as typed at sign-in, in the form accounts are stored under; never raises
+    (an address that could not register is only lower-cased, and may match an account
+    stored before addresses were validated)."""
+    try:
+        return normalize_email(value)
+    except ValueError:
+        return value.strip().lower()
 
 
 def _secret_no_nul(value: SecretStr) -> SecretStr:
@@ -35,7 +74,7 @@ def _secret_no_nul(value: SecretStr) -> SecretStr:
     return value
 
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalize_email)]
 Password = Annotated[
     SecretStr,
     Field(min_length=10, max_length=256, examples=["correct horse battery staple"]),
@@ -48,7 +87,8 @@ class User(SQLModel, table=True):
     __table_args__ = (enum_check("role", Role),)
 
     id: uuid.UUID = id_field()
-    # Stored lower-cased, so the unique constraint is case-insensitive.
+    # Stored as `normalize_email` makes it, so the unique constraint is case-insensitive
+    # and look-alike spellings of one address collide.
     email: str = SQLField(sa_type=String(320), unique=True)
     password_hash: str = SQLField(sa_type=String(255))
     role: str = SQLField(sa_type=String(16))
@@ -87,6 +127,15 @@ class RegisterRequest(BaseModel):
     display_name: Name | None = Field(
         default=None, description="For role `creator`: the profile's display name."
     )
+
+    @field_validator("password")
+    @classmethod
+    def _strong_password(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        # `email` is declared first: when it is valid it is known here.
+        weakness = password_weakness(value.get_secret_value(), info.data.get("email"))
+        if weakness:
+            raise ValueError(weakness)
+        return value
 
     def password_value(self) -> str:
         value = self.password.get_secret_value()

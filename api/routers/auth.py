@@ -25,10 +25,22 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
     operation_id="register",
     summary="Create a brand or creator account",
     description="A brand account creates its brand (you become its owner), or joins an "
-    "existing brand with an invitation sent to your email (`invitation_token`).",
-    responses=problem_responses(403, 404, 409, 422),
+    "existing brand with an invitation sent to your email (`invitation_token`). Sign-up "
+    "attempts are limited per client address (`REGISTER_MAX_PER_ADDRESS` per "
+    "`REGISTER_WINDOW_SECONDS`; 429 with `Retry-After`).",
+    responses=problem_responses(403, 404, 409, 422, 429),
 )
-async def register(data: RegisterRequest, session: SessionDep, settings: SettingsDep) -> MeRead:
+async def register(
+    request: Request,
+    data: RegisterRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    address: Annotated[str, Depends(client_address)],
+) -> MeRead:
+    # Counted in a transaction of its own before the sign-up runs, so refused attempts
+    # (an email already taken) count too; the request's session is not in use yet.
+    async with independent_transaction(request) as counters:
+        await auth.reserve_sign_up(counters, settings, address)
     user = await accounts.register(session, settings, data)
     return await accounts.me_read(session, user, scopes_for_role(user.role))
 

@@ -13,7 +13,7 @@ from api.errors import Conflict, Unprocessable
 from api.models.brands import Brand
 from api.models.creators import Creator
 from api.models.memberships import BrandRole
-from api.models.users import MeRead, RegisterRequest, Role, User
+from api.models.users import MeRead, RegisterRequest, Role, User, normalize_email
 from api.security import hash_password
 from api.services import memberships
 from api.services.tokens import Caller
@@ -62,7 +62,10 @@ async def register(session: AsyncSession, settings: Settings, data: RegisterRequ
 async def create_admin(
     session: AsyncSession, settings: Settings, email: str, password: str
 ) -> User:
-    """Create an admin account (CLI only; there is no endpoint that makes admins)."""
+    """Create an admin account (CLI only; there is no endpoint that makes admins).
+
+    Raises ValueError for an email address that could not register."""
+    email = normalize_email(email)
     if await email_taken(session, email):
         raise Conflict("an account with this email exists", code="email_taken")
     user = User(email=email, password_hash=await hash_password(settings, password), role=Role.admin)

@@ -19,11 +19,13 @@ from api.models.creators import (
     CreatorPublic,
     CreatorRead,
     CreatorUpdate,
+    MetricsSource,
     RateCardEntry,
     ShippingAddress,
     ShippingAddressWrite,
     SocialAccount,
     SocialAccountCreate,
+    SocialAccountFigures,
     SocialAccountRead,
     SocialAccountUpdate,
 )
@@ -166,6 +168,9 @@ async def update_profile(session: AsyncSession, creator: Creator, data: CreatorU
     return creator
 
 
+_FIGURES = {*SocialAccountFigures.model_fields, "audience_countries"}
+
+
 def _account_columns(data: SocialAccountCreate | SocialAccountUpdate) -> dict[str, Any]:
     values = data.model_dump(exclude_unset=True, exclude={"audience"})
     if data.audience is not None and "audience" in data.model_fields_set:
@@ -210,7 +215,12 @@ async def own_account(
 async def update_account(
     session: AsyncSession, account: SocialAccount, data: SocialAccountUpdate
 ) -> SocialAccount:
-    account.sqlmodel_update(_account_columns(data))
+    changes = _account_columns(data)
+    if changes.keys() & _FIGURES:
+        # Figures the creator enters are theirs: whatever verified the old ones does not
+        # vouch for these.
+        changes["source"] = MetricsSource.self_reported
+    account.sqlmodel_update(changes)
     account.updated_at = utcnow()
     session.add(account)
     await session.flush()

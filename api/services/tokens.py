@@ -119,11 +119,7 @@ async def resolve_bearer(session: AsyncSession, settings: Settings, token: str) 
             select(ApiToken).where(col(ApiToken.token_hash) == token_digest(token))
         )
         now = datetime.now(UTC)
-        if (
-            api_token is None
-            or api_token.revoked_at is not None
-            or (api_token.expires_at is not None and api_token.expires_at <= now)
-        ):
+        if api_token is None or (api_token.expires_at is not None and api_token.expires_at <= now):
             raise Unauthorized("the API token is invalid, expired or revoked", code="invalid_token")
         user_id = api_token.user_id
     else:
@@ -143,6 +139,10 @@ async def resolve_bearer(session: AsyncSession, settings: Settings, token: str) 
     allowed = scopes_for_role(user.role)
     if api_token is None:
         return Principal(user=user, scopes=allowed, brands=brands)
+    # Checked after the account, so a suspended owner's client is told so (a suspension
+    # revokes the owner's API tokens).
+    if api_token.revoked_at is not None:
+        raise Unauthorized("the API token is invalid, expired or revoked", code="invalid_token")
     if api_token.brand_id is not None:
         brands = {k: v for k, v in brands.items() if k == api_token.brand_id}
     await session.execute(
@@ -215,3 +215,12 @@ async def revoke_api_token(session: AsyncSession, user_id: uuid.UUID, token_id: 
     if token.revoked_at is None:
         token.revoked_at = datetime.now(UTC)
         await session.flush()
+
+
+async def revoke_all_api_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Revoke every live API token of a user (a suspension: lifting it revives none)."""
+    await session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=func.now())
+    )

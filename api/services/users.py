@@ -13,6 +13,7 @@ from api.models.base import utcnow
 from api.models.users import Role, User
 from api.pagination import PageParams, keyset, make_page, parse_datetime
 from api.services.auth import revoke_all_for_user
+from api.services.tokens import revoke_all_api_tokens
 
 
 async def list_users(
@@ -40,7 +41,8 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 
 async def suspend(session: AsyncSession, user: User) -> User:
-    """Suspend at once: every access token stops working and refresh tokens are revoked."""
+    """Suspend at once: every access token stops working; refresh and API tokens are
+    revoked, so lifting the suspension brings none of them back."""
     if user.role == Role.admin:
         raise InvalidState("admins cannot be suspended through the API", code="invalid_state")
     if user.suspended_at is None:
@@ -48,6 +50,7 @@ async def suspend(session: AsyncSession, user: User) -> User:
         user.token_generation += 1
         session.add(user)
         await revoke_all_for_user(session, user.id)
+        await revoke_all_api_tokens(session, user.id)
         await session.flush()
     return user
 
