@@ -23,9 +23,7 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 
 .PHONY: run
 run: install ## Start PostgreSQL (embedded unless DATABASE_URL), migrate, load demo data, serve :8000
-	$(BIN)/briefboard migrate
-	$(BIN)/briefboard seed-demo
-	$(BIN)/briefboard serve --host 127.0.0.1 --port 8000
+	$(BIN)/briefboard dev --host 127.0.0.1 --port 8000
 
 .PHONY: test
 test: install ## Run the whole suite (TEST_DATABASE_URL, else the embedded PostgreSQL)
