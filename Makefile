@@ -44,6 +44,20 @@ format: install ## Format the code
 migrate: install ## Upgrade the database to the latest migration
 	$(BIN)/briefboard migrate
 
+# uv.lock pins every dependency (dev tools too); requirements.lock, exported from it with
+# hashes, is what the image installs. .ci/run fails when either is out of step.
+LOCK_EXPORT := $(BIN)/uv export --frozen --quiet --format requirements.txt --no-emit-project --no-dev
+
+.PHONY: lock
+lock: install ## Re-resolve uv.lock after a pyproject.toml change; write requirements.lock
+	$(BIN)/uv lock
+	$(LOCK_EXPORT) > requirements.lock
+
+.PHONY: lock-check
+lock-check: install ## Fail when uv.lock or requirements.lock lags behind pyproject.toml
+	$(BIN)/uv lock --check
+	@$(LOCK_EXPORT) | diff -u requirements.lock - || { echo "requirements.lock is stale: make lock"; exit 1; }
+
 .PHONY: openapi
 openapi: install ## Write openapi/openapi.json from the app
 	$(BIN)/briefboard openapi --output openapi/openapi.json

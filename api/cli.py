@@ -166,6 +166,19 @@ def create_admin(args: argparse.Namespace, database_url: str) -> int:
     return 0
 
 
+def healthcheck(args: argparse.Namespace, _: str | None = None) -> int:
+    """Exit 0 when the server on this machine answers /healthz (the image's HEALTHCHECK)."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{args.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=args.timeout) as response:
+            return 0 if response.status == 200 else 1
+    except OSError as exc:
+        print(f"{url}: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="briefboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -195,8 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--email", required=True)
     p.set_defaults(func=create_admin, needs_database=True)
 
+    p = sub.add_parser("healthcheck", help="exit 0 when the local server answers /healthz")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--timeout", type=float, default=2.0)
+    p.set_defaults(func=healthcheck, needs_database=False)
+
     args = parser.parse_args(argv)
-    if args.command != "openapi":
+    if args.command not in ("openapi", "healthcheck"):
         from api.observability import configure_logging
 
         configure_logging(get_settings().log_level)
