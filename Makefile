@@ -78,6 +78,10 @@ bench-matching: install ## Time matching at N creators (default 100000) in MATCH
 	$(BIN)/python -m bench.matching --database-url "$(MATCHING_DATABASE_URL)" --reset \
 		--creators $(N) $(MATCHING_ARGS)
 
+.PHONY: bench-restart
+bench-restart: install ## Time `make run` to /readyz: cold first run (no .data yet), then warm restarts
+	$(BIN)/python -m bench.restart $(RESTART_ARGS)
+
 .PHONY: clean
 clean: ## Remove the virtual environment and caches (keeps .data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

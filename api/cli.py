@@ -11,6 +11,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -120,6 +121,11 @@ def _at_head(database_url: str) -> bool:
     return asyncio.run(current()) == head_revisions()
 
 
+def _preload_app() -> None:
+    import api.demo
+    import api.main  # noqa: F401
+
+
 def dev(args: argparse.Namespace, _: str | None = None) -> int:
     """`make run`: one PostgreSQL start (embedded unless DATABASE_URL) for migrate, demo data
     and serve, each step announced with its time."""
@@ -132,6 +138,8 @@ def dev(args: argparse.Namespace, _: str | None = None) -> int:
     def step(text: str) -> None:
         print(f"[dev +{time.monotonic() - started:4.1f}s] {text}", file=sys.stderr, flush=True)
 
+    # The app's modules load while PostgreSQL starts (a subprocess the main thread waits on).
+    threading.Thread(target=_preload_app, name="preload", daemon=True).start()
     settings = get_settings()
     if settings.database_url:
         step("1/4 PostgreSQL: DATABASE_URL")
