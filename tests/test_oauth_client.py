@@ -104,6 +104,22 @@ async def test_missing_grant_type_raises_invalid_request(oauth: AsyncOAuth2Clien
     assert ["body", "grant_type"] in [e["loc"] for e in body["errors"]]
 
 
+async def test_a_parameter_sent_twice_is_invalid_request(
+    client: httpx.AsyncClient, oauth: AsyncOAuth2Client
+) -> None:
+    actor = await factories.creator(client)
+    r = await oauth.request(
+        "POST",
+        "/v1/auth/token",
+        content=f"grant_type=password&username={actor.email}&password=x&password={PASSWORD}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        withhold_token=True,
+    )
+    body = factories.assert_problem(r, 400, "invalid_request")
+    assert body["error"] == "invalid_request"
+    assert "password" in body["error_description"]
+
+
 async def test_bad_refresh_token_raises_invalid_grant(oauth: AsyncOAuth2Client) -> None:
     error = await _oauth_error(oauth.refresh_token(TOKEN_URL, refresh_token="not-one-of-ours"))
     assert error.error == "invalid_grant"

@@ -53,6 +53,10 @@ async def _token_request(request: Request) -> TokenRequest:
     `invalid_request`, not the 422 every other route gives."""
     try:
         form = await request.form()
+        repeated = sorted({key for key in form if len(form.getlist(key)) > 1})
+        if repeated:
+            # RFC 6749 section 3.2: a parameter must not be sent more than once.
+            raise TokenError("invalid_request", f"sent more than once: {', '.join(repeated)}")
         return TokenRequest.model_validate(dict(form))
     except ValidationError as exc:
         errors = [
