@@ -162,8 +162,8 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        # Routing rewrites the scope (a mount moves `root_path`): match labels on the original.
-        entry = dict(scope)
+        # A mount moves `root_path` on its way in: labels are matched with the original.
+        root_path = scope.get("root_path", "")
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -180,7 +180,11 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
-            route_path = route_label({**entry, "route": scope.get("route")}, self.routes())
+            route_path = (
+                route_label(scope, ())
+                if scope.get("route") is not None
+                else route_label({**scope, "root_path": root_path}, self.routes())
+            )
             method = scope["method"]
             REQUESTS.labels(method, route_path, str(status_holder["status"])).inc()
             LATENCY.labels(method, route_path).observe(elapsed)
