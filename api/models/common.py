@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
-# --- enumerations of SPEC section 1 -------------------------------------------------------
+# --- the stable enumerations (README: Concepts) ----------------------------------------------
 
 
 class Platform(StrEnum):
