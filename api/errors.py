@@ -122,6 +122,30 @@ class TooManyRequests(AppError):
         super().__init__(detail, **kwargs)
 
 
+class TokenError(AppError):
+    """An RFC 6749 section 5.2 error of the token endpoint: `error` (and `error_description`)
+    beside the problem members, so OAuth2 client libraries and problem readers both understand
+    it. 400 unless the status says otherwise (429 while sign-ins are throttled)."""
+
+    status_code = 400
+
+    def __init__(
+        self, error: str, detail: str, *, status_code: int | None = None, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("code", error)
+        super().__init__(detail, **kwargs)
+        self.error = error
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class TokenProblem(Problem):
+    """A problem from the token endpoint, with its RFC 6749 error members."""
+
+    error: str = Field(examples=["invalid_grant"])
+    error_description: str = Field(examples=["wrong email or password"])
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "unavailable"
@@ -135,6 +159,7 @@ def problem_response(
     *,
     errors: Sequence[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = Problem(
         type=PROBLEM_TYPE_PREFIX + code,
@@ -147,7 +172,7 @@ def problem_response(
         errors=list(errors) if errors is not None else None,
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        body.model_dump(exclude_none=True) | dict(extra or {}),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
@@ -177,8 +202,17 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
+    extra = None
+    if isinstance(exc, TokenError):
+        extra = {"error": exc.error, "error_description": exc.detail}
     return problem_response(
-        request, exc.status_code, exc.code, exc.detail, errors=exc.errors, headers=exc.headers
+        request,
+        exc.status_code,
+        exc.code,
+        exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=extra,
     )
 
 
@@ -237,13 +271,16 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def problem_responses(
+    *statuses: int, model: type[Problem] = Problem
+) -> dict[int | str, dict[str, Any]]:
     """The `responses=` entry documenting a route's problem answers."""
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         out[status] = {
-            "model": Problem,
+            "model": model,
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": ref}},
         }
     return out

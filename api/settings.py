@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     log_level: str = "INFO"
+    # /metrics on a port of its own (the main port then answers 404 there), and/or behind a
+    # bearer token (`Authorization: Bearer <METRICS_TOKEN>`). Unset: open on the main port.
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
     # Trust X-Forwarded-For for the client address only behind a known proxy.
     trust_forwarded_for: bool = False
 
@@ -164,12 +168,20 @@ class Settings(BaseSettings):
     # The match score's part weights, e.g. MATCH_WEIGHTS__NICHE_OVERLAP=0.3.
     match_weights: MatchWeights = Field(default_factory=MatchWeights)
 
-    @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
+    def jwt_secret_problem(self) -> str | None:
+        """Why the JWT secret cannot sign tokens here, or None.
+
+        Checked where tokens are made and read (the app, `briefboard serve`), not when the
+        settings load: `briefboard migrate` and `seed-demo` need no secret.
+        """
         if self.environment != Environment.development and self.jwt_secret == DEFAULT_JWT_SECRET:
-            raise ValueError("JWT_SECRET must be set outside development")
+            return "JWT_SECRET must be set outside development"
         if self.environment != Environment.development and len(self.jwt_secret) < 32:
-            raise ValueError("JWT_SECRET must be at least 32 characters")
+            return "JWT_SECRET must be at least 32 characters"
+        return None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         return self

@@ -68,8 +68,8 @@ async def test_suspended_creator_is_locked_out_at_once(
     # The access token issued before the suspension stops working immediately.
     assert_problem(await client.get("/v1/me", headers=creator.headers), 401, "account_suspended")
     assert_problem(await client.get("/v1/me", headers=bearer(token)), 401, "account_suspended")
-    assert_problem(await _refresh(client, creator.refresh_token), 401)
-    assert_problem(await login(client, creator.email), 401, "account_suspended")
+    assert_problem(await _refresh(client, creator.refresh_token), 400)
+    assert_problem(await login(client, creator.email), 400, "account_suspended")
 
 
 async def test_suspending_twice_keeps_the_first_time(
@@ -96,7 +96,7 @@ async def test_unsuspended_user_can_sign_in_again(client: httpx.AsyncClient, app
     me = await client.get("/v1/me", headers=bearer(tokens.json()["access_token"]))
     assert me.status_code == 200
     # The refresh tokens revoked by the suspension stay revoked.
-    assert_problem(await _refresh(client, brand.refresh_token), 401, "invalid_grant")
+    assert_problem(await _refresh(client, brand.refresh_token), 400, "invalid_grant")
 
 
 async def test_lifting_a_suspension_does_not_revive_old_access_tokens(

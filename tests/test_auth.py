@@ -186,28 +186,28 @@ async def test_password_grant_accepts_the_email_in_any_case(client: httpx.AsyncC
 async def test_wrong_password_is_invalid_credentials(client: httpx.AsyncClient) -> None:
     actor = await factories.creator(client)
     r = await login(client, actor.email, "wrong password entirely")
-    assert_problem(r, 401, "invalid_credentials")
+    assert_problem(r, 400, "invalid_credentials")
 
 
 async def test_unknown_email_answers_like_a_wrong_password(client: httpx.AsyncClient) -> None:
     actor = await factories.creator(client)
     wrong = await login(client, actor.email, "wrong password entirely")
     unknown = await login(client, unique_email("nobody"))
-    wrong_body = assert_problem(wrong, 401, "invalid_credentials")
-    unknown_body = assert_problem(unknown, 401, "invalid_credentials")
+    wrong_body = assert_problem(wrong, 400, "invalid_credentials")
+    unknown_body = assert_problem(unknown, 400, "invalid_credentials")
     assert wrong_body["detail"] == unknown_body["detail"]
 
 
 async def test_password_grant_requires_username_and_password(client: httpx.AsyncClient) -> None:
     r = await client.post("/v1/auth/token", data={"grant_type": "password", "username": "a@b.co"})
-    assert_problem(r, 422, "invalid_request")
+    assert_problem(r, 400, "invalid_request")
 
 
 async def test_unknown_grant_type_is_refused(client: httpx.AsyncClient) -> None:
     r = await client.post(
         "/v1/auth/token", data={"grant_type": "client_credentials", "client_id": "x"}
     )
-    assert_problem(r, 422, "validation_error")
+    assert_problem(r, 400, "unsupported_grant_type")
 
 
 async def test_suspended_user_cannot_sign_in(client: httpx.AsyncClient, app: FastAPI) -> None:
@@ -216,10 +216,10 @@ async def test_suspended_user_cannot_sign_in(client: httpx.AsyncClient, app: Fas
     r = await client.post(f"/v1/admin/users/{creator.user_id}/suspend", headers=admin.headers)
     assert r.status_code == 200, r.text
 
-    assert_problem(await login(client, creator.email), 401, "account_suspended")
+    assert_problem(await login(client, creator.email), 400, "account_suspended")
     # A wrong password still reveals nothing about the account's state.
     assert_problem(
-        await login(client, creator.email, "not the password"), 401, "invalid_credentials"
+        await login(client, creator.email, "not the password"), 400, "invalid_credentials"
     )
 
 
@@ -248,16 +248,16 @@ async def test_rotated_refresh_token_reuse_revokes_family(client: httpx.AsyncCli
     successor = rotated.json()["refresh_token"]
 
     reuse = await _refresh(client, actor.refresh_token)
-    assert_problem(reuse, 401, "refresh_token_reused")
+    assert_problem(reuse, 400, "refresh_token_reused")
     # The token the thief (or the owner) got from the same family is dead too.
-    assert_problem(await _refresh(client, successor), 401, "invalid_grant")
+    assert_problem(await _refresh(client, successor), 400, "invalid_grant")
 
 
 async def test_reuse_revokes_only_that_family(client: httpx.AsyncClient) -> None:
     actor = await factories.creator(client)
     other_session = (await login(client, actor.email)).json()["refresh_token"]
     assert (await _refresh(client, actor.refresh_token)).status_code == 200
-    assert_problem(await _refresh(client, actor.refresh_token), 401, "refresh_token_reused")
+    assert_problem(await _refresh(client, actor.refresh_token), 400, "refresh_token_reused")
     assert (await _refresh(client, other_session)).status_code == 200
 
 
@@ -269,20 +269,20 @@ async def test_concurrent_use_of_one_refresh_token_lets_only_one_win(
         _refresh(client, actor.refresh_token), _refresh(client, actor.refresh_token)
     )
     statuses = sorted([first.status_code, second.status_code])
-    assert statuses == [200, 401], (first.text, second.text)
+    assert statuses == [200, 400], (first.text, second.text)
     winner = first if first.status_code == 200 else second
     loser = second if winner is first else first
-    assert_problem(loser, 401, "refresh_token_reused")
-    assert_problem(await _refresh(client, winner.json()["refresh_token"]), 401, "invalid_grant")
+    assert_problem(loser, 400, "refresh_token_reused")
+    assert_problem(await _refresh(client, winner.json()["refresh_token"]), 400, "invalid_grant")
 
 
 async def test_unknown_refresh_token_is_invalid_grant(client: httpx.AsyncClient) -> None:
-    assert_problem(await _refresh(client, "not-a-token-we-issued"), 401, "invalid_grant")
+    assert_problem(await _refresh(client, "not-a-token-we-issued"), 400, "invalid_grant")
 
 
 async def test_refresh_grant_requires_the_token(client: httpx.AsyncClient) -> None:
     r = await client.post("/v1/auth/token", data={"grant_type": "refresh_token"})
-    assert_problem(r, 422, "invalid_request")
+    assert_problem(r, 400, "invalid_request")
 
 
 async def test_expired_refresh_token_is_refused(client: httpx.AsyncClient, app: FastAPI) -> None:
@@ -295,7 +295,7 @@ async def test_expired_refresh_token_is_refused(client: httpx.AsyncClient, app: 
             ),
             {"uid": actor.user_id},
         )
-    assert_problem(await _refresh(client, actor.refresh_token), 401, "invalid_grant")
+    assert_problem(await _refresh(client, actor.refresh_token), 400, "invalid_grant")
 
 
 # --- logout ---------------------------------------------------------------------------------
@@ -307,7 +307,7 @@ async def test_revoke_makes_the_refresh_token_unusable(client: httpx.AsyncClient
         "/v1/auth/revoke", json={"refresh_token": actor.refresh_token}, headers=actor.headers
     )
     assert r.status_code == 204, r.text
-    assert_problem(await _refresh(client, actor.refresh_token), 401, "invalid_grant")
+    assert_problem(await _refresh(client, actor.refresh_token), 400, "invalid_grant")
 
 
 async def test_revoke_ends_the_tokens_rotated_from_it(client: httpx.AsyncClient) -> None:
@@ -317,7 +317,7 @@ async def test_revoke_ends_the_tokens_rotated_from_it(client: httpx.AsyncClient)
         "/v1/auth/revoke", json={"refresh_token": actor.refresh_token}, headers=actor.headers
     )
     assert r.status_code == 204
-    assert_problem(await _refresh(client, successor), 401, "invalid_grant")
+    assert_problem(await _refresh(client, successor), 400, "invalid_grant")
 
 
 async def test_anonymous_revoke_is_unauthorized(client: httpx.AsyncClient) -> None:
@@ -368,7 +368,7 @@ async def test_revoke_rejects_unknown_fields(client: httpx.AsyncClient) -> None:
 async def _fail_logins(client: httpx.AsyncClient, email: str, times: int) -> None:
     for _ in range(times):
         r = await login(client, email, "wrong password entirely")
-        assert_problem(r, 401, "invalid_credentials")
+        assert_problem(r, 400, "invalid_credentials")
 
 
 async def test_repeated_failures_throttle_the_account_with_retry_after(
@@ -441,7 +441,7 @@ async def test_repeated_failures_from_one_address_throttle_that_address(
     async with factories.client_at(app, "192.0.2.66") as attacker:
         for i in range(settings.login_max_failures_per_address):
             r = await login(attacker, f"spray{i}-{unique_email('x')}")
-            assert r.status_code == 401, (i, r.text)
+            assert r.status_code == 400, (i, r.text)
         blocked = await login(attacker, actor.email)
         assert_problem(blocked, 429, "login_throttled")
         assert int(blocked.headers["retry-after"]) >= 1

@@ -81,7 +81,7 @@ async def test_nul_byte_in_sign_in_form_fields_is_a_4xx(client: httpx.AsyncClien
     r = await client.post(
         "/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": "abc\x00def"}
     )
-    assert_problem(r, 401, "invalid_grant")
+    assert_problem(r, 400, "invalid_grant")
 
 
 # --- numbers beyond the columns -------------------------------------------------------------
@@ -204,7 +204,7 @@ async def test_token_endpoint_refuses_json(client: httpx.AsyncClient) -> None:
         "/v1/auth/token",
         json={"grant_type": "password", "username": actor.email, "password": PASSWORD},
     )
-    assert_problem(r, 422)
+    assert_problem(r, 400, "invalid_request")
 
 
 async def test_wrong_types_are_422_with_every_field_error(client: httpx.AsyncClient) -> None:

@@ -74,6 +74,22 @@ class ApiToken(SQLModel, table=True):
 # --- API schemas ----------------------------------------------------------------------------
 
 
+class TokenRequest(BaseModel):
+    """The token endpoint's form fields (RFC 6749 sections 4.3 and 6).
+
+    `grant_type` is any string here: an unknown one is `unsupported_grant_type`, not a
+    malformed request. `client_id`, `client_secret` and `scope` are accepted and ignored.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    # A form has no null: an absent field reads as empty.
+    grant_type: str = Field(max_length=64, examples=["password"])
+    username: str = Field(default="", max_length=320, description="The email (password grant).")
+    password: str = Field(default="", max_length=256, description="(password grant)")
+    refresh_token: str = Field(default="", max_length=200, description="(refresh_token grant)")
+
+
 class TokenResponse(BaseModel):
     """OAuth2 token response (RFC 6749 section 5.1)."""
 

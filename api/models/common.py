@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BaseModel,
     BeforeValidator,
     Field,
     Strict,
@@ -18,7 +19,7 @@ from pydantic import (
 
 from api.urls import check_public_url
 
-# --- enumerations of SPEC section 1 -------------------------------------------------------
+# --- the stable enumerations (README: Concepts) ----------------------------------------------
 
 
 class Platform(StrEnum):
@@ -216,3 +217,13 @@ def reject_explicit_null(value: object) -> object:
     if value is None:
         raise ValueError("may be omitted but not null")
     return value
+
+
+def sent_values(data: BaseModel, **dump: Any) -> dict[str, Any]:
+    """The fields an update sent, each dumped whole.
+
+    `model_dump(exclude_unset=True)` also drops the unsent fields of nested objects, so a
+    nested object sent in a PATCH would be stored without its documented defaults. Only the
+    top level is filtered here; a create dumps everything (`model_dump()`).
+    """
+    return data.model_dump(include=set(data.model_fields_set), **dump)

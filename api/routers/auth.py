@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response, Security, status
+from fastapi import APIRouter, Depends, Request, Response, Security, status
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from api.db import independent_transaction
 from api.deps import SessionDep, SettingsDep, client_address, get_principal
-from api.errors import Unprocessable, problem_responses
-from api.models.auth import RevokeRequest, TokenResponse
+from api.errors import (
+    FieldError,
+    TokenError,
+    TokenProblem,
+    TooManyRequests,
+    Unauthorized,
+    problem_responses,
+)
+from api.models.auth import RevokeRequest, TokenRequest, TokenResponse
 from api.models.users import MeRead, RegisterRequest
 from api.security import Scope
 from api.services import accounts, auth
@@ -45,6 +54,32 @@ async def register(
     return await accounts.me_read(session, user, scopes_for_role(user.role))
 
 
+async def _token_request(request: Request) -> TokenRequest:
+    """The form, read here rather than by FastAPI so that a malformed one is RFC 6749's 400
+    `invalid_request`, not the 422 every other route gives."""
+    try:
+        form = await request.form()
+        repeated = sorted({key for key in form if len(form.getlist(key)) > 1})
+        if repeated:
+            # RFC 6749 section 3.2: a parameter must not be sent more than once.
+            raise TokenError("invalid_request", f"sent more than once: {', '.join(repeated)}")
+        return TokenRequest.model_validate(dict(form))
+    except ValidationError as exc:
+        errors = [
+            FieldError(loc=["body", *map(str, e["loc"])], msg=e["msg"], type=e["type"])
+            for e in exc.errors()
+        ]
+        raise TokenError(
+            "invalid_request", "the token request is malformed", errors=errors
+        ) from None
+    except HTTPException as exc:
+        # Starlette's answer to an unparsable multipart form; a body over the limit (413)
+        # keeps its own answer.
+        if exc.status_code != 400:
+            raise
+        raise TokenError("invalid_request", "the form cannot be read") from None
+
+
 @router.post(
     "/token",
     operation_id="issueToken",
@@ -53,9 +88,23 @@ async def register(
         "Form-encoded, as OAuth2 requires. `grant_type=password` takes `username` (the email) "
         "and `password`; `grant_type=refresh_token` takes `refresh_token`. Every refresh "
         "returns a new refresh token; presenting a used one revokes the whole session. "
-        "Repeated failures are throttled per account and per client address (429)."
+        "Errors follow RFC 6749 section 5.2: 400 with `error` = `invalid_request` (a field "
+        "missing or malformed), `unsupported_grant_type`, or `invalid_grant` (wrong email or "
+        "password, suspended account, unknown, expired, revoked or reused refresh token), "
+        "beside the usual problem members (`code` tells the exact reason). There are no "
+        "registered clients: `client_id` and `client_secret` are ignored, so `invalid_client` "
+        "never occurs. Repeated failures are throttled per account and per client address: "
+        "429 with `Retry-After` and `error` = `temporarily_unavailable`."
     ),
-    responses=problem_responses(401, 422, 429),
+    responses=problem_responses(400, 429, model=TokenProblem),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": TokenRequest.model_json_schema()}
+            },
+        }
+    },
 )
 async def issue_token(
     request: Request,
@@ -63,20 +112,36 @@ async def issue_token(
     session: SessionDep,
     settings: SettingsDep,
     address: Annotated[str, Depends(client_address)],
-    grant_type: Annotated[Literal["password", "refresh_token"], Form()],
-    username: Annotated[str | None, Form(max_length=320)] = None,
-    password: Annotated[str | None, Form(max_length=256)] = None,
-    refresh_token: Annotated[str | None, Form(max_length=200)] = None,
 ) -> TokenResponse:
+    form = await _token_request(request)
     bookkeeping = partial(independent_transaction, request)
-    if grant_type == "password":
-        if not username or not password:
-            raise Unprocessable("`username` and `password` are required", code="invalid_request")
-        issued = await auth.login(session, settings, username, password, address, bookkeeping)
-    else:
-        if not refresh_token:
-            raise Unprocessable("`refresh_token` is required", code="invalid_request")
-        issued = await auth.refresh(session, settings, refresh_token, bookkeeping)
+    try:
+        if form.grant_type == "password":
+            if not form.username or not form.password:
+                raise TokenError("invalid_request", "`username` and `password` are required")
+            issued = await auth.login(
+                session, settings, form.username, form.password, address, bookkeeping
+            )
+        elif form.grant_type == "refresh_token":
+            if not form.refresh_token:
+                raise TokenError("invalid_request", "`refresh_token` is required")
+            issued = await auth.refresh(session, settings, form.refresh_token, bookkeeping)
+        else:
+            raise TokenError(
+                "unsupported_grant_type", "grant_type must be `password` or `refresh_token`"
+            )
+    # The services speak the API's language; OAuth2 clients need RFC 6749's. The problem
+    # `code` keeps the precise reason (invalid_credentials, account_suspended, ...).
+    except Unauthorized as exc:
+        raise TokenError("invalid_grant", exc.detail, code=exc.code) from None
+    except TooManyRequests as exc:
+        raise TokenError(
+            "temporarily_unavailable",
+            exc.detail,
+            code=exc.code,
+            status_code=exc.status_code,
+            headers=exc.headers,
+        ) from None
     # RFC 6749 section 5.1: responses carrying tokens must not be cached.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

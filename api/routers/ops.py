@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.errors import ServiceUnavailable, problem_responses
+from api.errors import NotFound, ServiceUnavailable, Unauthorized, problem_responses
 from api.migrations_state import current_revisions
 from api.observability import METRICS_CONTENT_TYPE, metrics_payload
 
@@ -59,8 +61,21 @@ async def readyz(request: Request) -> Health:
     "/metrics",
     operation_id="metrics",
     summary="Prometheus metrics",
+    description=(
+        "Open unless the operator sets `METRICS_TOKEN` (then `Authorization: Bearer <token>`"
+        " is required) or `METRICS_PORT` (then metrics are served on that port only, and"
+        " this path answers 404)."
+    ),
     response_class=Response,
-    responses={200: {"content": {METRICS_CONTENT_TYPE: {}}}},
+    responses={200: {"content": {METRICS_CONTENT_TYPE: {}}}, **problem_responses(401, 404)},
 )
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    settings = request.app.state.settings
+    if settings.metrics_port is not None:
+        raise NotFound("metrics are served on their own port")
+    if settings.metrics_token is not None:
+        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise Unauthorized("metrics need the metrics token")
     return Response(metrics_payload(), media_type=METRICS_CONTENT_TYPE)

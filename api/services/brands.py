@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import NotFound
 from api.models.base import utcnow
 from api.models.brands import Brand, BrandUpdate
+from api.models.common import sent_values
 
 
 async def get_brand(session: AsyncSession, brand_id: uuid.UUID) -> Brand:
@@ -19,7 +20,7 @@ async def get_brand(session: AsyncSession, brand_id: uuid.UUID) -> Brand:
 
 
 async def update_brand(session: AsyncSession, brand: Brand, data: BrandUpdate) -> Brand:
-    brand.sqlmodel_update(data.model_dump(exclude_unset=True))
+    brand.sqlmodel_update(sent_values(data))
     brand.updated_at = utcnow()
     session.add(brand)
     await session.flush()

@@ -40,6 +40,7 @@ from api.models.briefs import (
     default_disclosure,
     default_usage_rights,
 )
+from api.models.common import sent_values
 from api.models.memberships import BrandRole
 from api.models.terms import DeliverableSpec
 from api.models.users import Role
@@ -273,7 +274,10 @@ async def close_expired_briefs(session: AsyncSession, *, limit: int = SWEEP_BATC
 
 
 def _column_values(data: BaseModel, *, exclude_unset: bool) -> dict[str, Any]:
-    values = data.model_dump(mode="json", exclude_unset=exclude_unset, exclude={"deliverables"})
+    if exclude_unset:
+        values = sent_values(data, mode="json", exclude={"deliverables"})
+    else:
+        values = data.model_dump(mode="json", exclude={"deliverables"})
     for name in _TEMPORAL_FIELDS & values.keys():
         values[name] = getattr(data, name)
     deadline = values.get("application_deadline")

@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from api.errors import Conflict, Forbidden, NotFound
 from api.models.base import utcnow
-from api.models.common import Tier
+from api.models.common import Tier, sent_values
 from api.models.creators import (
     AudienceDemographics,
     Creator,
@@ -153,7 +153,7 @@ async def _handle_taken(session: AsyncSession, handle: str, creator_id: uuid.UUI
 
 
 async def update_profile(session: AsyncSession, creator: Creator, data: CreatorUpdate) -> Creator:
-    changes = data.model_dump(exclude_unset=True, mode="json")
+    changes = sent_values(data, mode="json")
     handle = changes.get("handle")
     if handle is not None and await _handle_taken(session, handle, creator.id):
         raise Conflict("this handle is taken", code="handle_taken")
@@ -172,8 +172,14 @@ _FIGURES = {*SocialAccountFigures.model_fields, "audience_countries"}
 
 
 def _account_columns(data: SocialAccountCreate | SocialAccountUpdate) -> dict[str, Any]:
-    values = data.model_dump(exclude_unset=True, exclude={"audience"})
-    if data.audience is not None and "audience" in data.model_fields_set:
+    # A create stores every field, its documented defaults included (`source` is
+    # self_reported when not sent); an update only what was sent.
+    if isinstance(data, SocialAccountCreate):
+        values = data.model_dump(exclude={"audience"})
+    else:
+        values = sent_values(data, exclude={"audience"})
+    creating = isinstance(data, SocialAccountCreate)
+    if data.audience is not None and (creating or "audience" in data.model_fields_set):
         values["audience_countries"] = data.audience.countries
         values["audience_genders"] = data.audience.genders
         values["audience_ages"] = data.audience.ages
@@ -192,8 +198,6 @@ async def add_account(
     if duplicate is not None:
         raise Conflict(f"you already have a {data.platform} account", code="account_exists")
     account = SocialAccount(creator_id=creator.id, **_account_columns(data))
-    if "audience" not in data.model_fields_set:
-        account.audience_countries, account.audience_genders, account.audience_ages = {}, {}, {}
     session.add(account)
     await session.flush()
     return account

@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from api.errors import Conflict, FieldError, NotFound, Unprocessable
 from api.models.base import utcnow
+from api.models.common import sent_values
 from api.models.creators import ShippingAddress
 from api.models.shipments import (
     MAX_SHIPMENTS_PER_DEAL,
@@ -125,7 +126,7 @@ async def update(
 ) -> DealShipment:
     """Change carrier, tracking number, shipped or delivered time (none can be cleared)."""
     await _require_product(session, access, "record shipments")
-    changes = data.model_dump(exclude_unset=True)
+    changes = sent_values(data)
     shipped = changes.get("shipped_at", shipment.shipped_at)
     delivered = changes.get("delivered_at", shipment.delivered_at)
     errors = _time_errors(access, changes, shipped, delivered)
