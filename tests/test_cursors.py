@@ -53,7 +53,13 @@ async def world(client: httpx.AsyncClient, app: FastAPI) -> dict[str, Any]:
     unit = (await factories.deliverables(client, owner, deal))[0]
     return {
         "callers": [owner, creator, await factories.admin(client, app)],
-        "ids": {"brief_id": brief["id"], "deal_id": deal["id"], "deliverable_id": unit["id"]},
+        "ids": {
+            "brief_id": brief["id"],
+            "brand_id": str(owner.brand_id),
+            "application_id": deal["application_id"],
+            "deal_id": deal["id"],
+            "deliverable_id": unit["id"],
+        },
     }
 
 

@@ -154,6 +154,7 @@ async def build_world(client: httpx.AsyncClient, app: Any) -> World:
             "brief_id": draft["id"],
             "brand_id": str(owner.brand_id),
             "deal_id": deal["id"],
+            "application_id": deal["application_id"],
             "deliverable_id": unit["id"],
             "submission_id": unit["submissions"][-1]["id"],
             "shipment_id": r.json()["id"],
