@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PayloadTooLarge, problem_response
+from api.errors import PayloadTooLarge, problem_response, unexpected_error_response
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -95,11 +95,12 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder = {"status": 500, "started": False}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
@@ -107,6 +108,14 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # Answered here, inside the request id's scope, rather than by Starlette's last
+            # resort, which re-raises to the server (a plain-text traceback per request, the
+            # keep-alive connection closed) and answers without the X-Request-ID header.
+            if status_holder["started"]:
+                raise  # too late for another answer: the server closes the connection
+            response = unexpected_error_response(Request(scope), exc)
+            await response(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
