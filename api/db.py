@@ -55,6 +55,9 @@ def create_engine(url: str, settings: Settings, **overrides: Any) -> AsyncEngine
         "pool_size": settings.db_pool_size + settings.db_max_overflow,
         "max_overflow": 0,
         "pool_timeout": settings.db_pool_timeout_seconds,
+        # Errors and logs never show statement parameters: they carry password hashes,
+        # token digests, stored answers and personal data.
+        "hide_parameters": True,
         "connect_args": {
             "server_settings": {
                 "application_name": "briefboard",
@@ -63,6 +66,7 @@ def create_engine(url: str, settings: Settings, **overrides: Any) -> AsyncEngine
                 # the planner misjudged the size of its one-row state table).
                 "jit": "off",
                 "statement_timeout": str(settings.db_statement_timeout_ms),
+                "lock_timeout": str(settings.db_lock_timeout_ms),
                 "timezone": "UTC",
             }
         },

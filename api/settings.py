@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = True
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    # PostgreSQL `lock_timeout`: a statement waiting this long for a row lock fails (409
+    # `resource_locked`) instead of holding its pooled connection while others queue for
+    # one; kept below the pool timeout (validated) so one locked row cannot empty the pool.
+    db_lock_timeout_ms: int = Field(default=3_000, ge=1)
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
@@ -162,6 +166,8 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET must be set outside development")
         if self.environment != Environment.development and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
+        if self.db_lock_timeout_ms >= self.db_pool_timeout_seconds * 1000:
+            raise ValueError("DB_LOCK_TIMEOUT_MS must be shorter than DB_POOL_TIMEOUT_SECONDS")
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         return self
