@@ -10,6 +10,7 @@ from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -90,6 +91,10 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
 
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
 
+# The request state's name for a connection whose transaction the request's session joins
+# (set by `api.idempotency` for POSTs with an Idempotency-Key).
+SHARED_CONNECTION = "shared_connection"
+
 
 def read_only(endpoint: EndpointT) -> EndpointT:
     """Mark a route whose requests need no transaction: its session runs in autocommit.
@@ -113,7 +118,23 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Used with `scope="function"` so the commit happens before the response is sent: a
     failed commit becomes a 5xx, never a lost 2xx. `read_only` routes get an autocommit
     session instead, with nothing to commit.
+
+    Under an Idempotency-Key the request's work runs in a savepoint of the transaction
+    that also stores its answer (`api.idempotency`): "commit" releases the savepoint, an
+    error rolls back to it, and the middleware commits both once the answer is known.
     """
+    shared: AsyncConnection | None = getattr(request.state, SHARED_CONNECTION, None)
+    if shared is not None:
+        joined: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        async with joined(bind=shared, join_transaction_mode="create_savepoint") as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+        return
     if _is_read_only(request):
         reader: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
         async with reader() as session:

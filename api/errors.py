@@ -227,11 +227,16 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     return out
 
 
-async def _app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+def app_error_response(request: Request, exc: AppError) -> JSONResponse:
+    """The problem answer for a domain error."""
     return problem_response(
         request, exc.status_code, exc.code, exc.detail, errors=exc.errors, headers=exc.headers
     )
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return app_error_response(request, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

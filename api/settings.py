@@ -148,10 +148,8 @@ class Settings(BaseSettings):
     # treat expired open briefs as closed).
     maintenance_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
 
-    # How long a POST's Idempotency-Key is remembered, and how long a first request may run
-    # before a retry with the same key may take it over.
+    # How long a POST's Idempotency-Key is remembered.
     idempotency_ttl_hours: int = Field(default=24, ge=24, le=24 * 30)
-    idempotency_lock_seconds: int = Field(default=60, ge=5, le=3600)
 
     tiers: list[TierBand] = Field(default_factory=_default_tiers)
     engagement_norms: dict[str, dict[str, EngagementNorm]] = Field(
