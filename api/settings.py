@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     # their deadline, purging old idempotency keys; 0 turns them off (reads and search still
     # treat expired open briefs as closed).
     maintenance_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # How long a starting worker waits for its match indexes' first copy before it serves
+    # anyway (api.main._first_copy); 0: serve at once.
+    index_warmup_timeout_seconds: float = Field(default=120.0, ge=0)
 
     # How long a POST's Idempotency-Key is remembered.
     idempotency_ttl_hours: int = Field(default=24, ge=24, le=24 * 30)
