@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     # How long a starting worker waits for its match indexes' first copy before it serves
     # anyway (api.main._first_copy); 0: serve at once.
     index_warmup_timeout_seconds: float = Field(default=120.0, ge=0)
+    # At SIGTERM `briefboard serve` stops accepting connections and lets the requests in
+    # flight finish for at most this long, then cancels what is left and exits.
+    graceful_shutdown_seconds: float = Field(default=20.0, ge=0, le=600)
 
     # How long a POST's Idempotency-Key is remembered.
     idempotency_ttl_hours: int = Field(default=24, ge=24, le=24 * 30)
