@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -50,7 +51,11 @@ def own_postgres() -> Iterator[tuple[str, Path]]:
     try:
         with embedded_database(data_dir, database="faults") as url:
             command.upgrade(alembic_config(url), "head")
-            yield url, data_dir.resolve() / "postgres"
+            pgdata = data_dir.resolve() / "postgres"
+            try:
+                yield url, pgdata
+            finally:
+                _start_again(pgdata)  # if a failed test left it stopped: stopped just below
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -140,6 +145,27 @@ async def _write_and_read(
             await asyncio.sleep(0.05)
 
 
+async def _two_requests_on_one_connection(base_url: str, authorization: str) -> list[bytes]:
+    """The heads of two answers read in turn from one keep-alive connection."""
+    address = httpx.URL(base_url)
+    reader, writer = await asyncio.open_connection(address.host, address.port)
+    heads = []
+    try:
+        for _ in range(2):
+            writer.write(
+                f"GET /v1/me HTTP/1.1\r\nHost: t\r\nAuthorization: {authorization}\r\n\r\n".encode()
+            )
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            match = re.search(rb"(?i)content-length: (\d+)", head)
+            assert match is not None, head
+            await reader.readexactly(int(match.group(1)))
+            heads.append(head)
+    finally:
+        writer.close()
+    return heads
+
+
 def _assert_retryable(r: httpx.Response) -> None:
     assert r.status_code == 503, (r.status_code, r.text)
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -168,6 +194,12 @@ async def test_an_outage_answers_503_then_recovers_without_losing_acknowledged_w
             await asyncio.sleep(1.0)
             stopping = time.monotonic()
             await asyncio.to_thread(_pg_ctl, pgdata, "-m", "fast", "stop")
+            # A failed request leaves the client's connection open for the next one.
+            heads = await _two_requests_on_one_connection(base_url, brand.headers["Authorization"])
+            for head in heads:
+                assert head.startswith(b"HTTP/1.1 503"), head
+                assert b"x-request-id" in head.lower()
+                assert b"connection: close" not in head.lower()
             await asyncio.sleep(OUTAGE_SECONDS)
             await asyncio.to_thread(_start_again, pgdata)
             restarted = time.monotonic()
@@ -203,5 +235,5 @@ async def test_an_outage_answers_503_then_recovers_without_losing_acknowledged_w
     assert "Traceback" not in stderr
     lines = [json.loads(line) for line in (tmp_path / "stdout").read_text().splitlines()]
     failure_lines = [line for line in lines if line.get("logger") == "api.errors"]
-    assert len(failure_lines) == len(failed)
+    assert len(failure_lines) == len(failed) + len(heads)
     assert all(line["request_id"] for line in failure_lines)
