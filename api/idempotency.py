@@ -52,18 +52,17 @@ _STORED = text(
     SELECT fingerprint, response_status, response_headers, response_body
     FROM idempotency_keys
     WHERE scope = :scope AND key = :key AND created_at >= :expired_before
-      AND response_status IS NOT NULL
     """
 )
 _STORE = text(
     """
     INSERT INTO idempotency_keys AS k (scope, key, fingerprint, response_status,
-        response_headers, response_body, locked_until, created_at)
-    VALUES (:scope, :key, :fingerprint, :status, CAST(:headers AS jsonb), :body, :now, :now)
+        response_headers, response_body, created_at)
+    VALUES (:scope, :key, :fingerprint, :status, CAST(:headers AS jsonb), :body, :now)
     ON CONFLICT (scope, key) DO UPDATE
       SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
           response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
-          locked_until = EXCLUDED.locked_until, created_at = EXCLUDED.created_at
+          created_at = EXCLUDED.created_at
     """
 )
 
