@@ -24,6 +24,12 @@ async def _brief_count(app: FastAPI) -> int:
         return int(await session.scalar(text("SELECT count(*) FROM briefs")))
 
 
+async def _run_script(app: FastAPI, statements: str) -> None:
+    async with app.state.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.execute(statements)  # type: ignore[union-attr]
+
+
 async def test_retry_with_the_same_key_replays_the_first_response(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
@@ -265,3 +271,32 @@ async def test_sql_parameters_never_appear_in_errors(app: FastAPI) -> None:
         with pytest.raises(DBAPIError) as failure:
             await conn.execute(text("SELECT :secret::text, 1 / 0"), {"secret": "bbt_s3cr3t"})
     assert "bbt_s3cr3t" not in str(failure.value)
+
+
+async def test_when_the_answer_cannot_be_stored_the_effect_is_undone_too(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """The brief and its stored answer are one transaction: a failure storing the answer
+    (here a trigger refusing it) leaves no brief behind, and the retry acts once."""
+    brand = await factories.brand(client)
+    headers = {**brand.headers, "Idempotency-Key": "store-fails"}
+    body = factories.brief_body()
+    refuse = (
+        "CREATE FUNCTION refuse_answers() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN RAISE EXCEPTION 'no room for answers'; END $$;"
+        " CREATE TRIGGER refuse_answers BEFORE INSERT OR UPDATE ON idempotency_keys"
+        " FOR EACH ROW WHEN (NEW.response_status IS NOT NULL)"
+        " EXECUTE FUNCTION refuse_answers()"
+    )
+    allow = "DROP TRIGGER refuse_answers ON idempotency_keys; DROP FUNCTION refuse_answers()"
+    await _run_script(app, refuse)
+    try:
+        failed = await client.post("/v1/briefs", json=body, headers=headers)
+    finally:
+        await _run_script(app, allow)
+    assert failed.status_code == 500
+    assert await _brief_count(app) == 0
+    retried = await client.post("/v1/briefs", json=body, headers=headers)
+    assert retried.status_code == 201
+    assert "idempotent-replayed" not in retried.headers
+    assert await _brief_count(app) == 1
