@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -17,18 +18,22 @@ from tests import factories
 from tests.factories import assert_problem
 from tests.test_db_unavailable import worker
 
-HOLD_SECONDS = 4.0
+HOLD_SECONDS = 10.0
 
 
-async def _hold_row_lock(url: str, brief_id: str, locked: asyncio.Event) -> None:
-    """Another transaction keeps the brief's row locked (a slow writer, a stuck admin)."""
+async def _hold_row_lock(
+    url: str, brief_id: str, locked: asyncio.Event, release: asyncio.Event
+) -> None:
+    """Another transaction keeps the brief's row locked (a slow writer, a stuck admin)
+    until `release`, at most HOLD_SECONDS."""
     libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(libpq)
     try:
         async with conn.transaction():
             await conn.execute("SELECT 1 FROM briefs WHERE id = $1 FOR UPDATE", uuid.UUID(brief_id))
             locked.set()
-            await asyncio.sleep(HOLD_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(release.wait(), HOLD_SECONDS)
     finally:
         await conn.close()
 
@@ -45,12 +50,14 @@ async def test_writers_of_a_locked_brief_get_409_while_other_briefs_stay_readabl
     settings = {
         "db_pool_size": 2,
         "db_max_overflow": 0,
-        "db_pool_timeout_seconds": 2.0,
+        "db_pool_timeout_seconds": 5.0,
         "db_lock_timeout_ms": 300,
     }
     async with worker(**settings) as (_, c):
-        locked = asyncio.Event()
-        holder = asyncio.create_task(_hold_row_lock(database_url, locked_brief["id"], locked))
+        locked, release = asyncio.Event(), asyncio.Event()
+        holder = asyncio.create_task(
+            _hold_row_lock(database_url, locked_brief["id"], locked, release)
+        )
         await locked.wait()
         started = time.monotonic()
         writes = [
@@ -60,6 +67,7 @@ async def test_writers_of_a_locked_brief_get_409_while_other_briefs_stay_readabl
         reads = [c.get(f"/v1/briefs/{other_brief['id']}", headers=brand.headers) for _ in range(12)]
         answers = await asyncio.gather(*writes, *reads)
         elapsed = time.monotonic() - started
+        release.set()
         await holder
     for r in answers[:4]:
         body = assert_problem(r, 409, "resource_locked")
