@@ -68,8 +68,15 @@ def serving(database_url: str, workers: int) -> Iterator[tuple[subprocess.Popen[
 
 
 def _start_request(port: int, body: bytes) -> socket.socket:
-    """A sign-up whose body is still on its way: a request in flight."""
+    """A sign-up whose body is still on its way: a request in flight (on a connection a
+    worker has already served, so it is surely accepted)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    served = b""
+    while not served.endswith(b'{"status":"ok"}'):
+        chunk = s.recv(4096)
+        assert chunk, "the connection closed"
+        served += chunk
     head = (
         "POST /v1/auth/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
@@ -100,7 +107,7 @@ def test_sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_in_time(
         in_flight = _start_request(port, body)
         # A client that never finishes its request may not hold the server up.
         stuck = _start_request(port, _signup_body())
-        time.sleep(0.3)  # both requests reached a worker
+        time.sleep(0.2)  # both partial bodies reached their worker
         server.send_signal(signal.SIGTERM)
         stopped_at = time.monotonic()
         # New connections are refused at once, not queued and reset later.
