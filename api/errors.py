@@ -174,9 +174,19 @@ def is_database_unavailable(exc: BaseException) -> bool:
         return True
     # Connecting failed below the protocol (refused, reset, timed out): asyncpg raises the
     # socket's OSError (TimeoutError is one), which SQLAlchemy's pool passes on as it is.
-    return isinstance(exc, OSError | DBAPIError) and any(
-        isinstance(link, OSError) for link in _chain(exc)
-    )
+    # Only when raised in the driver: another OSError (a DNS lookup, a file) is a 500.
+    return any(isinstance(link, OSError) and _raised_by_driver(link) for link in _chain(exc))
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    """The exception passed through asyncpg's or SQLAlchemy's code."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("asyncpg", "sqlalchemy")):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def problem_response(

@@ -111,3 +111,13 @@ async def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
         assert "secret internals" not in r.text
         [line] = failures(caplog)
         assert line.exc_info is not None  # the one line carries the traceback
+
+
+async def test_an_oserror_outside_the_database_driver_is_a_500() -> None:
+    async with worker() as (app, c):
+
+        @app.get("/lookup")
+        async def lookup() -> None:
+            raise OSError("name resolution failed")
+
+        assert_problem(await c.get("/lookup"), 500, "internal_error")
