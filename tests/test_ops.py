@@ -32,7 +32,7 @@ async def test_healthz_is_alive_without_auth(client: httpx.AsyncClient) -> None:
 
 
 async def test_readyz_is_ready_when_the_database_is_at_head(client: httpx.AsyncClient) -> None:
-    # Right after start-up a worker may still be copying its match indexes (see below).
+    # A worker past its warm-up timeout may still be copying its match indexes (see below).
     for _ in range(500):
         r = await client.get("/readyz")
         if r.status_code != 503:
