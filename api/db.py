@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -79,6 +81,31 @@ def create_engine(url: str, settings: Settings, **overrides: Any) -> AsyncEngine
     return engine
 
 
+class WriteSlots:
+    """How many pooled connections transactions may hold at once: the pool less
+    `DB_READ_RESERVE`, so that writes waiting for a locked row (up to `DB_LOCK_TIMEOUT_MS`
+    each) can never take every connection from the requests that only read. A write that
+    finds no slot within the pool timeout fails like a pool timeout (503 `database_busy`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        pool = settings.db_pool_size + settings.db_max_overflow
+        reserve = settings.db_read_reserve if settings.db_read_reserve < pool else 0
+        self._slots = asyncio.Semaphore(pool - reserve)
+        self._wait_seconds = settings.db_pool_timeout_seconds
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._wait_seconds):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise PoolTimeoutError("no write slot came free in time") from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: objects stay readable after the commit that precedes the response.
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
@@ -141,7 +168,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         return
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+    slots: WriteSlots = request.app.state.write_slots
+    async with slots.held(), sessionmaker() as session:
         try:
             yield session
         except BaseException:

@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.db import SHARED_CONNECTION
+from api.db import SHARED_CONNECTION, WriteSlots
 from api.errors import AppError, PayloadTooLarge, app_error_response, problem_response
 from api.security import API_TOKEN_PREFIX, InvalidToken, decode_access_token, token_digest
 from api.services.tokens import resolve_bearer
@@ -133,7 +133,8 @@ class IdempotencyMiddleware:
         ).hexdigest()
         engine: AsyncEngine = scope["app"].state.engine
         exchange = _Exchange(self, scope, body, caller, key, fingerprint)
-        async with engine.connect() as conn:
+        slots: WriteSlots = scope["app"].state.write_slots
+        async with slots.held(), engine.connect() as conn:
             transaction = await conn.begin()
             try:
                 answer = await exchange.run(conn, authorization.partition(" ")[2])

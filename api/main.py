@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from api.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from api.db import WriteSlots, create_engine, create_read_sessionmaker, create_sessionmaker
 from api.embedded import database_url
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
@@ -87,6 +87,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.read_sessionmaker = create_read_sessionmaker(engine)
+        app.state.write_slots = WriteSlots(settings)
         app.state.migration_heads = head_revisions()
         tasks = []
         copied = asyncio.Event()

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     # `resource_locked`) instead of holding its pooled connection while others queue for
     # one; kept below the pool timeout (validated) so one locked row cannot empty the pool.
     db_lock_timeout_ms: int = Field(default=3_000, ge=1)
+    # Pooled connections kept for requests that only read: writes (which may wait for a
+    # locked row) may hold at most the rest, so reads are served whatever writes wait for.
+    db_read_reserve: int = Field(default=2, ge=0, le=100)
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
