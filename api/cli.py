@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from api.settings import get_settings
 
@@ -62,17 +63,45 @@ def _run_uvicorn(args: argparse.Namespace, workers: int) -> None:
 
     from api.observability import logging_config
 
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=workers,
-        proxy_headers=get_settings().trust_forwarded_for,
-        access_log=False,  # the app logs every request itself, as JSON with its request id
-        server_header=False,  # no `server: uvicorn` banner
-        log_config=logging_config(get_settings().log_level),  # uvicorn's own lines as JSON
-    )
+    settings = get_settings()
+    options = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": workers,
+        "proxy_headers": settings.trust_forwarded_for,
+        "access_log": False,  # the app logs every request itself, as JSON with its request id
+        # At SIGTERM: stop accepting, let requests in flight finish for at most this long.
+        "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
+        "server_header": False,  # no `server: uvicorn` banner
+        "log_config": logging_config(settings.log_level),  # uvicorn's own lines as JSON
+    }
+    if workers == 1:
+        uvicorn.run("api.main:create_app", **options)
+        return
+    # As uvicorn.run does for several workers, with a supervisor that stops listening at
+    # once (see _Supervisor).
+    config = uvicorn.Config("api.main:create_app", **options)
+    _supervisor()(config, sockets=[config.bind_socket()]).run()
+
+
+def _supervisor() -> Any:
+    from uvicorn.supervisors.multiprocess import Multiprocess
+
+    class _Supervisor(Multiprocess):
+        """Uvicorn's worker supervisor, closing its own copy of the listening socket when it
+        stops the workers. Each worker closes its copy as it starts draining; the
+        supervisor's kept the socket listening until every worker had finished, so the
+        kernel went on queueing new connections that nobody would accept, and reset them
+        all at the exit. Now they are refused at once (a client or load balancer retries
+        elsewhere)."""
+
+        def terminate_all(self) -> None:
+            for sock in self.sockets:
+                sock.close()
+            super().terminate_all()
+
+    return _Supervisor
 
 
 def seed_demo(_: argparse.Namespace, database_url: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -9,7 +10,9 @@ from typing import Any, TypeVar
 from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -55,6 +58,9 @@ def create_engine(url: str, settings: Settings, **overrides: Any) -> AsyncEngine
         "pool_size": settings.db_pool_size + settings.db_max_overflow,
         "max_overflow": 0,
         "pool_timeout": settings.db_pool_timeout_seconds,
+        # Errors and logs never show statement parameters: they carry password hashes,
+        # token digests, stored answers and personal data.
+        "hide_parameters": True,
         "connect_args": {
             "server_settings": {
                 "application_name": "briefboard",
@@ -63,6 +69,7 @@ def create_engine(url: str, settings: Settings, **overrides: Any) -> AsyncEngine
                 # the planner misjudged the size of its one-row state table).
                 "jit": "off",
                 "statement_timeout": str(settings.db_statement_timeout_ms),
+                "lock_timeout": str(settings.db_lock_timeout_ms),
                 "timezone": "UTC",
             }
         },
@@ -72,6 +79,31 @@ def create_engine(url: str, settings: Settings, **overrides: Any) -> AsyncEngine
     engine = create_async_engine(url, **options)
     event.listen(engine.sync_engine, "checkout", _Liveness(ping))
     return engine
+
+
+class WriteSlots:
+    """How many pooled connections transactions may hold at once: the pool less
+    `DB_READ_RESERVE`, so that writes waiting for a locked row (up to `DB_LOCK_TIMEOUT_MS`
+    each) can never take every connection from the requests that only read. A write that
+    finds no slot within the pool timeout fails like a pool timeout (503 `database_busy`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        pool = settings.db_pool_size + settings.db_max_overflow
+        reserve = settings.db_read_reserve if settings.db_read_reserve < pool else 0
+        self._slots = asyncio.Semaphore(pool - reserve)
+        self._wait_seconds = settings.db_pool_timeout_seconds
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._wait_seconds):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise PoolTimeoutError("no write slot came free in time") from None
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -85,6 +117,10 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
 
 
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+
+# The request state's name for a connection whose transaction the request's session joins
+# (set by `api.idempotency` for POSTs with an Idempotency-Key).
+SHARED_CONNECTION = "shared_connection"
 
 
 def read_only(endpoint: EndpointT) -> EndpointT:
@@ -109,14 +145,31 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Used with `scope="function"` so the commit happens before the response is sent: a
     failed commit becomes a 5xx, never a lost 2xx. `read_only` routes get an autocommit
     session instead, with nothing to commit.
+
+    Under an Idempotency-Key the request's work runs in a savepoint of the transaction
+    that also stores its answer (`api.idempotency`): "commit" releases the savepoint, an
+    error rolls back to it, and the middleware commits both once the answer is known.
     """
+    shared: AsyncConnection | None = getattr(request.state, SHARED_CONNECTION, None)
+    if shared is not None:
+        joined: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        async with joined(bind=shared, join_transaction_mode="create_savepoint") as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+        return
     if _is_read_only(request):
         reader: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
         async with reader() as session:
             yield session
         return
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+    slots: WriteSlots = request.app.state.write_slots
+    async with slots.held(), sessionmaker() as session:
         try:
             yield session
         except BaseException:

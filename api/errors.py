@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,67 @@ class ServiceUnavailable(AppError):
     code = "unavailable"
 
 
+# How long a client should wait before retrying a 503 (or a 409 on a locked row): outages
+# this app rides out (a restart, a failover, a full pool) last seconds.
+RETRY_AFTER_SECONDS = 2
+
+# SQLSTATEs meaning "the database cannot serve this now": class 08 (connection exceptions)
+# and 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now: starting up or
+# shutting down). Class 53 (insufficient resources: too many connections, out of memory or
+# disk) is the server refusing load.
+_UNAVAILABLE_CLASSES = ("08", "53")
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")
+# lock_not_available: a row stayed locked longer than `lock_timeout` (settings).
+_LOCK_NOT_AVAILABLE = "55P03"
+_QUERY_CANCELED = "57014"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps: DBAPIError -> adapter error -> asyncpg error."""
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(out) < 5:
+        out.append(seen)
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return out
+
+
+def _sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of a database error ("" if none)."""
+    for link in _chain(exc):
+        state = getattr(link, "sqlstate", None)
+        if state:
+            return str(state)
+    return ""
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The database cannot serve now: down, restarting, unreachable, or no pooled
+    connection came free in time. Retrying later will do; nothing about the request is wrong."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    state = _sqlstate(exc)
+    if state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE_STATES:
+        return True
+    # Connecting failed below the protocol (refused, reset, timed out): asyncpg raises the
+    # socket's OSError (TimeoutError is one), which SQLAlchemy's pool passes on as it is.
+    # Only when raised in the driver: another OSError (a DNS lookup, a file) is a 500.
+    return any(isinstance(link, OSError) and _raised_by_driver(link) for link in _chain(exc))
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    """The exception passed through asyncpg's or SQLAlchemy's code."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("asyncpg", "sqlalchemy")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -200,8 +262,8 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     return out
 
 
-async def _app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+def app_error_response(request: Request, exc: AppError) -> JSONResponse:
+    """The problem answer for a domain error."""
     extra = None
     if isinstance(exc, TokenError):
         extra = {"error": exc.error, "error_description": exc.detail}
@@ -214,6 +276,11 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
         headers=exc.headers,
         extra=extra,
     )
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return app_error_response(request, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -245,21 +312,62 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 422, "validation_error", "the data violates a constraint")
 
 
+def _retry_later() -> dict[str, str]:
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def unexpected_error_response(request: Request, exc: BaseException) -> JSONResponse:
+    """The answer to an exception no handler took: 503 when the database cannot serve
+    (one warning line, no traceback: an outage fails every request alike), else a 500 that
+    reveals nothing (one error line with the traceback). Used by the handlers below and by
+    `RequestContextMiddleware`, which catches what escapes the middlewares (Starlette's
+    own last resort re-raises to the server, which then logs a plain-text traceback and
+    closes the client's connection)."""
+    if is_database_unavailable(exc):
+        if isinstance(exc, PoolTimeoutError):
+            log.warning("no database connection came free in time")
+            return problem_response(
+                request,
+                503,
+                "database_busy",
+                "the service is overloaded; retry shortly",
+                headers=_retry_later(),
+            )
+        log.warning("database unavailable: %s (%s)", type(exc).__name__, _sqlstate(exc) or "-")
+        return problem_response(
+            request,
+            503,
+            "database_unavailable",
+            "the database is unavailable; retry shortly",
+            headers=_retry_later(),
+        )
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(request, 500, "internal_error", "an unexpected error occurred")
+
+
 # SQLSTATE class 22 (data exception): out-of-range numbers, NUL bytes, bad encodings. The
 # schemas reject these first; this is the net under them.
 async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
-    sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+    sqlstate = _sqlstate(exc)
     if sqlstate.startswith("22"):
         return problem_response(request, 422, "invalid_value", "a value is out of range or invalid")
-    if sqlstate == "57014":
+    if sqlstate == _QUERY_CANCELED:
         return problem_response(request, 503, "timeout", "the request took too long")
-    return await _unexpected(request, exc)
+    if sqlstate == _LOCK_NOT_AVAILABLE:
+        log.warning("a row stayed locked past lock_timeout")
+        return problem_response(
+            request,
+            409,
+            "resource_locked",
+            "another request is changing this resource; retry shortly",
+            headers=_retry_later(),
+        )
+    return unexpected_error_response(request, exc)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
-    return problem_response(request, 500, "internal_error", "an unexpected error occurred")
+    return unexpected_error_response(request, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -268,7 +376,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DBAPIError, _dbapi_error)
-    app.add_exception_handler(Exception, _unexpected)
+    # Unavailability that is no DBAPIError (a pool timeout, a refused connection) is
+    # answered where it is raised; anything else escaping the routes is caught by
+    # `RequestContextMiddleware` (`unexpected_error_response`), not by Starlette's
+    # outermost handler, which would re-raise it to the server.
+    app.add_exception_handler(PoolTimeoutError, _unexpected)
+    app.add_exception_handler(OSError, _unexpected)
 
 
 def problem_responses(

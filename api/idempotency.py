@@ -2,50 +2,83 @@
 
 Scoped to the caller (the signed-in user, or the API token) and kept for
 `IDEMPOTENCY_TTL_HOURS` (at least 24 h). The same key with another request body is a 422;
-a retry while the first request still runs is a 409. Responses of 5xx are not kept, so a
-failed request can be retried. The key is claimed in a transaction of its own before the
-request runs; if a worker dies mid-request, the claim lapses after
-`IDEMPOTENCY_LOCK_SECONDS` and a retry may run again.
+a retry while the first request still runs is a 409. Responses of 5xx are not kept (and
+what the request did is rolled back), so a failed request can be retried.
+
+One transaction, on one connection, holds the whole exchange: it takes a transaction-level
+advisory lock on the key (a retry that cannot take it gets 409 at once, without waiting),
+looks for the stored answer, runs the request in a savepoint of it (the session dependency
+joins it: `api.db.get_session`), stores the answer and commits, and only then sends the
+answer. So the effect and its stored answer are committed together or not at all, a retry
+right after the answer replays it, and a worker that dies mid-request leaves nothing
+behind (its transaction, and with it the lock, ends with its connection).
+
+A replay first authenticates the caller in full (token revoked or deleted, account
+suspended: 401, not the stored answer). An answer that shows a secret once (a new API
+token) is never stored: its replay is a 409 `secret_shown_once` naming what was created.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PayloadTooLarge, problem_response
-from api.models.idempotency import IdempotencyKey
+from api.db import SHARED_CONNECTION, WriteSlots
+from api.errors import AppError, PayloadTooLarge, app_error_response, problem_response
 from api.security import API_TOKEN_PREFIX, InvalidToken, decode_access_token, token_digest
+from api.services.tokens import resolve_bearer
 from api.settings import Settings
 
 HEADER = b"idempotency-key"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _KEPT_HEADERS = ("content-type", "etag", "location")
 _MAX_STORED_BODY = 1_048_576
-
-_CLAIM = text(
+# Held until the transaction ends; a 64-bit hash of the caller and key (a collision only
+# makes an unrelated retry wait for a 409, never replays a wrong answer: rows are by key).
+LOCK_KEY = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:lock, 0))")
+_STORED = text(
     """
-    INSERT INTO idempotency_keys AS k (scope, key, fingerprint, locked_until, created_at)
-    VALUES (:scope, :key, :fingerprint, :locked_until, :now)
-    ON CONFLICT (scope, key) DO UPDATE
-      SET fingerprint = EXCLUDED.fingerprint, locked_until = EXCLUDED.locked_until,
-          created_at = EXCLUDED.created_at, response_status = NULL,
-          response_headers = NULL, response_body = NULL
-      WHERE k.created_at < :expired_before
-         OR (k.response_status IS NULL AND k.locked_until < :now
-             AND k.fingerprint = EXCLUDED.fingerprint)
-    RETURNING k.scope
+    SELECT fingerprint, response_status, response_headers, response_body
+    FROM idempotency_keys
+    WHERE scope = :scope AND key = :key AND created_at >= :expired_before
     """
 )
+_STORE = text(
+    """
+    INSERT INTO idempotency_keys AS k (scope, key, fingerprint, response_status,
+        response_headers, response_body, created_at)
+    VALUES (:scope, :key, :fingerprint, :status, CAST(:headers AS jsonb), :body, :now)
+    ON CONFLICT (scope, key) DO UPDATE
+      SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
+          response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
+          created_at = EXCLUDED.created_at
+    """
+)
+
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+
+
+def shows_secret(endpoint: EndpointT) -> EndpointT:
+    """Mark a route whose success shows a secret once: its answer is never stored for
+    replay (a retry with the same key gets 409 `secret_shown_once` instead)."""
+    endpoint.shows_secret = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def lock_name(caller: str, key: str) -> str:
+    """What the advisory lock of a caller's key is taken on (see `LOCK_KEY`)."""
+    return f"{caller}\n{key}"
 
 
 def caller_scope(settings: Settings, authorization: str) -> str | None:
@@ -83,7 +116,8 @@ class IdempotencyMiddleware:
                 request, 422, "invalid_idempotency_key", "use 1 to 255 printable ASCII characters"
             )(scope, receive, send)
             return
-        caller = caller_scope(self.settings, headers.get(b"authorization", b"").decode("latin-1"))
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        caller = caller_scope(self.settings, authorization)
         if caller is None:
             await self.app(scope, receive, send)
             return
@@ -97,139 +131,183 @@ class IdempotencyMiddleware:
         fingerprint = hashlib.sha256(
             b"\n".join([scope["path"].encode(), scope.get("query_string", b""), body])
         ).hexdigest()
-        sessionmaker: async_sessionmaker[AsyncSession] = scope["app"].state.sessionmaker
-        replay = await self._claim(sessionmaker, caller, key, fingerprint, request)
-        if replay is not None:
-            await replay(scope, receive, send)
-            return
-        await self._run_and_keep(scope, body, send, sessionmaker, caller, key)
+        engine: AsyncEngine = scope["app"].state.engine
+        exchange = _Exchange(self, scope, body, caller, key, fingerprint)
+        slots: WriteSlots = scope["app"].state.write_slots
+        async with slots.held(), engine.connect() as conn:
+            transaction = await conn.begin()
+            try:
+                answer = await exchange.run(conn, authorization.partition(" ")[2])
+            except BaseException:
+                await transaction.rollback()
+                raise
+            if answer.status >= 500:
+                await transaction.rollback()
+            else:
+                await transaction.commit()
+        # Sent only now: whatever the caller sees is committed.
+        await answer.send(send)
 
-    async def _claim(
+
+class _Answer:
+    """A response held back until its transaction ends."""
+
+    def __init__(self) -> None:
+        self.status = 500
+        self.messages: list[Message] = []
+
+    async def capture(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        self.messages.append(message)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        start = next(m for m in self.messages if m["type"] == "http.response.start")
+        out = {}
+        for name, value in start.get("headers", []):
+            lowered = name.decode("latin-1").lower()
+            if lowered in _KEPT_HEADERS:
+                out[lowered] = value.decode("latin-1")
+        return out
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(
+            m.get("body", b"") for m in self.messages if m["type"] == "http.response.body"
+        )
+
+    @classmethod
+    async def of(cls, response: Response, scope: Scope) -> _Answer:
+        answer = cls()
+
+        async def no_body() -> Message:
+            return {"type": "http.disconnect"}
+
+        await response(scope, no_body, answer.capture)
+        return answer
+
+    async def send(self, send: Send) -> None:
+        for message in self.messages:
+            await send(message)
+
+
+class _Exchange:
+    """One POST with an Idempotency-Key, inside the transaction its middleware opened."""
+
+    def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        middleware: IdempotencyMiddleware,
+        scope: Scope,
+        body: bytes,
         caller: str,
         key: str,
         fingerprint: str,
-        request: Request,
-    ) -> Any:
-        """Claim the key (None: go ahead) or return the response to send instead."""
+    ) -> None:
+        self.app = middleware.app
+        self.settings = middleware.settings
+        self.scope = scope
+        self.body = body
+        self.caller = caller
+        self.key = key
+        self.fingerprint = fingerprint
+        self.request = Request(scope)
+
+    async def run(self, conn: AsyncConnection, token: str) -> _Answer:
         now = datetime.now(UTC)
-        async with sessionmaker.begin() as session:
-            claimed = (
-                await session.execute(
-                    _CLAIM,
-                    {
-                        "scope": caller,
-                        "key": key,
-                        "fingerprint": fingerprint,
-                        "now": now,
-                        "locked_until": now
-                        + timedelta(seconds=self.settings.idempotency_lock_seconds),
-                        "expired_before": now
-                        - timedelta(hours=self.settings.idempotency_ttl_hours),
-                    },
-                )
-            ).first()
-            if claimed is not None:
-                return None
-            row = await session.scalar(
-                select(IdempotencyKey).where(
-                    col(IdempotencyKey.scope) == caller, col(IdempotencyKey.key) == key
-                )
-            )
-        if row is None:  # deleted between the two statements: the first request failed
-            return problem_response(
-                request, 409, "idempotency_in_progress", "retry: the first request just ended"
-            )
-        if row.fingerprint != fingerprint:
-            return problem_response(
-                request,
-                422,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with another request",
-            )
-        if row.response_status is None:
-            return problem_response(
-                request,
+        locked = await conn.scalar(LOCK_KEY, {"lock": lock_name(self.caller, self.key)})
+        if not locked:
+            return await self._problem(
                 409,
                 "idempotency_in_progress",
                 "a request with this Idempotency-Key is still running",
             )
-        return _Replay(row)
+        expired_before = now - timedelta(hours=self.settings.idempotency_ttl_hours)
+        stored = (
+            await conn.execute(
+                _STORED, {"scope": self.caller, "key": self.key, "expired_before": expired_before}
+            )
+        ).first()
+        if stored is not None:
+            return await self._replay(conn, token, stored)
+        answer = await self._run_request(conn)
+        if answer.status < 500:
+            await self._store(conn, answer, now)
+        return answer
 
-    async def _run_and_keep(
-        self,
-        scope: Scope,
-        body: bytes,
-        send: Send,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        caller: str,
-        key: str,
-    ) -> None:
+    async def _problem(self, status: int, code: str, detail: str) -> _Answer:
+        return await _Answer.of(problem_response(self.request, status, code, detail), self.scope)
+
+    async def _replay(self, conn: AsyncConnection, token: str, stored: Any) -> _Answer:
+        if stored.fingerprint != self.fingerprint:
+            return await self._problem(
+                422, "idempotency_key_reused", "this Idempotency-Key was used with another request"
+            )
+        # Only a caller who may act now gets the answer: the token may have been revoked,
+        # the account suspended, since the first request.
+        async with AsyncSession(bind=conn) as session:
+            try:
+                await resolve_bearer(session, self.settings, token)
+            except AppError as exc:
+                return await _Answer.of(app_error_response(self.request, exc), self.scope)
+        body: bytes = stored.response_body or b""
+        headers = [
+            (name.encode("latin-1"), str(value).encode("latin-1"))
+            for name, value in (stored.response_headers or {}).items()
+        ]
+        headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"idempotent-replayed", b"true"))
+        answer = _Answer()
+        await answer.capture(
+            {"type": "http.response.start", "status": stored.response_status, "headers": headers}
+        )
+        await answer.capture({"type": "http.response.body", "body": body})
+        return answer
+
+    async def _run_request(self, conn: AsyncConnection) -> _Answer:
         sent = False
 
         async def replay_receive() -> Message:
             nonlocal sent
             if not sent:
                 sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
+                return {"type": "http.request", "body": self.body, "more_body": False}
             return {"type": "http.disconnect"}
 
-        status = 500
-        kept_headers: dict[str, str] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                for name, value in message.get("headers", []):
-                    lowered = name.decode("latin-1").lower()
-                    if lowered in _KEPT_HEADERS:
-                        kept_headers[lowered] = value.decode("latin-1")
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
+        self.scope.setdefault("state", {})[SHARED_CONNECTION] = conn
+        answer = _Answer()
         try:
-            await self.app(scope, replay_receive, capture)
+            await self.app(self.scope, replay_receive, answer.capture)
         finally:
-            stored = b"".join(chunks)
-            async with sessionmaker.begin() as session:
-                where = (col(IdempotencyKey.scope) == caller, col(IdempotencyKey.key) == key)
-                if status >= 500 or len(stored) > _MAX_STORED_BODY:
-                    await session.execute(delete(IdempotencyKey).where(*where))
-                else:
-                    await session.execute(
-                        update(IdempotencyKey)
-                        .where(*where)
-                        .values(
-                            response_status=status,
-                            response_headers=kept_headers,
-                            response_body=stored,
-                        )
-                    )
+            del self.scope["state"][SHARED_CONNECTION]
+        return answer
 
-
-class _Replay:
-    """Sends a stored response again, marked as a replay."""
-
-    def __init__(self, row: IdempotencyKey) -> None:
-        self.row = row
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [
-            (name.encode("latin-1"), str(value).encode("latin-1"))
-            for name, value in (self.row.response_headers or {}).items()
-        ]
-        body = self.row.response_body or b""
-        headers.append((b"content-length", str(len(body)).encode()))
-        headers.append((b"idempotent-replayed", b"true"))
-        assert self.row.response_status is not None
-        await send(
-            {"type": "http.response.start", "status": self.row.response_status, "headers": headers}
+    async def _store(self, conn: AsyncConnection, answer: _Answer, now: datetime) -> None:
+        status, headers, body = answer.status, answer.headers, answer.body
+        endpoint = getattr(self.scope.get("route"), "endpoint", None)
+        if getattr(endpoint, "shows_secret", False) and status < 300:
+            created = json.loads(body).get("id")
+            kept = await self._problem(
+                409,
+                "secret_shown_once",
+                f"this key already created {created}; its secret was shown once:"
+                " revoke it and create another",
+            )
+            status, headers, body = kept.status, kept.headers, kept.body
+        if len(body) > _MAX_STORED_BODY:
+            return
+        await conn.execute(
+            _STORE,
+            {
+                "scope": self.caller,
+                "key": self.key,
+                "fingerprint": self.fingerprint,
+                "status": status,
+                "headers": json.dumps(headers),
+                "body": body,
+                "now": now,
+            },
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 async def _read_body(receive: Receive) -> bytes:

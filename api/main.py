@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 
@@ -16,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 from swagger_ui_bundle import swagger_ui_path
 
-from api.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from api.db import WriteSlots, create_engine, create_read_sessionmaker, create_sessionmaker
 from api.embedded import database_url
 from api.errors import install_error_handlers
 from api.headers import SecurityHeadersMiddleware
@@ -48,6 +50,8 @@ from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
 from api.settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
+
 DESCRIPTION = """
 Briefboard connects brands that run influencer campaigns with creators.
 Brands post **briefs**; creators **apply**; each accepted application becomes a **deal**
@@ -59,6 +63,28 @@ whose terms, deliverables and content-licensing (usage-rights) terms are version
 """
 
 
+async def _first_copy(copied: asyncio.Event, wait_seconds: float) -> None:
+    """Wait until the match indexes hold their first copy, at most `wait_seconds`.
+
+    Uvicorn serves a worker's socket only once its lifespan start-up is over, so a
+    (re)started worker takes no request that would wait for the copy (seconds at a million
+    creators): with several workers behind one port, the others serve meanwhile. Past the
+    timeout (the database is down, say) the worker serves anyway and `/readyz` answers
+    503 `match_indexes_warming_up` until the copy is made.
+    """
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(copied.wait(), wait_seconds)
+    except TimeoutError:
+        log.warning(
+            "serving before the match indexes hold their first copy (waited %.0f s);"
+            " /readyz answers 503 until they do",
+            wait_seconds,
+        )
+    else:
+        log.info("match indexes copied in %.1f s", time.monotonic() - started)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -67,8 +93,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.read_sessionmaker = create_read_sessionmaker(engine)
+        app.state.write_slots = WriteSlots(settings)
         app.state.migration_heads = head_revisions()
         tasks = []
+        copied = asyncio.Event()
         if settings.maintenance_interval_seconds > 0:
             tasks.append(
                 asyncio.create_task(
@@ -81,11 +109,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                         [app.state.brief_index, app.state.creator_index],
                         app.state.sessionmaker,
                         settings.maintenance_interval_seconds,
+                        copied,
                     ),
                     name="match indexes",
                 )
             )
         try:
+            if tasks:
+                await _first_copy(copied, settings.index_warmup_timeout_seconds)
             yield
         finally:
             for task in tasks:

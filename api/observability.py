@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PayloadTooLarge, problem_response
+from api.errors import PayloadTooLarge, problem_response, unexpected_error_response
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -166,11 +166,12 @@ class RequestContextMiddleware:
         root_path = scope.get("root_path", "")
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder = {"status": 500, "started": False}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
@@ -178,6 +179,14 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # Answered here, inside the request id's scope, rather than by Starlette's last
+            # resort, which re-raises to the server (a plain-text traceback per request, the
+            # keep-alive connection closed) and answers without the X-Request-ID header.
+            if status_holder["started"]:
+                raise  # too late for another answer: the server closes the connection
+            response = unexpected_error_response(Request(scope), exc)
+            await response(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route_path = (

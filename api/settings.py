@@ -113,6 +113,13 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = True
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    # PostgreSQL `lock_timeout`: a statement waiting this long for a row lock fails (409
+    # `resource_locked`) instead of holding its pooled connection while others queue for
+    # one; kept below the pool timeout (validated) so one locked row cannot empty the pool.
+    db_lock_timeout_ms: int = Field(default=3_000, ge=1)
+    # Pooled connections kept for requests that only read: writes (which may wait for a
+    # locked row) may hold at most the rest, so reads are served whatever writes wait for.
+    db_read_reserve: int = Field(default=2, ge=0, le=100)
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
@@ -155,11 +162,15 @@ class Settings(BaseSettings):
     # their deadline, purging old idempotency keys; 0 turns them off (reads and search still
     # treat expired open briefs as closed).
     maintenance_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # How long a starting worker waits for its match indexes' first copy before it serves
+    # anyway (api.main._first_copy); 0: serve at once.
+    index_warmup_timeout_seconds: float = Field(default=120.0, ge=0)
+    # At SIGTERM `briefboard serve` stops accepting connections and lets the requests in
+    # flight finish for at most this long, then cancels what is left and exits.
+    graceful_shutdown_seconds: float = Field(default=20.0, ge=0, le=600)
 
-    # How long a POST's Idempotency-Key is remembered, and how long a first request may run
-    # before a retry with the same key may take it over.
+    # How long a POST's Idempotency-Key is remembered.
     idempotency_ttl_hours: int = Field(default=24, ge=24, le=24 * 30)
-    idempotency_lock_seconds: int = Field(default=60, ge=5, le=3600)
 
     tiers: list[TierBand] = Field(default_factory=_default_tiers)
     engagement_norms: dict[str, dict[str, EngagementNorm]] = Field(
@@ -182,6 +193,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        if self.db_lock_timeout_ms >= self.db_pool_timeout_seconds * 1000:
+            raise ValueError("DB_LOCK_TIMEOUT_MS must be shorter than DB_POOL_TIMEOUT_SECONDS")
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         return self

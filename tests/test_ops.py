@@ -32,7 +32,7 @@ async def test_healthz_is_alive_without_auth(client: httpx.AsyncClient) -> None:
 
 
 async def test_readyz_is_ready_when_the_database_is_at_head(client: httpx.AsyncClient) -> None:
-    # Right after start-up a worker may still be copying its match indexes (see below).
+    # A worker past its warm-up timeout may still be copying its match indexes (see below).
     for _ in range(500):
         r = await client.get("/readyz")
         if r.status_code != 503:
@@ -78,14 +78,8 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
     assert (await client.get("/healthz")).status_code == 200
 
 
-async def test_readyz_waits_for_the_first_copy_of_the_match_indexes(
-    client: httpx.AsyncClient,
-) -> None:
-    """A worker that copies its match indexes at start-up is not ready before they hold
-    their first copy (a match request would wait for it), and is once they do."""
-    settings = get_settings().model_copy(update={"maintenance_interval_seconds": 0.05})
-    worker = create_app(settings)
-    index: CreatorIndex = worker.state.creator_index
+def _slow_first_copy(index: CreatorIndex) -> asyncio.Event:
+    """Hold `index`'s full copy until the returned event is set."""
     release = asyncio.Event()
     copy = index._fetch_all
 
@@ -94,7 +88,52 @@ async def test_readyz_waits_for_the_first_copy_of_the_match_indexes(
         return await copy(conn)
 
     index._fetch_all = slow_copy  # type: ignore[method-assign]
+    return release
+
+
+async def test_a_worker_starts_serving_only_once_its_match_indexes_hold_their_first_copy() -> None:
+    """Uvicorn serves a worker's socket only after its lifespan start-up: a (re)started
+    worker takes no request (which would wait for the copy) before the copy is made."""
+    settings = get_settings().model_copy(update={"maintenance_interval_seconds": 0.05})
+    worker = create_app(settings)
+    index: CreatorIndex = worker.state.creator_index
+    release = _slow_first_copy(index)
+    serving, stop = asyncio.Event(), asyncio.Event()
+
+    async def run() -> None:
+        async with lifespan(worker):
+            serving.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run())
+    try:
+        await asyncio.sleep(0.5)
+        assert not serving.is_set(), "start-up finished before the first copy"
+        release.set()
+        await asyncio.wait_for(serving.wait(), 10)
+        assert index.copies > 0
+        transport = httpx.ASGITransport(app=worker, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            assert (await c.get("/readyz")).status_code == 200
+    finally:
+        release.set()
+        stop.set()
+        await task
+
+
+async def test_readyz_waits_for_the_first_copy_when_start_up_stopped_waiting(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Past `INDEX_WARMUP_TIMEOUT_SECONDS` a worker serves anyway, says so in its log, and
+    is not ready before its match indexes hold their first copy."""
+    settings = get_settings().model_copy(
+        update={"maintenance_interval_seconds": 0.05, "index_warmup_timeout_seconds": 0.2}
+    )
+    worker = create_app(settings)
+    index: CreatorIndex = worker.state.creator_index
+    release = _slow_first_copy(index)
     async with lifespan(worker):
+        assert any("first copy" in r.getMessage() for r in caplog.records)
         transport = httpx.ASGITransport(app=worker, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             assert_problem(await c.get("/readyz"), 503, "match_indexes_warming_up")

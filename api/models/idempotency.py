@@ -21,9 +21,8 @@ class IdempotencyKey(SQLModel, table=True):
     scope: str = SQLField(sa_type=String(80), primary_key=True)
     key: str = SQLField(sa_type=String(255), primary_key=True)
     fingerprint: str = SQLField(sa_type=String(64))
-    # Null while the first request runs; a retry then gets 409.
-    response_status: int | None = SQLField(default=None, sa_type=Integer)
+    # The first answer, stored in the transaction of its effect (api/idempotency.py).
+    response_status: int = SQLField(sa_type=Integer)
     response_headers: dict[str, Any] | None = SQLField(default=None, sa_type=JSONB)
     response_body: bytes | None = SQLField(default=None, sa_type=LargeBinary)
-    locked_until: datetime = timestamp_field(server_default=False)
     created_at: datetime = timestamp_field()

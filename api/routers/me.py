@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response, Security, status
 
 from api.deps import SessionDep, get_principal
 from api.errors import problem_responses
+from api.idempotency import shows_secret
 from api.models.auth import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
 from api.models.users import MeRead
 from api.pagination import Page, PageDep
@@ -39,6 +40,7 @@ async def get_me(principal: ProfileReader, session: SessionDep) -> MeRead:
     summary="Create a scoped API token for a third-party client (shown once)",
     responses=problem_responses(401, 403, 409, 422),
 )
+@shows_secret
 async def create_api_token(
     data: ApiTokenCreate, principal: ProfileWriter, session: SessionDep
 ) -> ApiTokenCreated:

@@ -288,11 +288,13 @@ async def keep_fresh(
     indexes: Sequence[FollowedCopy[Any]],
     sessionmaker: async_sessionmaker[AsyncSession],
     interval_seconds: float,
+    copied: asyncio.Event | None = None,
 ) -> None:
-    """Background task of each worker: the full copies at start-up (so no request waits
-    for them), then a sync every `interval_seconds`, so that even an idle worker never
-    falls behind the pruned logs. Failures (database down, schema not migrated yet) are
-    logged and retried next round; only cancellation stops it."""
+    """Background task of each worker: the full copies at start-up, then a sync every
+    `interval_seconds`, so that even an idle worker never falls behind the pruned logs.
+    `copied` is set once every index holds its first copy (the app's start-up waits for
+    it). Failures (database down, schema not migrated yet) are logged and retried next
+    round; only cancellation stops it."""
     while True:
         for index in indexes:
             try:
@@ -302,6 +304,8 @@ async def keep_fresh(
                 log.warning(
                     "%s sync failed; retrying next round", type(index).__name__, exc_info=True
                 )
+        if copied is not None and all(index.copies for index in indexes):
+            copied.set()
         await asyncio.sleep(interval_seconds)
 
 
