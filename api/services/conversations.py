@@ -29,7 +29,7 @@ from api.models.creators import Creator
 from api.models.deals import Party
 from api.models.memberships import BrandRole
 from api.models.users import Role
-from api.pagination import PageParams, keyset, make_page, parse_datetime
+from api.pagination import PageParams, decode_cursor, keyset, make_page, parse_datetime
 from api.pagination import after as later_than
 from api.services import applications, deals, events, memberships
 from api.services.tokens import Principal
@@ -135,11 +135,19 @@ def to_out(message: MessageRow) -> MessageOut:
     )
 
 
+# A page of messages is keyed by (created_at, id).
+_MESSAGE_KEY = (parse_datetime, uuid.UUID)
+
+
 async def list_messages(
     session: AsyncSession, thread: Thread, page: PageParams, after: uuid.UUID | None = None
 ) -> tuple[list[MessageOut], str | None]:
     """Newest first, older pages by cursor; or, with `after` (a message id), the messages
     that came after it, oldest first (for polling: pass the newest id you hold)."""
+    if page.cursor:
+        # Checked before anything else, so a cursor the server did not issue is refused
+        # (422) even on a thread that has no message yet.
+        decode_cursor(page.cursor, _MESSAGE_KEY)
     conversation = await _conversation(session, thread)
     if conversation is None:
         if after is not None:
@@ -166,7 +174,7 @@ async def list_messages(
         stmt,
         page,
         [col(MessageRow.created_at), col(MessageRow.id)],
-        [parse_datetime, uuid.UUID],
+        _MESSAGE_KEY,
         [True, True],
     )
     rows = (await session.scalars(stmt)).all()
