@@ -157,9 +157,20 @@ class InvitationCreate(BaseModel):
     message: Pitch | None = None
 
 
+class InvitationBriefSummary(BaseModel):
+    """Enough of the brief to show an invitation without reading the brief."""
+
+    title: str
+    brand_id: uuid.UUID
+    brand_name: str
+    compensation_type: str = Field(examples=["gifted"])
+    application_deadline: datetime | None
+
+
 class InvitationRead(BaseModel):
     id: uuid.UUID
     brief_id: uuid.UUID
+    brief: InvitationBriefSummary
     creator_id: uuid.UUID
     message: str | None
     status: InvitationStatus

@@ -101,8 +101,7 @@ async def invite(
     brief_id: uuid.UUID, data: InvitationCreate, principal: BrandWriter, session: SessionDep
 ) -> InvitationRead:
     brief = await briefs.get_own_brief(session, principal, brief_id)
-    invitation = await invitations.invite(session, brief, principal.user.id, data)
-    return invitations.to_read(invitation, brief_open=True)
+    return await invitations.invite(session, brief, principal.user.id, data)
 
 
 @router.get(
@@ -117,8 +116,7 @@ async def list_my_invitations(
     page: PageDep,
     status_: Annotated[InvitationStatus | None, Query(alias="status")] = None,
 ) -> Page[InvitationRead]:
-    rows, cursor = await invitations.list_for_creator(session, creator.id, page, status_)
-    items = [invitations.to_read(i, brief_open=is_open) for i, is_open in rows]
+    items, cursor = await invitations.list_for_creator(session, creator.id, page, status_)
     return Page(items=items, next_cursor=cursor)
 
 
