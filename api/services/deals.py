@@ -51,6 +51,8 @@ def other(party: Party) -> Party:
 def terms_status(terms: DealTerms, current_version: int) -> TermsStatus:
     if terms.accepted_at is not None:
         return TermsStatus.accepted
+    if terms.withdrawn_at is not None:
+        return TermsStatus.withdrawn
     return TermsStatus.superseded if terms.version < current_version else TermsStatus.proposed
 
 
@@ -79,10 +81,18 @@ def terms_read(terms: DealTerms, current_version: int | None = None) -> DealTerm
         accepted_by_user_id=terms.accepted_by_user_id,
         accepted_at=terms.accepted_at,
         accepted=accepted,
+        withdrawn_at=terms.withdrawn_at,
     )
 
 
+def has_pending_amendment(deal: Deal) -> bool:
+    """An active deal with a newer proposal than the terms in force."""
+    return deal.status == DealStatus.active and deal.current_version != deal.accepted_version
+
+
 def to_read(deal: Deal, terms: DealTerms) -> DealRead:
+    """`terms` is the deal's current version."""
+    current = terms_read(terms, deal.current_version)
     return DealRead(
         id=deal.id,
         brief_id=deal.brief_id,
@@ -92,7 +102,8 @@ def to_read(deal: Deal, terms: DealTerms) -> DealRead:
         status=DealStatus(deal.status),
         current_version=deal.current_version,
         accepted_version=deal.accepted_version,
-        current_terms=terms_read(terms, deal.current_version),
+        current_terms=current,
+        pending_amendment=current if has_pending_amendment(deal) else None,
         activated_at=deal.activated_at,
         paid_at=deal.paid_at,
         rights_start_date=deal.rights_start_date,

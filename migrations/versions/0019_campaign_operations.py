@@ -1,0 +1,48 @@
+"""Campaign operations (#18): withdrawable amendments.
+
+Revision ID: 0019
+Revises: 0011
+Create Date: 2026-12-07 11:30:00.000000
+
+A terms proposal on an active deal (an amendment) can be withdrawn by its proposer: the
+version keeps its place in the history, marked withdrawn (never together with accepted).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0019"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("deal_terms", sa.Column("withdrawn_by_user_id", sa.Uuid(), nullable=True))
+    op.add_column(
+        "deal_terms", sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.create_foreign_key(
+        op.f("fk_deal_terms_withdrawn_by_user_id_users"),
+        "deal_terms",
+        "users",
+        ["withdrawn_by_user_id"],
+        ["id"],
+        ondelete="SET NULL",
+    )
+    op.create_check_constraint(
+        op.f("ck_deal_terms_accepted_or_withdrawn"),
+        "deal_terms",
+        "accepted_at IS NULL OR withdrawn_at IS NULL",
+    )
+
+
+def downgrade() -> None:
+    op.drop_constraint(op.f("ck_deal_terms_accepted_or_withdrawn"), "deal_terms", type_="check")
+    op.drop_constraint(
+        op.f("fk_deal_terms_withdrawn_by_user_id_users"), "deal_terms", type_="foreignkey"
+    )
+    op.drop_column("deal_terms", "withdrawn_at")
+    op.drop_column("deal_terms", "withdrawn_by_user_id")
