@@ -28,6 +28,7 @@ from api.routers import (
     auth,
     brands,
     briefs,
+    bulk,
     creators,
     deals,
     deliverables,
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shipments,
         reports,
         admin,
+        bulk,
     ):
         app.include_router(module.router)
 

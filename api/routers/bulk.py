@@ -1,0 +1,97 @@
+"""Campaign operations at scale, per brief: decide many applications, record many
+shipments, and read the shipping list. Each bulk answer is a 200 with one result per item
+(its own status, and its own problem when it failed); the brief's ownership is checked once,
+as for every brief route."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Security
+
+from api.deps import SessionDep, SettingsDep, require_brand
+from api.errors import problem_responses
+from api.models.bulk import (
+    BulkApplicationDecision,
+    BulkApplicationResults,
+    BulkShipmentCreate,
+    BulkShipmentResults,
+    ShippingListEntry,
+)
+from api.pagination import Page, PageDep
+from api.security import Scope
+from api.services import briefs, bulk, shipments
+from api.services.tokens import Principal
+
+router = APIRouter(prefix="/v1/briefs/{brief_id}", tags=["campaign operations"])
+
+ApplicationsWriter = Annotated[
+    Principal, Security(require_brand, scopes=[Scope.applications_write])
+]
+DealsWriter = Annotated[Principal, Security(require_brand, scopes=[Scope.deals_write])]
+DealsReader = Annotated[Principal, Security(require_brand, scopes=[Scope.deals_read])]
+
+_BULK = (
+    "One transaction, one savepoint per item: an item that fails is undone alone and "
+    "answered in its place with its own `status` and `problem` (what the single request "
+    "would have answered); the others stand. The answer is 200 whenever the request itself "
+    "is valid, with `succeeded` and `failed` counts. `Idempotency-Key` is honoured: a retry "
+    "replays the first answer."
+)
+
+
+@router.post(
+    "/applications/bulk",
+    operation_id="decideApplicationsInBulk",
+    summary="Shortlist, decline or accept up to 100 applications of the brief (brand)",
+    description=_BULK + " Accepting honours the slots as single accepts do: once they are "
+    "taken, the remaining items fail with 409 `slots_filled`. Applications of other briefs "
+    "answer 404.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def decide_applications(
+    brief_id: uuid.UUID,
+    data: BulkApplicationDecision,
+    principal: ApplicationsWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> BulkApplicationResults:
+    brief = await briefs.get_own_brief(session, principal, brief_id)
+    return await bulk.decide_applications(session, settings, principal, brief, data)
+
+
+@router.post(
+    "/shipments",
+    operation_id="createShipmentsInBulk",
+    summary="Record shipments for up to 100 deals of the brief (brand)",
+    description=_BULK + " Each item is checked as `POST /v1/deals/{id}/shipments` checks "
+    "it (active deal, a product to ship); deals of other briefs answer 404.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_shipments(
+    brief_id: uuid.UUID,
+    data: BulkShipmentCreate,
+    principal: DealsWriter,
+    session: SessionDep,
+) -> BulkShipmentResults:
+    brief = await briefs.get_own_brief(session, principal, brief_id)
+    return await bulk.create_shipments(session, principal, brief, data)
+
+
+@router.get(
+    "/shipping-list",
+    operation_id="getShippingList",
+    summary="Where to send the product: the brief's active gifting deals (brand)",
+    description="Every active deal of the brief whose terms in force send a product, oldest "
+    "first, with the creator's shipping address (null until given) and the shipments so "
+    "far. Deals not yet agreed, cancelled or completed are not listed: their addresses stay "
+    "private.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def shipping_list(
+    brief_id: uuid.UUID, principal: DealsReader, session: SessionDep, page: PageDep
+) -> Page[ShippingListEntry]:
+    brief = await briefs.get_own_brief(session, principal, brief_id)
+    items, cursor = await shipments.shipping_list(session, brief.id, page)
+    return Page(items=items, next_cursor=cursor)
