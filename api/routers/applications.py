@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Security, status
+from fastapi import APIRouter, Query, Request, Response, Security, status
 
 from api.deps import (
     SessionDep,
@@ -29,7 +29,8 @@ from api.models.creators import Creator
 from api.models.deals import DealRead
 from api.pagination import Page, PageDep
 from api.security import Scope
-from api.services import applications, briefs, deals, invitations
+from api.services import applications, briefs, deals, exports, invitations
+from api.services.exports import ExportFormat
 from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1", tags=["applications"])
@@ -70,18 +71,23 @@ async def apply(
 @router.get(
     "/briefs/{brief_id}/applications",
     operation_id="listBriefApplications",
-    summary="The brief's applicants (its brand)",
-    responses=problem_responses(401, 403, 404, 422),
+    summary="The brief's applicants (its brand); CSV with `?format=csv`",
+    response_model=Page[ApplicationRead],
+    responses={**exports.CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
 )
 async def list_brief_applications(
     brief_id: uuid.UUID,
     principal: BrandReader,
     session: SessionDep,
     page: PageDep,
+    request: Request,
     status_: Annotated[StatusFilter, Query(alias="status")] = [],  # noqa: B006
     sort: ApplicationSort = ApplicationSort.match_score,
-) -> Page[ApplicationRead]:
+    format_: ExportFormat = None,
+) -> Page[ApplicationRead] | Response:
     brief = await briefs.get_own_brief(session, principal, brief_id)
+    if exports.wants_csv(request, format_):
+        return exports.applicants(request, brief.id, status_, sort)
     rows, cursor = await applications.list_for_brief(
         session, brief.id, page, statuses=status_, sort=sort
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Security
+from fastapi import APIRouter, Query, Request, Response, Security
 
 from api.deps import SessionDep, SettingsDep, require_brand
 from api.errors import problem_responses
@@ -19,9 +19,11 @@ from api.models.bulk import (
     BulkShipmentResults,
     ShippingListEntry,
 )
+from api.models.deals import DealRead, DealStatus
 from api.pagination import Page, PageDep
 from api.security import Scope
-from api.services import briefs, bulk, shipments
+from api.services import briefs, bulk, deals, exports, shipments
+from api.services.exports import ExportFormat
 from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1/briefs/{brief_id}", tags=["campaign operations"])
@@ -86,12 +88,45 @@ async def create_shipments(
     description="Every active deal of the brief whose terms in force send a product, oldest "
     "first, with the creator's shipping address (null until given) and the shipments so "
     "far. Deals not yet agreed, cancelled or completed are not listed: their addresses stay "
-    "private.",
-    responses=problem_responses(401, 403, 404, 422),
+    "private. CSV with `?format=csv` (one line per deal, the address in columns).",
+    response_model=Page[ShippingListEntry],
+    responses={**exports.CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
 )
 async def shipping_list(
-    brief_id: uuid.UUID, principal: DealsReader, session: SessionDep, page: PageDep
-) -> Page[ShippingListEntry]:
+    brief_id: uuid.UUID,
+    principal: DealsReader,
+    session: SessionDep,
+    page: PageDep,
+    request: Request,
+    format_: ExportFormat = None,
+) -> Page[ShippingListEntry] | Response:
     brief = await briefs.get_own_brief(session, principal, brief_id)
+    if exports.wants_csv(request, format_):
+        return exports.shipping_list(request, brief.id)
     items, cursor = await shipments.shipping_list(session, brief.id, page)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.get(
+    "/deals",
+    operation_id="listBriefDeals",
+    summary="The brief's deals with their status, newest first (brand)",
+    description="Each deal with its current terms; `?status=` filters. CSV with "
+    "`?format=csv`: one line per deal with its status and the terms in force.",
+    response_model=Page[DealRead],
+    responses={**exports.CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
+)
+async def list_brief_deals(
+    brief_id: uuid.UUID,
+    principal: DealsReader,
+    session: SessionDep,
+    page: PageDep,
+    request: Request,
+    status: Annotated[list[DealStatus], Query(max_length=len(DealStatus))] = [],  # noqa: B006
+    format_: ExportFormat = None,
+) -> Page[DealRead] | Response:
+    brief = await briefs.get_own_brief(session, principal, brief_id)
+    if exports.wants_csv(request, format_):
+        return exports.deals(request, brief.id, status)
+    items, cursor = await deals.list_for_party(session, principal, page, status, brief_id=brief.id)
     return Page(items=items, next_cursor=cursor)

@@ -206,6 +206,29 @@ async def apply(
     return read
 
 
+def applicant_order(sort: ApplicationSort) -> tuple[list[Any], list[Any], list[bool]]:
+    """The sort columns of a brief's applicants (with the id last), their cursor parsers
+    and directions: one order for the pages and the CSV export."""
+    if sort == ApplicationSort.match_score:
+        return (
+            [col(Application.match_score), col(Application.id)],
+            [parse_float, uuid.UUID],
+            [True, True],
+        )
+    if sort == ApplicationSort.proposed_fee:
+        # Cheapest first; applications without a fee (gifted briefs) sort as 0.
+        return (
+            [func.coalesce(col(Application.proposed_fee_minor), 0), col(Application.id)],
+            [parse_int, uuid.UUID],
+            [False, False],
+        )
+    return (
+        [col(Application.created_at), col(Application.id)],
+        [parse_datetime, uuid.UUID],
+        [True, True],
+    )
+
+
 async def list_for_brief(
     session: AsyncSession,
     brief_id: uuid.UUID,
@@ -217,19 +240,7 @@ async def list_for_brief(
     stmt = select(Application).where(col(Application.brief_id) == brief_id)
     if statuses:
         stmt = stmt.where(col(Application.status).in_(statuses))
-    if sort == ApplicationSort.match_score:
-        columns: list[Any] = [col(Application.match_score), col(Application.id)]
-        parsers: list[Any] = [parse_float, uuid.UUID]
-        descending = [True, True]
-    elif sort == ApplicationSort.proposed_fee:
-        # Cheapest first; applications without a fee (gifted briefs) sort as 0.
-        columns = [func.coalesce(col(Application.proposed_fee_minor), 0), col(Application.id)]
-        parsers = [parse_int, uuid.UUID]
-        descending = [False, False]
-    else:
-        columns = [col(Application.created_at), col(Application.id)]
-        parsers = [parse_datetime, uuid.UUID]
-        descending = [True, True]
+    columns, parsers, descending = applicant_order(sort)
     rows = (await session.scalars(keyset(stmt, page, columns, parsers, descending))).all()
 
     def key(a: Application) -> tuple[Any, ...]:

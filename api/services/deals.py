@@ -264,7 +264,12 @@ async def load(
 
 
 async def list_for_party(
-    session: AsyncSession, principal: Principal, page: PageParams, statuses: list[DealStatus]
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    statuses: list[DealStatus],
+    *,
+    brief_id: uuid.UUID | None = None,
 ) -> tuple[list[DealRead], str | None]:
     stmt = select(Deal, DealTerms).join(
         DealTerms,
@@ -272,6 +277,8 @@ async def list_for_party(
         & (col(DealTerms.version) == col(Deal.current_version)),
     )
     stmt = stmt.where(*_party_filter(principal))
+    if brief_id is not None:
+        stmt = stmt.where(col(Deal.brief_id) == brief_id)
     if statuses:
         stmt = stmt.where(col(Deal.status).in_(statuses))
     stmt = keyset(
