@@ -138,6 +138,15 @@ class DeliverableSubmission(SQLModel, table=True):
     comments: list[str] = SQLField(
         default_factory=list, sa_type=JSONB, sa_column_kwargs={"server_default": "[]"}
     )
+    # The intended caption and label against the checklist, as submitted (null: drafts
+    # submitted before drafts were checked).
+    paid_partnership_label: bool = SQLField(
+        default=False, sa_type=Boolean, sa_column_kwargs={"server_default": "false"}
+    )
+    disclosure_check: dict[str, Any] | None = SQLField(default=None, sa_type=JSONB)
+    disclosure_gaps_acknowledged: bool = SQLField(
+        default=False, sa_type=Boolean, sa_column_kwargs={"server_default": "false"}
+    )
 
 
 METRIC_NAMES = (
@@ -196,12 +205,23 @@ Comment = Annotated[
 class SubmissionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     draft_url: Url = Field(examples=["https://drive.example/ana/serum-reel-v1.mp4"])
-    caption: Caption = Field(examples=["My 7am routine ✨ #ad @glowlabs"])
+    caption: Caption = Field(
+        examples=["My 7am routine ✨ #ad @glowlabs"],
+        description="The caption you intend to publish; checked for disclosure now.",
+    )
+    paid_partnership_label: bool = Field(
+        default=False, description="You intend to switch the platform's paid-partnership label on."
+    )
 
 
 class ApproveDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
     comment: Comment | None = None
+    acknowledge_disclosure_gaps: bool = Field(
+        default=False,
+        description="Needed to approve a draft whose disclosure check failed (else 422 "
+        "`disclosure_gaps`): you approve knowing what is missing.",
+    )
 
 
 class RequestChanges(BaseModel):
@@ -259,6 +279,16 @@ class MetricsRead(BaseModel):
     conversions: int | None
 
 
+class DisclosureCheck(BaseModel):
+    """A caption (the draft's intended one, or the published one) against the
+    deliverable's disclosure checklist."""
+
+    compliant: bool
+    missing_hashtags: list[str]
+    missing_mentions: list[str]
+    paid_partnership_label_missing: bool
+
+
 class SubmissionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
@@ -271,15 +301,13 @@ class SubmissionRead(BaseModel):
     reviewed_at: datetime | None
     auto_approved: bool = Field(description="Approved by the review-window timer.")
     comments: list[str]
-
-
-class DisclosureCheck(BaseModel):
-    """The published caption against the deliverable's disclosure checklist."""
-
-    compliant: bool
-    missing_hashtags: list[str]
-    missing_mentions: list[str]
-    paid_partnership_label_missing: bool
+    paid_partnership_label: bool = Field(description="The label the creator intends to use.")
+    disclosure_check: DisclosureCheck | None = Field(
+        description="The draft's caption and label against the checklist, run at submission."
+    )
+    disclosure_gaps_acknowledged: bool = Field(
+        description="The brand approved this draft knowing its disclosure check failed."
+    )
 
 
 class DeliverableRead(BaseModel):

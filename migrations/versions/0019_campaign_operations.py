@@ -1,4 +1,4 @@
-"""Campaign operations (#18): withdrawable amendments.
+"""Campaign operations (#18): withdrawable amendments, drafts checked for disclosure.
 
 Revision ID: 0019
 Revises: 0011
@@ -6,12 +6,15 @@ Create Date: 2026-12-07 11:30:00.000000
 
 A terms proposal on an active deal (an amendment) can be withdrawn by its proposer: the
 version keeps its place in the history, marked withdrawn (never together with accepted).
+A draft records the paid-partnership label its creator intends, the disclosure check of its
+caption, and whether the brand approved it knowing the check failed.
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0019"
 down_revision: str | None = "0011"
@@ -38,8 +41,26 @@ def upgrade() -> None:
         "accepted_at IS NULL OR withdrawn_at IS NULL",
     )
 
+    op.add_column(
+        "deliverable_submissions",
+        sa.Column("paid_partnership_label", sa.Boolean(), server_default="false", nullable=False),
+    )
+    op.add_column(
+        "deliverable_submissions",
+        sa.Column("disclosure_check", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+    )
+    op.add_column(
+        "deliverable_submissions",
+        sa.Column(
+            "disclosure_gaps_acknowledged", sa.Boolean(), server_default="false", nullable=False
+        ),
+    )
+
 
 def downgrade() -> None:
+    op.drop_column("deliverable_submissions", "disclosure_gaps_acknowledged")
+    op.drop_column("deliverable_submissions", "disclosure_check")
+    op.drop_column("deliverable_submissions", "paid_partnership_label")
     op.drop_constraint(op.f("ck_deal_terms_accepted_or_withdrawn"), "deal_terms", type_="check")
     op.drop_constraint(
         op.f("fk_deal_terms_withdrawn_by_user_id_users"), "deal_terms", type_="foreignkey"
