@@ -28,6 +28,7 @@ from api.routers import (
     auth,
     brands,
     briefs,
+    budgets,
     bulk,
     creators,
     deals,
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         admin,
         bulk,
+        budgets,
     ):
         app.include_router(module.router)
 

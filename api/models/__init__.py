@@ -10,6 +10,7 @@ from api.models import (  # noqa: F401
     base,
     brands,
     briefs,
+    budgets,
     creators,
     deals,
     deliverables,

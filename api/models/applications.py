@@ -151,6 +151,16 @@ class ApplicationRead(BaseModel):
     updated_at: datetime
 
 
+class ApplicationAccept(BaseModel):
+    """Optional body of an accept."""
+
+    model_config = ConfigDict(extra="forbid")
+    allow_over_budget: bool = Field(
+        default=False,
+        description="Go past the campaign's budget (else 409 `over_budget`).",
+    )
+
+
 class InvitationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     creator_id: uuid.UUID

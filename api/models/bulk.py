@@ -42,6 +42,11 @@ class BulkApplicationDecision(BaseModel):
         Field(min_length=1, max_length=MAX_BULK_ITEMS),
         AfterValidator(_distinct),
     ] = Field(description="Applications of this brief, handled in this order.")
+    allow_over_budget: bool = Field(
+        default=False,
+        description="Accept: go past the campaign's budget (else those items fail 409 "
+        "`over_budget`).",
+    )
 
 
 class ApplicationResult(BaseModel):

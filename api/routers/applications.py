@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, Security, status
+from fastapi import APIRouter, Body, Query, Request, Response, Security, status
 
 from api.deps import (
     SessionDep,
@@ -17,6 +17,7 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.models.applications import (
+    ApplicationAccept,
     ApplicationCreate,
     ApplicationRead,
     ApplicationSort,
@@ -215,15 +216,28 @@ async def withdraw(
         "Atomic: the application is accepted, the brief's slot taken and the deal created "
         "with its first terms (drawn from the brief and the application) in one transaction. "
         "The slots are never exceeded, even under concurrent accepts (409 `slots_filled`); "
-        "the last slot closes the brief."
+        "the last slot closes the brief. With a campaign budget set, an accept whose deal "
+        "would take the committed spend past it is refused (409 `over_budget`) unless the "
+        "body says `allow_over_budget: true`."
     ),
     responses=_ACTION,
 )
 async def accept(
-    application_id: uuid.UUID, principal: BrandWriter, session: SessionDep, settings: SettingsDep
+    application_id: uuid.UUID,
+    principal: BrandWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    data: Annotated[ApplicationAccept | None, Body()] = None,
 ) -> DealRead:
     application, brief = await applications.get_for_party(
         session, principal, application_id, lock=True
     )
-    deal = await applications.accept(session, settings, principal, application, brief)
+    deal = await applications.accept(
+        session,
+        settings,
+        principal,
+        application,
+        brief,
+        allow_over_budget=data.allow_over_budget if data else False,
+    )
     return await deals.read(session, deal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, Security
+from fastapi import APIRouter, Query, Request, Response, Security
 
 from api.deps import SessionDep, require_brand
 from api.errors import problem_responses
@@ -29,7 +29,9 @@ creator and newest metrics reading.
 * `spend_minor` = Σ (fee_minor + usage_rights.licensing_fee_minor) of the terms in force of
   each deal (before any acceptance: its proposed terms), in the brief's currency.
   `paid_minor`: the part on deals marked paid. Gifted products count separately in
-  `gifted_value_minor` (retail value).
+  `gifted_value_minor` (retail value); with `?include_product_value=true` they count as
+  spend too (`spend_basis` says which basis was used), so a gifted campaign has a cost per
+  engagement and a CPM.
 * Performance sums the newest metrics reading of each published deliverable:
   `engagements` = likes + comments + shares + saves.
 * `engagement_rate` = engagements / impressions; when no impressions were recorded,
@@ -54,8 +56,12 @@ async def get_report(
     session: SessionDep,
     request: Request,
     format_: ExportFormat = None,
+    include_product_value: Annotated[
+        bool,
+        Query(description="Count gifted products at retail value as spend (`spend_basis`)."),
+    ] = False,
 ) -> BriefReport | Response:
     brief = await briefs.get_own_brief(session, principal, brief_id)
     if exports.wants_csv(request, format_):
         return exports.report(request, brief.id)
-    return await reports.brief_report(session, brief)
+    return await reports.brief_report(session, brief, include_product_value=include_product_value)

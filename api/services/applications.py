@@ -26,7 +26,7 @@ from api.models.creators import Creator, SocialAccount
 from api.models.deals import Deal
 from api.models.users import Role
 from api.pagination import PageParams, keyset, make_page, parse_datetime, parse_float, parse_int
-from api.services import briefs, creators, deals, events, invitations
+from api.services import briefs, budgets, creators, deals, events, invitations
 from api.services.eligibility import unmet_requirements
 from api.services.matching import score_application
 from api.services.tokens import Principal
@@ -374,9 +374,14 @@ async def accept(
     principal: Principal,
     application: Application,
     brief: Brief,
+    *,
+    allow_over_budget: bool = False,
 ) -> Deal:
-    """Accept the application and create its deal, atomically; never beyond the slots."""
+    """Accept the application and create its deal, atomically; never beyond the slots, nor
+    past the campaign's budget unless `allow_over_budget`."""
     _require_pending(application, "accepted")
     await _take_slot(session, brief)
     await _decide(session, application, brief, ApplicationStatus.accepted)
-    return await deals.create_from_application(session, settings, principal, brief, application)
+    deal = await deals.create_from_application(session, settings, principal, brief, application)
+    await budgets.check_commitment(session, brief, allow_over=allow_over_budget)
+    return deal

@@ -76,7 +76,14 @@ async def decide_applications(
             return applications.to_read(await applications.shortlist(session, application, brief))
         if data.action == ApplicationAction.decline:
             return applications.to_read(await applications.decline(session, application, brief))
-        deal = await applications.accept(session, settings, principal, application, brief)
+        deal = await applications.accept(
+            session,
+            settings,
+            principal,
+            application,
+            brief,
+            allow_over_budget=data.allow_over_budget,
+        )
         return await deals.read(session, deal)
 
     results = []

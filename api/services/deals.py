@@ -203,6 +203,15 @@ async def current_terms(session: AsyncSession, deal: Deal) -> DealTerms:
     return terms
 
 
+def terms_in_force_join() -> ColumnElement[bool]:
+    """Join condition for each deal's terms in force (before the first acceptance: its
+    proposed terms), as the report, the budget and the exports count them."""
+    return (col(DealTerms.deal_id) == col(Deal.id)) & (
+        col(DealTerms.version)
+        == func.coalesce(col(Deal.accepted_version), col(Deal.current_version))
+    )
+
+
 async def terms_in_force(session: AsyncSession, deal: Deal) -> DealTerms | None:
     """The newest version both parties accepted; None before the first acceptance."""
     if deal.accepted_version is None:

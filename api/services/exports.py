@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -32,6 +32,7 @@ from api.models.creators import Creator
 from api.models.deals import Deal, DealStatus, DealTerms
 from api.models.deliverables import METRIC_NAMES, DealDeliverable
 from api.services import applications, shipments
+from api.services.deals import terms_in_force_join
 from api.services.deliverables import latest_metrics
 
 CSV_MEDIA_TYPE = "text/csv"
@@ -250,20 +251,12 @@ DEAL_COLUMNS = (
 )
 
 
-def _in_force() -> Any:
-    """Join condition: the terms in force (before any acceptance: the proposed ones)."""
-    return (col(DealTerms.deal_id) == col(Deal.id)) & (
-        col(DealTerms.version)
-        == func.coalesce(col(Deal.accepted_version), col(Deal.current_version))
-    )
-
-
 def deals(request: Request, brief_id: uuid.UUID, statuses: list[DealStatus]) -> StreamingResponse:
     """The brief's deals with their status and the terms in force, newest first (as the
     JSON list)."""
     stmt = (
         select(Deal, DealTerms, col(Creator.display_name), col(Creator.handle))
-        .join(DealTerms, _in_force())
+        .join(DealTerms, terms_in_force_join())
         .join(Creator, col(Creator.id) == col(Deal.creator_id))
         .where(col(Deal.brief_id) == brief_id)
         .order_by(col(Deal.created_at).desc(), col(Deal.id).desc())

@@ -7,7 +7,8 @@ Create Date: 2026-12-07 11:30:00.000000
 A terms proposal on an active deal (an amendment) can be withdrawn by its proposer: the
 version keeps its place in the history, marked withdrawn (never together with accepted).
 A draft records the paid-partnership label its creator intends, the disclosure check of its
-caption, and whether the brand approved it knowing the check failed.
+caption, and whether the brand approved it knowing the check failed. A brief may have a
+campaign budget (private to its brand, so a table of its own rather than a brief column).
 """
 
 from collections.abc import Sequence
@@ -56,8 +57,36 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "brief_budgets",
+        sa.Column("brief_id", sa.Uuid(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("updated_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["brief_id"],
+            ["briefs.id"],
+            name=op.f("fk_brief_budgets_brief_id_briefs"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_brief_budgets_updated_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("brief_id", name=op.f("pk_brief_budgets")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("brief_budgets")
     op.drop_column("deliverable_submissions", "disclosure_gaps_acknowledged")
     op.drop_column("deliverable_submissions", "disclosure_check")
     op.drop_column("deliverable_submissions", "paid_partnership_label")
