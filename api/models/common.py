@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -139,3 +140,12 @@ def reject_explicit_null(value: object) -> object:
     if value is None:
         raise ValueError("may be omitted but not null")
     return value
+
+
+def figures_stale(as_of: date) -> bool:
+    """Figures true on `as_of` are stale once older than FIGURES_STALE_AFTER_DAYS: one rule
+    for account figures and metrics readings."""
+    from api.settings import get_settings  # settings import models' types
+
+    age = datetime.now(UTC).date() - as_of
+    return age > timedelta(days=get_settings().figures_stale_after_days)

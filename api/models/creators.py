@@ -7,7 +7,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import BigInteger, Boolean, Date, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field as SQLField
@@ -30,6 +37,7 @@ from api.models.common import (
     ShortText,
     Tag,
     Tier,
+    figures_stale,
     reject_explicit_null,
 )
 
@@ -213,8 +221,15 @@ class SocialAccountRead(BaseModel):
     )
     audience: AudienceDemographics
     source: MetricsSource
-    as_of: date
+    as_of: date = Field(description="The date the figures were true.")
     updated_at: datetime
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The figures are older than the configured age (FIGURES_STALE_AFTER_DAYS)."
+    )
+    @property
+    def stale(self) -> bool:
+        return figures_stale(self.as_of)
 
 
 class CreatorUpdate(BaseModel):

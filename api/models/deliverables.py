@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    computed_field,
     model_validator,
 )
 from sqlalchemy import (
@@ -33,7 +34,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import Count, DeliverableFormat, Platform, Url, _no_nul
+from api.models.common import Count, DeliverableFormat, Platform, Url, _no_nul, figures_stale
 from api.models.deals import Party
 from api.models.terms import Disclosure
 
@@ -178,6 +179,9 @@ class DeliverableMetrics(SQLModel, table=True):
         default=None, foreign_key="users.id", ondelete="SET NULL"
     )
     recorded_at: datetime = timestamp_field()
+    # The date the figures were true (a reading may be entered days later); the newest
+    # `as_of` counts.
+    as_of: date = SQLField(sa_type=Date)
     reach: int | None = SQLField(default=None, sa_type=BigInteger)
     impressions: int | None = SQLField(default=None, sa_type=BigInteger)
     likes: int | None = SQLField(default=None, sa_type=BigInteger)
@@ -255,6 +259,11 @@ class MetricsCreate(BaseModel):
     saves: Count | None = None
     clicks: Count | None = None
     conversions: Count | None = None
+    as_of: date | None = Field(
+        default=None,
+        description="The date the figures were true; default today; not in the future nor "
+        "before the publication.",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> MetricsCreate:
@@ -269,6 +278,7 @@ class MetricsRead(BaseModel):
     deliverable_id: uuid.UUID
     source: Party = Field(description="Who recorded the figures.")
     recorded_at: datetime
+    as_of: date = Field(description="The date the figures were true.")
     reach: int | None
     impressions: int | None
     likes: int | None
@@ -277,6 +287,13 @@ class MetricsRead(BaseModel):
     saves: int | None
     clicks: int | None
     conversions: int | None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The reading is older than the configured age (FIGURES_STALE_AFTER_DAYS)."
+    )
+    @property
+    def stale(self) -> bool:
+        return figures_stale(self.as_of)
 
 
 class DisclosureCheck(BaseModel):

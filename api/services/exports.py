@@ -310,6 +310,7 @@ REPORT_COLUMNS = (
     "late",
     *METRIC_NAMES,
     "engagements",
+    "metrics_as_of",
     "metrics_recorded_at",
 )
 _ENGAGEMENTS = ("likes", "comments", "shares", "saves")
@@ -355,6 +356,7 @@ def report(request: Request, brief_id: uuid.UUID) -> StreamingResponse:
                 unit.late,
                 *values,
                 engagements,
+                figures.get("as_of"),
                 figures.get("recorded_at"),
             )
 

@@ -9,6 +9,8 @@ version keeps its place in the history, marked withdrawn (never together with ac
 A draft records the paid-partnership label its creator intends, the disclosure check of its
 caption, and whether the brand approved it knowing the check failed. A brief may have a
 campaign budget (private to its brand, so a table of its own rather than a brief column).
+A metrics reading records the date its figures were true (`as_of`; existing readings: the
+day they were recorded).
 """
 
 from collections.abc import Sequence
@@ -84,8 +86,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("brief_id", name=op.f("pk_brief_budgets")),
     )
 
+    op.add_column("deliverable_metrics", sa.Column("as_of", sa.Date(), nullable=True))
+    op.execute("UPDATE deliverable_metrics SET as_of = (recorded_at AT TIME ZONE 'UTC')::date")
+    op.alter_column("deliverable_metrics", "as_of", nullable=False)
+
 
 def downgrade() -> None:
+    op.drop_column("deliverable_metrics", "as_of")
     op.drop_table("brief_budgets")
     op.drop_column("deliverable_submissions", "disclosure_gaps_acknowledged")
     op.drop_column("deliverable_submissions", "disclosure_check")
