@@ -218,7 +218,9 @@ async def withdraw(
         "The slots are never exceeded, even under concurrent accepts (409 `slots_filled`); "
         "the last slot closes the brief. With a campaign budget set, an accept whose deal "
         "would take the committed spend past it is refused (409 `over_budget`) unless the "
-        "body says `allow_over_budget: true`."
+        "body says `allow_over_budget: true`. Either-or deliverables are pinned in the "
+        "terms: to the body's `deliverable_choices`, else the creator's, else the first "
+        "option on a platform the creator offered."
     ),
     responses=_ACTION,
 )
@@ -239,5 +241,6 @@ async def accept(
         application,
         brief,
         allow_over_budget=data.allow_over_budget if data else False,
+        choices=data.deliverable_choices if data else (),
     )
     return await deals.read(session, deal)

@@ -4,7 +4,7 @@ lifecycle after the terms (cancel, mark paid, complete)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists, func, select, update
@@ -122,19 +122,25 @@ def etag(deal: Deal) -> str:
     return etags.quoted(f"{deal.current_version}.{deal.accepted_version or 0}")
 
 
-def _deliverables(brief: Brief, rows: Sequence[BriefDeliverable]) -> list[TermsDeliverable]:
+def _deliverables(
+    brief: Brief, rows: Sequence[BriefDeliverable], pinned: Mapping[int, tuple[str, str]]
+) -> list[TermsDeliverable]:
+    """The brief's deliverables as terms, each either-or one pinned to its option."""
     gifted = brief.compensation_type == CompensationType.gifted
     due = brief.publish_end_date or brief.publish_start_date
-    return [
-        TermsDeliverable(
-            platform=row.platform,
-            format=row.format,
-            quantity=row.quantity,
-            due_date=None if gifted else due,
-            due_days_after_delivery=GIFTED_DRAFT_DUE_DAYS if gifted else None,
+    out = []
+    for i, row in enumerate(rows):
+        platform, format_ = pinned.get(i, (row.platform, row.format))
+        out.append(
+            TermsDeliverable(
+                platform=platform,
+                format=format_,
+                quantity=row.quantity,
+                due_date=None if gifted else due,
+                due_days_after_delivery=GIFTED_DRAFT_DUE_DAYS if gifted else None,
+            )
         )
-        for row in rows
-    ]
+    return out
 
 
 async def create_from_application(
@@ -143,8 +149,12 @@ async def create_from_application(
     principal: Principal,
     brief: Brief,
     application: Application,
+    *,
+    rows: Sequence[BriefDeliverable] | None = None,
+    pinned: Mapping[int, tuple[str, str]] | None = None,
 ) -> Deal:
-    """The deal and its first terms, drawn from the brief and the application.
+    """The deal and its first terms, drawn from the brief and the application (either-or
+    deliverables pinned to the option in `pinned`).
 
     The brand proposes version 1 by accepting; the deal stays `pending_terms` until the
     creator accepts it too.
@@ -157,7 +167,8 @@ async def create_from_application(
     )
     session.add(deal)
     await session.flush()
-    rows = await deliverables_of(session, brief.id)
+    if rows is None:
+        rows = await deliverables_of(session, brief.id)
     compensation = CompensationType(brief.compensation_type)
     terms = DealTerms(
         deal_id=deal.id,
@@ -166,7 +177,7 @@ async def create_from_application(
         fee_minor=application.proposed_fee_minor if compensation in _WITH_FEE else None,
         commission_rate_percent=brief.commission_rate_percent,
         gifted_product=brief.gifted_product if compensation in _WITH_PRODUCT else None,
-        deliverables=[d.model_dump(mode="json") for d in _deliverables(brief, rows)],
+        deliverables=[d.model_dump(mode="json") for d in _deliverables(brief, rows, pinned or {})],
         publish_start_date=brief.publish_start_date,
         publish_end_date=brief.publish_end_date,
         usage_rights=brief.usage_rights,
