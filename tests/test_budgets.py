@@ -177,3 +177,33 @@ async def test_the_report_counts_gifted_products_as_spend_when_asked(
     assert valued["cpm_minor"] == "1500.00"  # 15 000 / 10 000 * 1000
     # Money actually spent is unchanged: the budget counts fees, not products.
     assert (await _read_budget(client, brand, brief))["committed_minor"] == 0
+
+
+async def test_an_item_refused_for_the_budget_leaves_the_next_ones_free_to_succeed(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    brief = await factories.open_brief(client, brand, slots=10)
+    await _budget(client, brand, brief, 50_000)
+    fees = [20_000, 40_000, 25_000]
+    ids = []
+    for fee in fees:
+        creator = await factories.applicant(client)
+        ids.append((await factories.apply(client, creator, brief, proposed_fee_minor=fee))["id"])
+    r = await client.post(
+        f"/v1/briefs/{brief['id']}/applications/bulk",
+        json={"action": "accept", "application_ids": ids},
+        headers=brand.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert [i["status"] for i in r.json()["results"]] == [201, 409, 201]
+    rows = await factories.db_rows(
+        app, "SELECT count(*) AS n FROM deals WHERE brief_id = :b", b=brief["id"]
+    )
+    assert rows == [{"n": 2}]
+    # The refused item gave its slot back.
+    slots = await factories.db_rows(
+        app, "SELECT accepted_count FROM briefs WHERE id = :b", b=brief["id"]
+    )
+    assert slots == [{"accepted_count": 2}]
+    assert (await _read_budget(client, brand, brief))["committed_minor"] == 45_000
