@@ -241,6 +241,18 @@ def problem_response(
     )
 
 
+def problem_of(exc: AppError) -> Problem:
+    """The problem document of one error, for answers that carry several (bulk results)."""
+    return Problem(
+        type=PROBLEM_TYPE_PREFIX + exc.code,
+        title=HTTPStatus(exc.status_code).phrase,
+        status=exc.status_code,
+        detail=exc.detail,
+        code=exc.code,
+        errors=exc.errors,
+    )
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "not_authenticated",

@@ -34,6 +34,8 @@ from api.routers import (
     auth,
     brands,
     briefs,
+    budgets,
+    bulk,
     conversations,
     creators,
     deals,
@@ -184,6 +186,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         memberships,
         conversations,
         activity,
+        bulk,
+        budgets,
     ):
         app.include_router(module.router)
         label_routes.extend(module.router.routes)

@@ -172,6 +172,10 @@ class Settings(BaseSettings):
     # How long a POST's Idempotency-Key is remembered.
     idempotency_ttl_hours: int = Field(default=24, ge=24, le=24 * 30)
 
+    # Figures a party entered (account audience figures, metrics readings) whose `as_of`
+    # is older than this are flagged `stale` on reads.
+    figures_stale_after_days: int = Field(default=90, ge=1, le=3650)
+
     tiers: list[TierBand] = Field(default_factory=_default_tiers)
     engagement_norms: dict[str, dict[str, EngagementNorm]] = Field(
         default_factory=_default_engagement_norms

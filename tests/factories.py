@@ -366,18 +366,28 @@ async def deliverables(
 
 
 def draft_body(**overrides: Any) -> dict[str, Any]:
-    body = {"draft_url": "https://drive.example/draft.mp4", "caption": "Morning glow #ad @acme"}
+    """A draft that meets the default disclosure checklists (#ad with the label for paid
+    work, #gifted for gifts)."""
+    body = {
+        "draft_url": "https://drive.example/draft.mp4",
+        "caption": "Morning glow #ad #gifted @acme",
+        "paid_partnership_label": True,
+    }
     body.update(overrides)
-    return body
+    return {k: v for k, v in body.items() if v is not OMIT}
 
 
 async def submit_draft(
-    client: httpx.AsyncClient, actor: Actor, deal: dict[str, Any], unit: dict[str, Any]
+    client: httpx.AsyncClient,
+    actor: Actor,
+    deal: dict[str, Any],
+    unit: dict[str, Any],
+    **overrides: Any,
 ) -> dict[str, Any]:
     """`actor` submits a draft; returns the deliverable, its newest round last."""
     r = await client.post(
         f"/v1/deals/{deal['id']}/deliverables/{unit['id']}/submissions",
-        json=draft_body(),
+        json=draft_body(**overrides),
         headers=actor.headers,
     )
     assert r.status_code == 201, r.text
@@ -386,13 +396,19 @@ async def submit_draft(
 
 
 async def approve_draft(
-    client: httpx.AsyncClient, owner: Actor, deal: dict[str, Any], unit: dict[str, Any]
+    client: httpx.AsyncClient,
+    owner: Actor,
+    deal: dict[str, Any],
+    unit: dict[str, Any],
+    *,
+    acknowledge: bool = False,
 ) -> dict[str, Any]:
-    """`owner` approves the deliverable's newest draft; returns the deliverable."""
+    """`owner` approves the deliverable's newest draft (`acknowledge`: despite the gaps
+    its disclosure check found); returns the deliverable."""
     submission = unit["submissions"][-1]
     r = await client.post(
         f"/v1/deals/{deal['id']}/deliverables/{unit['id']}/submissions/{submission['id']}/approve",
-        json={},
+        json={"acknowledge_disclosure_gaps": True} if acknowledge else {},
         headers=owner.headers,
     )
     assert r.status_code == 200, r.text
@@ -418,11 +434,20 @@ async def publish_unit(
     unit: dict[str, Any],
     **overrides: Any,
 ) -> dict[str, Any]:
-    """Draft, approval and publication of one deliverable; returns it published."""
-    unit = await approve_draft(client, owner, deal, await submit_draft(client, creator, deal, unit))
+    """Draft, approval and publication of one deliverable; returns it published. The draft
+    carries the caption and label to be published; the brand approves it, acknowledging
+    the gaps when its disclosure check failed."""
+    body = publish_body(**overrides)
+    draft = {
+        "caption": body["caption"],
+        "paid_partnership_label": body.get("paid_partnership_label", False),
+    }
+    unit = await submit_draft(client, creator, deal, unit, **draft)
+    check = unit["submissions"][-1]["disclosure_check"]
+    unit = await approve_draft(client, owner, deal, unit, acknowledge=not check["compliant"])
     r = await client.post(
         f"/v1/deals/{deal['id']}/deliverables/{unit['id']}/publish",
-        json=publish_body(**overrides),
+        json=body,
         headers=creator.headers,
     )
     assert r.status_code == 200, r.text

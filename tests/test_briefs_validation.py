@@ -547,7 +547,7 @@ async def test_draft_may_change_anything_and_clear_nullable_fields(
     changed = r.json()
     assert changed["fee_min_minor"] is None
     assert changed["deliverables"] == [
-        {"platform": "youtube", "format": "long_video", "quantity": 2}
+        {"platform": "youtube", "format": "long_video", "quantity": 2, "alternatives": []}
     ]
     assert changed["target_audience"]["countries"] == ["DE", "AT"]
     assert changed["version"] == 2

@@ -87,7 +87,13 @@ async def test_seeding_and_sponsored_campaigns_from_publish_to_report(
         assert r.status_code == 200, r.text
         (unit,) = await factories.deliverables(client, seeders[i], deals[i])
         assert unit["draft_due_date"] is not None  # delivery + 14 days
-        units.append(await factories.submit_draft(client, seeders[i], deals[i], unit))
+        # Creator 0 forgets to tag the brand; the check shows it at review.
+        caption = "My glow routine #gifted" + ("" if i == 0 else " @glowlabs")
+        units.append(
+            await factories.submit_draft(client, seeders[i], deals[i], unit, caption=caption)
+        )
+    assert units[0]["submissions"][0]["disclosure_check"]["missing_mentions"] == ["@glowlabs"]
+    assert units[1]["submissions"][0]["disclosure_check"]["compliant"] is True
 
     # Creator 0 is asked for changes once; creator 1's draft waits past the review window and
     # the timer approves it; the rest are approved by the brand.
@@ -98,7 +104,9 @@ async def test_seeding_and_sponsored_campaigns_from_publish_to_report(
         f"{base}/submissions/{units[0]['submissions'][0]['id']}/request-changes",
         {"comments": ["Tag us, please."]},
     )
-    units[0] = await factories.submit_draft(client, seeders[0], deals[0], units[0])
+    units[0] = await factories.submit_draft(
+        client, seeders[0], deals[0], units[0], caption="Glow #gifted @glowlabs"
+    )
     units[0] = await factories.approve_draft(client, brand, deals[0], units[0])
     await factories.db_execute(
         app,

@@ -287,7 +287,7 @@ async def test_a_perpetual_grant_is_only_ever_explicit(client: httpx.AsyncClient
     assert r.json()["usage_rights"]["duration_days"] is None
 
 
-async def test_an_amendment_pauses_the_deal_and_adjusts_its_deliverables(
+async def test_an_amendment_keeps_the_work_going_and_switches_the_deal_on_acceptance(
     client: httpx.AsyncClient,
 ) -> None:
     brand, creator, deal = await _setup(
@@ -312,31 +312,121 @@ async def test_an_amendment_pauses_the_deal_and_adjusts_its_deliverables(
     r = await _propose(client, brand, deal, {"deliverables": amended})
     assert r.status_code == 201, r.text
     r = await client.get(f"/v1/deals/{deal['id']}", headers=creator.headers)
-    assert r.json()["status"] == "pending_terms"
-    assert r.json()["accepted_version"] == 1
-    # The work waits for the amendment.
-    pending_id = (await factories.deliverables(client, creator, deal))[1]["submissions"][0]["id"]
+    shown = r.json()
+    assert shown["status"] == "active"
+    assert shown["accepted_version"] == 1
+    assert shown["pending_amendment"]["version"] == 2
+    assert shown["pending_amendment"]["status"] == "proposed"
+    pending = shown["pending_amendment"]["deliverables"]
+    assert [(d["format"], d["quantity"]) for d in pending] == [("reel", 1), ("story", 1)]
+    # The work goes on under version 1: its two reels, the pending draft reviewable.
+    units = await factories.deliverables(client, creator, deal)
+    assert [(u["format"], u["unit"], u["status"]) for u in units] == [
+        ("reel", 1, "published"),
+        ("reel", 2, "in_review"),
+    ]
+    pending_id = units[1]["submissions"][0]["id"]
     r = await client.post(
         f"/v1/deals/{deal['id']}/deliverables/{second['id']}/submissions/{pending_id}/approve",
         json={},
         headers=brand.headers,
     )
-    assert_problem(r, 409, "deal_not_active")
+    assert r.status_code == 200, r.text
 
     deal = await factories.accept_terms(client, creator, {**deal, "current_version": 2})
     assert deal["status"] == "active"
+    assert deal["accepted_version"] == 2
+    assert deal["pending_amendment"] is None
     units = await factories.deliverables(client, creator, deal)
     assert [(u["format"], u["unit"], u["status"]) for u in units] == [
         ("reel", 1, "published"),
         ("reel", 2, "dropped"),
         ("story", 1, "pending"),
     ]
-    # A dropped deliverable takes no drafts, and its pending draft no review.
+    # A dropped deliverable takes no drafts.
     path = f"/v1/deals/{deal['id']}/deliverables/{second['id']}/submissions"
     r = await client.post(path, json=factories.draft_body(), headers=creator.headers)
     assert_problem(r, 409, "invalid_state")
-    r = await client.post(f"{path}/{pending_id}/approve", json={}, headers=brand.headers)
-    assert_problem(r, 409, "invalid_state")
+
+
+async def test_usage_rights_follow_the_terms_in_force_during_an_amendment(
+    client: httpx.AsyncClient,
+) -> None:
+    brand, creator, deal = await _setup(client)
+    deal = await factories.accept_terms(client, creator, deal)
+    rights = {**deal["current_terms"]["usage_rights"], "duration_days": 30}
+    r = await _propose(client, creator, deal, {"usage_rights": rights})
+    assert r.status_code == 201, r.text
+    r = await client.get(f"/v1/deals/{deal['id']}", headers=brand.headers)
+    assert r.json()["status"] == "active"
+    assert r.json()["pending_amendment"]["usage_rights"]["duration_days"] == 30
+    r = await client.get(f"/v1/deals/{deal['id']}/terms/1", headers=brand.headers)
+    assert r.json()["status"] == "accepted"
+    assert r.json()["usage_rights"]["duration_days"] != 30
+
+
+async def test_the_proposer_withdraws_a_pending_amendment(client: httpx.AsyncClient) -> None:
+    brand, creator, deal = await _setup(client)
+    deal = await factories.accept_terms(client, creator, deal)
+    before = await _etag(client, brand, deal)
+    r = await _propose(client, brand, deal, {"fee_minor": 45_000})
+    assert r.status_code == 201, r.text
+    proposed_etag = r.headers["etag"]
+
+    # A stale If-Match is refused; the proposer's current one is honoured.
+    path = f"/v1/deals/{deal['id']}/terms/2/withdraw"
+    r = await client.post(path, headers={**brand.headers, "If-Match": before})
+    assert_problem(r, 412)
+    r = await client.post(path, headers={**brand.headers, "If-Match": proposed_etag})
+    assert r.status_code == 200, r.text
+    withdrawn = r.json()
+    assert withdrawn["status"] == "active"
+    assert withdrawn["pending_amendment"] is None
+    assert (withdrawn["current_version"], withdrawn["accepted_version"]) == (1, 1)
+    assert withdrawn["current_terms"]["fee_minor"] == deal["current_terms"]["fee_minor"]
+    assert r.headers["etag"] == before
+
+    history = await _history(client, brand, deal)
+    assert [(t["version"], t["status"]) for t in history] == [(2, "withdrawn"), (1, "accepted")]
+    assert history[0]["withdrawn_at"] is not None
+    # A withdrawn version can be neither accepted nor withdrawn again.
+    r = await client.post(f"/v1/deals/{deal['id']}/terms/2/accept", headers=creator.headers)
+    assert_problem(r, 409, "withdrawn")
+    assert_problem(await client.post(path, headers=brand.headers), 409, "withdrawn")
+
+    # The next proposal builds on the terms in force, numbered past the withdrawn one.
+    disclosure = {"hashtags": ["#ad", "#partner"]}
+    r = await _propose(client, creator, deal, {"disclosure": disclosure})
+    assert r.status_code == 201, r.text
+    assert r.json()["version"] == 3
+    assert r.json()["fee_minor"] == deal["current_terms"]["fee_minor"]
+
+
+async def test_only_the_proposer_withdraws_and_only_an_amendment(
+    client: httpx.AsyncClient,
+) -> None:
+    brand, creator, deal = await _setup(client)
+    first = f"/v1/deals/{deal['id']}/terms/1/withdraw"
+    # The first terms cannot be withdrawn: the deal is cancelled instead.
+    assert_problem(await client.post(first, headers=brand.headers), 409, "not_an_amendment")
+    assert_problem(await client.post(first, headers=creator.headers), 403, "not_proposer")
+    deal = await factories.accept_terms(client, creator, deal)
+    assert_problem(await client.post(first, headers=brand.headers), 409, "already_accepted")
+
+    r = await _propose(client, creator, deal, {"fee_minor": 48_000})
+    assert r.status_code == 201, r.text
+    second = f"/v1/deals/{deal['id']}/terms/2/withdraw"
+    assert_problem(await client.post(second, headers=brand.headers), 403, "not_proposer")
+    outsider = await factories.applicant(client)
+    assert_problem(await client.post(second, headers=outsider.headers), 404)
+    other_brand = await factories.brand(client)
+    assert_problem(await client.post(second, headers=other_brand.headers), 404)
+    r = await client.post(f"/v1/deals/{deal['id']}/terms/9/withdraw", headers=creator.headers)
+    assert_problem(r, 404)
+    # A counter-proposal supersedes it: nothing left to withdraw.
+    r = await _propose(client, brand, deal, {"fee_minor": 46_000})
+    assert r.status_code == 201, r.text
+    assert_problem(await client.post(second, headers=creator.headers), 409, "superseded")
 
 
 async def test_terms_of_cancelled_deals_are_frozen(client: httpx.AsyncClient) -> None:

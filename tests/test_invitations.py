@@ -347,3 +347,37 @@ async def test_only_creators_read_invitations(client: httpx.AsyncClient, app: Fa
         await client.get("/v1/me/invitations", headers=admin.headers), 403, "creator_only"
     )
     assert_problem(await client.get("/v1/me/invitations"), 401, "not_authenticated")
+
+
+# --- the brief summary each invitation carries ------------------------------------------------
+
+
+async def test_invitation_embeds_the_brief_summary(client: httpx.AsyncClient) -> None:
+    brand = await factories.brand(client, name="Glow Labs")
+    brief = await factories.open_brief(client, brand, title="Winter balm seeding")
+    creator = await factories.applicant(client)
+    created = await _invited(client, brand, brief, creator)
+    expected = {
+        "title": "Winter balm seeding",
+        "brand_id": str(brand.brand_id),
+        "brand_name": "Glow Labs",
+        "compensation_type": "paid",
+        "application_deadline": brief["application_deadline"],
+    }
+    assert created["brief"] == expected
+    (listed,) = await _my_invitations(client, creator)
+    assert listed["brief"] == expected
+
+
+async def test_listed_invitations_each_show_their_own_brief(client: httpx.AsyncClient) -> None:
+    first_brand = await factories.brand(client, name="Glow Labs")
+    second_brand = await factories.brand(client, name="Trail Co")
+    creator = await factories.applicant(client)
+    for owner, title in ((first_brand, "Serum reels"), (second_brand, "Boot reviews")):
+        brief = await factories.open_brief(client, owner, title=title)
+        await _invited(client, owner, brief, creator)
+    listed = await _my_invitations(client, creator)
+    assert [(i["brief"]["title"], i["brief"]["brand_name"]) for i in listed] == [
+        ("Boot reviews", "Trail Co"),
+        ("Serum reels", "Glow Labs"),
+    ]

@@ -11,6 +11,7 @@ from api.models import (  # noqa: F401
     base,
     brands,
     briefs,
+    budgets,
     conversations,
     creators,
     deals,

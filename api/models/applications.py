@@ -15,7 +15,8 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import MoneyMinor, StrictInt, _no_nul
+from api.models.common import DeliverableFormat, MoneyMinor, Platform, StrictInt, _no_nul
+from api.models.terms import MAX_DELIVERABLES
 
 
 class ApplicationStatus(StrEnum):
@@ -70,6 +71,11 @@ class Application(SQLModel, table=True):
     answers: list[dict[str, Any]] = SQLField(
         default_factory=list, sa_type=JSONB, sa_column_kwargs={"server_default": "[]"}
     )
+    # The creator's option for each either-or deliverable chosen ({deliverable, platform,
+    # format}).
+    deliverable_choices: list[dict[str, Any]] = SQLField(
+        default_factory=list, sa_type=JSONB, sa_column_kwargs={"server_default": "[]"}
+    )
     available_for_publish_date: bool = SQLField(sa_type=Boolean)
     match_score: float = SQLField(sa_type=Float)
     match_parts: dict[str, float] = SQLField(
@@ -117,6 +123,20 @@ class ScreeningAnswer(BaseModel):
     answer: AnswerText
 
 
+class DeliverableChoice(BaseModel):
+    """Which option of an either-or deliverable will be delivered."""
+
+    model_config = ConfigDict(extra="forbid")
+    deliverable: int = Field(
+        ge=0, lt=MAX_DELIVERABLES, description="Position in the brief's `deliverables`."
+    )
+    platform: Platform
+    format: DeliverableFormat
+
+
+DeliverableChoices = Annotated[list[DeliverableChoice], Field(max_length=MAX_DELIVERABLES)]
+
+
 class ApplicationCreate(BaseModel):
     """Apply to an open brief before its deadline."""
 
@@ -130,6 +150,12 @@ class ApplicationCreate(BaseModel):
     )
     answers: list[ScreeningAnswer] = Field(default_factory=list, max_length=20)
     available_for_publish_date: bool = True
+    deliverable_choices: DeliverableChoices = Field(
+        default_factory=list,
+        description="For deliverables with alternatives: the option you will deliver (on a "
+        "platform of an account you offer). Unchosen ones the brand may choose at accept; "
+        "else the first option on a platform you offer.",
+    )
 
 
 class ApplicationRead(BaseModel):
@@ -144,11 +170,27 @@ class ApplicationRead(BaseModel):
     currency: str | None
     answers: list[ScreeningAnswer]
     available_for_publish_date: bool
+    deliverable_choices: list[DeliverableChoice]
     match_score: float = Field(ge=0, le=1, description="Match score when the creator applied.")
     match_parts: dict[str, float] = Field(description="The score's named parts, each in [0, 1].")
     decided_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class ApplicationAccept(BaseModel):
+    """Optional body of an accept."""
+
+    model_config = ConfigDict(extra="forbid")
+    allow_over_budget: bool = Field(
+        default=False,
+        description="Go past the campaign's budget (else 409 `over_budget`).",
+    )
+    deliverable_choices: DeliverableChoices = Field(
+        default_factory=list,
+        description="The brand's option for either-or deliverables; it rules over the "
+        "creator's choice. Must be on a platform of an account the creator offered.",
+    )
 
 
 class InvitationCreate(BaseModel):
@@ -157,9 +199,20 @@ class InvitationCreate(BaseModel):
     message: Pitch | None = None
 
 
+class InvitationBriefSummary(BaseModel):
+    """Enough of the brief to show an invitation without reading the brief."""
+
+    title: str
+    brand_id: uuid.UUID
+    brand_name: str
+    compensation_type: str = Field(examples=["gifted"])
+    application_deadline: datetime | None
+
+
 class InvitationRead(BaseModel):
     id: uuid.UUID
     brief_id: uuid.UUID
+    brief: InvitationBriefSummary
     creator_id: uuid.UUID
     message: str | None
     status: InvitationStatus

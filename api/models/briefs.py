@@ -386,6 +386,15 @@ class BriefDeliverable(SQLModel, table=True):
     platform: str = SQLField(sa_type=String(16))
     format: str = SQLField(sa_type=String(16))
     quantity: int = SQLField(sa_type=SmallInteger)
+    # Other options ({platform, format}) of an either-or deliverable.
+    alternatives: list[dict[str, str]] = SQLField(
+        default_factory=list, sa_type=JSONB, sa_column_kwargs={"server_default": "[]"}
+    )
+
+    def options(self) -> list[tuple[str, str]]:
+        return [(self.platform, self.format)] + [
+            (a["platform"], a["format"]) for a in self.alternatives
+        ]
 
 
 # --- API schemas ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -227,3 +227,12 @@ def sent_values(data: BaseModel, **dump: Any) -> dict[str, Any]:
     top level is filtered here; a create dumps everything (`model_dump()`).
     """
     return data.model_dump(include=set(data.model_fields_set), **dump)
+
+
+def figures_stale(as_of: date) -> bool:
+    """Figures true on `as_of` are stale once older than FIGURES_STALE_AFTER_DAYS: one rule
+    for account figures and metrics readings."""
+    from api.settings import get_settings  # settings import models' types
+
+    age = datetime.now(UTC).date() - as_of
+    return age > timedelta(days=get_settings().figures_stale_after_days)

@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    computed_field,
     field_validator,
     model_validator,
 )
@@ -38,6 +39,7 @@ from api.models.common import (
     ShortText,
     Tag,
     Tier,
+    figures_stale,
     reject_explicit_null,
 )
 
@@ -238,8 +240,15 @@ class SocialAccountRead(BaseModel):
     )
     audience: AudienceDemographics
     source: MetricsSource
-    as_of: date
+    as_of: date = Field(description="The date the figures were true.")
     updated_at: datetime
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The figures are older than the configured age (FIGURES_STALE_AFTER_DAYS)."
+    )
+    @property
+    def stale(self) -> bool:
+        return figures_stale(self.as_of)
 
 
 class CreatorUpdate(BaseModel):

@@ -55,6 +55,7 @@ class TermsStatus(StrEnum):
     proposed = "proposed"
     accepted = "accepted"
     superseded = "superseded"
+    withdrawn = "withdrawn"
 
 
 class Deal(SQLModel, table=True):
@@ -79,7 +80,9 @@ class Deal(SQLModel, table=True):
     brand_id: uuid.UUID = SQLField(foreign_key="brands.id", ondelete="CASCADE")
     creator_id: uuid.UUID = SQLField(foreign_key="creators.id", ondelete="CASCADE")
     status: str = SQLField(default=DealStatus.pending_terms, sa_type=String(16))
-    # The newest version proposed, and the newest both sides accepted (the one in force).
+    # The newest live version (a proposal awaiting its answer, or the one in force; a
+    # withdrawn proposal hands it back to the version in force), and the newest both sides
+    # accepted (the one in force).
     current_version: int = SQLField(default=1, sa_type=Integer)
     accepted_version: int | None = SQLField(default=None, sa_type=Integer)
     activated_at: datetime | None = timestamp_field(nullable=True)
@@ -102,6 +105,9 @@ class DealTerms(SQLModel, table=True):
     __table_args__ = (
         enum_check("proposed_by", Party),
         UniqueConstraint("deal_id", "version"),
+        CheckConstraint(
+            "accepted_at IS NULL OR withdrawn_at IS NULL", name="accepted_or_withdrawn"
+        ),
     )
 
     id: uuid.UUID = id_field()
@@ -125,6 +131,10 @@ class DealTerms(SQLModel, table=True):
         default=None, foreign_key="users.id", ondelete="SET NULL"
     )
     accepted_at: datetime | None = timestamp_field(nullable=True)
+    withdrawn_by_user_id: uuid.UUID | None = SQLField(
+        default=None, foreign_key="users.id", ondelete="SET NULL"
+    )
+    withdrawn_at: datetime | None = timestamp_field(nullable=True)
 
 
 # --- API schemas ----------------------------------------------------------------------------
@@ -183,7 +193,8 @@ class DealTermsRead(BaseModel):
     version: int
     status: TermsStatus = Field(
         description="`proposed`: awaiting the other party; `accepted`: agreed by both "
-        "(immutable); `superseded`: replaced by a newer proposal before acceptance."
+        "(immutable); `superseded`: replaced by a newer proposal before acceptance; "
+        "`withdrawn`: taken back by its proposer."
     )
     currency: str | None
     fee_minor: int | None
@@ -201,6 +212,7 @@ class DealTermsRead(BaseModel):
     accepted_by_user_id: uuid.UUID | None
     accepted_at: datetime | None
     accepted: bool = Field(description="Both parties agree to this version.")
+    withdrawn_at: datetime | None = None
 
 
 class DealRead(BaseModel):
@@ -210,11 +222,18 @@ class DealRead(BaseModel):
     brand_id: uuid.UUID
     creator_id: uuid.UUID
     status: DealStatus
-    current_version: int = Field(description="The newest terms version proposed.")
+    current_version: int = Field(
+        description="The newest live terms version: a proposal awaiting its answer, or the "
+        "version in force."
+    )
     accepted_version: int | None = Field(
         description="The newest version both parties accepted: the terms in force."
     )
     current_terms: DealTermsRead
+    pending_amendment: DealTermsRead | None = Field(
+        description="A proposal to change the terms of an active deal, awaiting the other "
+        "party. The deal stays `active` under `accepted_version` meanwhile."
+    )
     activated_at: datetime | None
     paid_at: datetime | None
     rights_start_date: date | None = Field(

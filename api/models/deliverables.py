@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    computed_field,
     model_validator,
 )
 from sqlalchemy import (
@@ -32,7 +33,15 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import ApiDatetime, Count, DeliverableFormat, Platform, Url, _no_nul
+from api.models.common import (
+    ApiDatetime,
+    Count,
+    DeliverableFormat,
+    Platform,
+    Url,
+    _no_nul,
+    figures_stale,
+)
 from api.models.deals import Party
 from api.models.terms import Disclosure
 
@@ -137,6 +146,15 @@ class DeliverableSubmission(SQLModel, table=True):
     comments: list[str] = SQLField(
         default_factory=list, sa_type=JSONB, sa_column_kwargs={"server_default": "[]"}
     )
+    # The intended caption and label against the checklist, as submitted (null: drafts
+    # submitted before drafts were checked).
+    paid_partnership_label: bool = SQLField(
+        default=False, sa_type=Boolean, sa_column_kwargs={"server_default": "false"}
+    )
+    disclosure_check: dict[str, Any] | None = SQLField(default=None, sa_type=JSONB)
+    disclosure_gaps_acknowledged: bool = SQLField(
+        default=False, sa_type=Boolean, sa_column_kwargs={"server_default": "false"}
+    )
 
 
 METRIC_NAMES = (
@@ -168,6 +186,9 @@ class DeliverableMetrics(SQLModel, table=True):
         default=None, foreign_key="users.id", ondelete="SET NULL"
     )
     recorded_at: datetime = timestamp_field()
+    # The date the figures were true (a reading may be entered days later); the newest
+    # `as_of` counts.
+    as_of: date = SQLField(sa_type=Date)
     reach: int | None = SQLField(default=None, sa_type=BigInteger)
     impressions: int | None = SQLField(default=None, sa_type=BigInteger)
     likes: int | None = SQLField(default=None, sa_type=BigInteger)
@@ -195,12 +216,23 @@ Comment = Annotated[
 class SubmissionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     draft_url: Url = Field(examples=["https://drive.example/ana/serum-reel-v1.mp4"])
-    caption: Caption = Field(examples=["My 7am routine ✨ #ad @glowlabs"])
+    caption: Caption = Field(
+        examples=["My 7am routine ✨ #ad @glowlabs"],
+        description="The caption you intend to publish; checked for disclosure now.",
+    )
+    paid_partnership_label: bool = Field(
+        default=False, description="You intend to switch the platform's paid-partnership label on."
+    )
 
 
 class ApproveDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
     comment: Comment | None = None
+    acknowledge_disclosure_gaps: bool = Field(
+        default=False,
+        description="Needed to approve a draft whose disclosure check failed (else 422 "
+        "`disclosure_gaps`): you approve knowing what is missing.",
+    )
 
 
 class RequestChanges(BaseModel):
@@ -234,6 +266,11 @@ class MetricsCreate(BaseModel):
     saves: Count | None = None
     clicks: Count | None = None
     conversions: Count | None = None
+    as_of: date | None = Field(
+        default=None,
+        description="The date the figures were true; default today; not in the future nor "
+        "before the publication.",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> MetricsCreate:
@@ -248,6 +285,7 @@ class MetricsRead(BaseModel):
     deliverable_id: uuid.UUID
     source: Party = Field(description="Who recorded the figures.")
     recorded_at: datetime
+    as_of: date = Field(description="The date the figures were true.")
     reach: int | None
     impressions: int | None
     likes: int | None
@@ -256,6 +294,23 @@ class MetricsRead(BaseModel):
     saves: int | None
     clicks: int | None
     conversions: int | None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The reading is older than the configured age (FIGURES_STALE_AFTER_DAYS)."
+    )
+    @property
+    def stale(self) -> bool:
+        return figures_stale(self.as_of)
+
+
+class DisclosureCheck(BaseModel):
+    """A caption (the draft's intended one, or the published one) against the
+    deliverable's disclosure checklist."""
+
+    compliant: bool
+    missing_hashtags: list[str]
+    missing_mentions: list[str]
+    paid_partnership_label_missing: bool
 
 
 class SubmissionRead(BaseModel):
@@ -270,15 +325,13 @@ class SubmissionRead(BaseModel):
     reviewed_at: datetime | None
     auto_approved: bool = Field(description="Approved by the review-window timer.")
     comments: list[str]
-
-
-class DisclosureCheck(BaseModel):
-    """The published caption against the deliverable's disclosure checklist."""
-
-    compliant: bool
-    missing_hashtags: list[str]
-    missing_mentions: list[str]
-    paid_partnership_label_missing: bool
+    paid_partnership_label: bool = Field(description="The label the creator intends to use.")
+    disclosure_check: DisclosureCheck | None = Field(
+        description="The draft's caption and label against the checklist, run at submission."
+    )
+    disclosure_gaps_acknowledged: bool = Field(
+        description="The brand approved this draft knowing its disclosure check failed."
+    )
 
 
 class DeliverableRead(BaseModel):

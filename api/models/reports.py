@@ -5,10 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from api.models.deals import DealStatus
+
+
+class SpendBasis(StrEnum):
+    """What `spend_minor` counts."""
+
+    fees_and_licensing = "fees_and_licensing"
+    fees_licensing_and_product_value = "fees_licensing_and_product_value"
 
 
 class ReportPerformance(BaseModel):
@@ -50,6 +58,11 @@ class BriefReport(BaseModel):
     spend_minor: int = Field(
         description="Sum over deals not cancelled of the fee and the usage-rights licensing "
         "fee of the terms in force (or, before any acceptance, of the proposed terms)."
+    )
+    spend_basis: SpendBasis = Field(
+        description="`fees_and_licensing`, or with `?include_product_value=true` "
+        "`fees_licensing_and_product_value`: gifted products counted at retail value (then "
+        "also in each row's spend and in the cost per engagement and CPM)."
     )
     paid_minor: int = Field(description="The part of spend on deals marked paid.")
     gifted_value_minor: int = Field(

@@ -189,19 +189,48 @@ class Disclosure(BaseModel):
     paid_partnership_label: bool = False
 
 
+class DeliverableOption(BaseModel):
+    """A platform and format a deliverable may be delivered as."""
+
+    model_config = ConfigDict(extra="forbid")
+    platform: Platform
+    format: DeliverableFormat
+
+
+MAX_ALTERNATIVES = 4
+
+
 class DeliverableSpec(BaseModel):
-    """One kind of content the brief asks for, e.g. 2 Instagram reels."""
+    """One kind of content the brief asks for, e.g. 2 Instagram reels; with `alternatives`,
+    one of several ("1 post on Instagram or TikTok"): the creator delivers one option."""
 
     model_config = ConfigDict(extra="forbid")
     platform: Platform
     format: DeliverableFormat
     quantity: StrictInt = Field(default=1, ge=1, le=50)
+    alternatives: list[DeliverableOption] = Field(
+        default_factory=list,
+        max_length=MAX_ALTERNATIVES,
+        description="Other platforms/formats the creator may deliver instead: the creator "
+        "chooses one option when applying (or the brand when accepting); the deal owes that "
+        "one only.",
+        examples=[[{"platform": "tiktok", "format": "short_video"}]],
+    )
+
+    def options(self) -> list[tuple[str, str]]:
+        """Every way to deliver it, the first (`platform`, `format`) first."""
+        return [(self.platform.value, self.format.value)] + [
+            (a.platform.value, a.format.value) for a in self.alternatives
+        ]
 
 
 def _distinct_deliverables(items: list[DeliverableSpec]) -> list[DeliverableSpec]:
-    keys = [(d.platform, d.format) for d in items]
+    keys = [key for d in items for key in d.options()]
     if len(keys) != len(set(keys)):
-        raise ValueError("list each platform and format once; use quantity for more")
+        raise ValueError(
+            "list each platform and format once (in one deliverable or its alternatives); "
+            "use quantity for more"
+        )
     return items
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Security, status
+from fastapi import APIRouter, Body, Query, Request, Response, Security, status
 
 from api.deps import (
     SessionDep,
@@ -17,6 +17,7 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.models.applications import (
+    ApplicationAccept,
     ApplicationCreate,
     ApplicationRead,
     ApplicationSort,
@@ -30,7 +31,8 @@ from api.models.deals import DealRead
 from api.models.memberships import BrandRole
 from api.pagination import Page, PageDep
 from api.security import Scope
-from api.services import applications, briefs, deals, invitations
+from api.services import applications, briefs, deals, exports, invitations
+from api.services.exports import ExportFormat
 from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1", tags=["applications"])
@@ -71,18 +73,23 @@ async def apply(
 @router.get(
     "/briefs/{brief_id}/applications",
     operation_id="listBriefApplications",
-    summary="The brief's applicants (its brand)",
-    responses=problem_responses(401, 403, 404, 422),
+    summary="The brief's applicants (its brand); CSV with `?format=csv`",
+    response_model=Page[ApplicationRead],
+    responses={**exports.CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
 )
 async def list_brief_applications(
     brief_id: uuid.UUID,
     principal: BrandReader,
     session: SessionDep,
     page: PageDep,
+    request: Request,
     status_: Annotated[StatusFilter, Query(alias="status")] = [],  # noqa: B006
     sort: ApplicationSort = ApplicationSort.match_score,
-) -> Page[ApplicationRead]:
+    format_: ExportFormat = None,
+) -> Page[ApplicationRead] | Response:
     brief = await briefs.get_own_brief(session, principal, brief_id)
+    if exports.wants_csv(request, format_):
+        return exports.applicants(request, brief.id, status_, sort)
     rows, cursor = await applications.list_for_brief(
         session, brief.id, page, statuses=status_, sort=sort
     )
@@ -102,8 +109,7 @@ async def invite(
     brief_id: uuid.UUID, data: InvitationCreate, principal: BrandWriter, session: SessionDep
 ) -> InvitationRead:
     brief = await briefs.get_own_brief(session, principal, brief_id, BrandRole.manager)
-    invitation = await invitations.invite(session, brief, principal.user.id, data)
-    return invitations.to_read(invitation, brief_open=True)
+    return await invitations.invite(session, brief, principal.user.id, data)
 
 
 @router.get(
@@ -118,8 +124,7 @@ async def list_my_invitations(
     page: PageDep,
     status_: Annotated[InvitationStatus | None, Query(alias="status")] = None,
 ) -> Page[InvitationRead]:
-    rows, cursor = await invitations.list_for_creator(session, creator.id, page, status_)
-    items = [invitations.to_read(i, brief_open=is_open) for i, is_open in rows]
+    items, cursor = await invitations.list_for_creator(session, creator.id, page, status_)
     return Page(items=items, next_cursor=cursor)
 
 
@@ -212,15 +217,31 @@ async def withdraw(
         "Atomic: the application is accepted, the brief's slot taken and the deal created "
         "with its first terms (drawn from the brief and the application) in one transaction. "
         "The slots are never exceeded, even under concurrent accepts (409 `slots_filled`); "
-        "the last slot closes the brief."
+        "the last slot closes the brief. With a campaign budget set, an accept whose deal "
+        "would take the committed spend past it is refused (409 `over_budget`) unless the "
+        "body says `allow_over_budget: true`. Either-or deliverables are pinned in the "
+        "terms: to the body's `deliverable_choices`, else the creator's, else the first "
+        "option on a platform the creator offered."
     ),
     responses=_ACTION,
 )
 async def accept(
-    application_id: uuid.UUID, principal: BrandWriter, session: SessionDep, settings: SettingsDep
+    application_id: uuid.UUID,
+    principal: BrandWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    data: Annotated[ApplicationAccept | None, Body()] = None,
 ) -> DealRead:
     application, brief = await applications.get_for_party(
         session, principal, application_id, lock=True, need=BrandRole.manager
     )
-    deal = await applications.accept(session, settings, principal, application, brief)
+    deal = await applications.accept(
+        session,
+        settings,
+        principal,
+        application,
+        brief,
+        allow_over_budget=data.allow_over_budget if data else False,
+        choices=data.deliverable_choices if data else (),
+    )
     return await deals.read(session, deal)

@@ -105,10 +105,11 @@ async def get_terms(version: Version, access: ReadableDeal, session: SessionDep)
     description="Either party proposes; the fields sent replace those of the current version, "
     "the rest carry over. Send the deal's `ETag` in `If-Match`: without it 428, stale 412. "
     'The ETag is `"<current version>.<accepted version or 0>"` and changes with every '
-    "proposal and acceptance. A proposal on an active deal (an amendment) returns it to "
-    "`pending_terms` until the other party accepts; an earlier unaccepted version is "
-    "`superseded`. Rules by compensation type are checked (422 `terms_invalid` names each "
-    "field); a quantity may not drop below what is already published.",
+    "proposal, acceptance and withdrawal. A proposal on an active deal (an amendment) "
+    "leaves it `active` under the version in force and shows as its `pending_amendment` "
+    "until the other party accepts it or the proposer withdraws it; an earlier unaccepted "
+    "version is `superseded`. Rules by compensation type are checked (422 `terms_invalid` "
+    "names each field); a quantity may not drop below what is already published.",
     responses=with_etag(401, 403, 404, 409, 412, 422, 428, success=201),
 )
 async def propose_terms(
@@ -144,6 +145,29 @@ async def accept_terms(
 ) -> DealRead:
     etags.check_if_match(if_match, deals.etag(access.deal), required=False, noun="deal")
     await terms.accept(session, access, version)
+    return await _answer(response, session, access)
+
+
+@router.post(
+    "/{deal_id}/terms/{version}/withdraw",
+    operation_id="withdrawDealTerms",
+    summary="Withdraw your pending amendment (its proposer)",
+    description="Only the party that proposed it (else 403 `not_proposer`), only while it "
+    "is the live proposal (409 `already_accepted`, `superseded`, `withdrawn`), and only an "
+    "amendment: the first terms of a deal cannot be withdrawn (409 `not_an_amendment`; "
+    "cancel the deal instead). The version in force stays and the next proposal builds on "
+    "it; the withdrawn version stays in the history. `If-Match` is optional and honoured.",
+    responses=with_etag(401, 403, 404, 409, 412, 422),
+)
+async def withdraw_terms(
+    version: Version,
+    access: PartyDeal,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DealRead:
+    etags.check_if_match(if_match, deals.etag(access.deal), required=False, noun="deal")
+    await terms.withdraw(session, access, version)
     return await _answer(response, session, access)
 
 

@@ -19,6 +19,7 @@ from api.models.applications import (
     ApplicationRead,
     ApplicationSort,
     ApplicationStatus,
+    DeliverableChoice,
 )
 from api.models.base import utcnow
 from api.models.briefs import Brief, BriefStatus, CloseReason, CompensationType
@@ -27,7 +28,16 @@ from api.models.deals import Deal
 from api.models.memberships import BrandRole
 from api.models.users import Role
 from api.pagination import PageParams, keyset, make_page, parse_datetime, parse_float, parse_int
-from api.services import briefs, creators, deals, events, invitations, memberships
+from api.services import (
+    briefs,
+    budgets,
+    creators,
+    deals,
+    deliverable_options,
+    events,
+    invitations,
+    memberships,
+)
 from api.services.eligibility import unmet_requirements
 from api.services.matching import score_application
 from api.services.tokens import Principal
@@ -158,6 +168,7 @@ async def application_values(
         "proposed_fee_minor": data.proposed_fee_minor,
         "currency": brief.currency if data.proposed_fee_minor is not None else None,
         "answers": [a.model_dump() for a in data.answers],
+        "deliverable_choices": [c.model_dump(mode="json") for c in data.deliverable_choices],
         "available_for_publish_date": data.available_for_publish_date,
         "match_score": score,
         "match_parts": parts,
@@ -195,6 +206,11 @@ async def apply(
     check_application(brief, data)
     accounts = await offered_accounts(session, creator.id, data.account_ids)
     require_offered(accounts, data.account_ids)
+    if data.deliverable_choices:
+        rows = await briefs.deliverables_of(session, brief.id)
+        deliverable_options.check_choices(
+            rows, data.deliverable_choices, {a.platform for a in accounts}
+        )
     values = await application_values(session, settings, brief, creator, accounts, data)
     values["invitation_id"] = await invitations.consume(session, brief.id, creator.id)
     row = await add_application(session, values)
@@ -205,6 +221,29 @@ async def apply(
         session, "application.created", read, brand_id=brief.brand_id, creator_id=creator.id
     )
     return read
+
+
+def applicant_order(sort: ApplicationSort) -> tuple[list[Any], list[Any], list[bool]]:
+    """The sort columns of a brief's applicants (with the id last), their cursor parsers
+    and directions: one order for the pages and the CSV export."""
+    if sort == ApplicationSort.match_score:
+        return (
+            [col(Application.match_score), col(Application.id)],
+            [parse_float, uuid.UUID],
+            [True, True],
+        )
+    if sort == ApplicationSort.proposed_fee:
+        # Cheapest first; applications without a fee (gifted briefs) sort as 0.
+        return (
+            [func.coalesce(col(Application.proposed_fee_minor), 0), col(Application.id)],
+            [parse_int, uuid.UUID],
+            [False, False],
+        )
+    return (
+        [col(Application.created_at), col(Application.id)],
+        [parse_datetime, uuid.UUID],
+        [True, True],
+    )
 
 
 async def list_for_brief(
@@ -218,19 +257,7 @@ async def list_for_brief(
     stmt = select(Application).where(col(Application.brief_id) == brief_id)
     if statuses:
         stmt = stmt.where(col(Application.status).in_(statuses))
-    if sort == ApplicationSort.match_score:
-        columns: list[Any] = [col(Application.match_score), col(Application.id)]
-        parsers: list[Any] = [parse_float, uuid.UUID]
-        descending = [True, True]
-    elif sort == ApplicationSort.proposed_fee:
-        # Cheapest first; applications without a fee (gifted briefs) sort as 0.
-        columns = [func.coalesce(col(Application.proposed_fee_minor), 0), col(Application.id)]
-        parsers = [parse_int, uuid.UUID]
-        descending = [False, False]
-    else:
-        columns = [col(Application.created_at), col(Application.id)]
-        parsers = [parse_datetime, uuid.UUID]
-        descending = [True, True]
+    columns, parsers, descending = applicant_order(sort)
     rows = (await session.scalars(keyset(stmt, page, columns, parsers, descending))).all()
 
     def key(a: Application) -> tuple[Any, ...]:
@@ -372,9 +399,36 @@ async def accept(
     principal: Principal,
     application: Application,
     brief: Brief,
+    *,
+    allow_over_budget: bool = False,
+    choices: Sequence[DeliverableChoice] = (),
 ) -> Deal:
-    """Accept the application and create its deal, atomically; never beyond the slots."""
+    """Accept the application and create its deal, atomically; never beyond the slots, nor
+    past the campaign's budget unless `allow_over_budget`. Either-or deliverables are
+    pinned to the brand's `choices`, else the creator's, else the first offered option."""
     _require_pending(application, "accepted")
+    rows = await briefs.deliverables_of(session, brief.id)
+    platforms = set(
+        await session.scalars(
+            select(col(SocialAccount.platform)).where(
+                col(SocialAccount.id).in_(application.account_ids)
+            )
+        )
+    )
+    creators_choice = [DeliverableChoice.model_validate(c) for c in application.deliverable_choices]
+    chosen = {
+        # The creator's choices were checked at apply; an account deleted since may leave
+        # one on a platform no longer offered, which the fallback then replaces.
+        c.deliverable: (str(c.platform), str(c.format))
+        for c in creators_choice
+        if c.deliverable < len(rows) and c.platform in platforms
+    }
+    chosen.update(deliverable_options.check_choices(rows, choices, platforms))
+    pinned = deliverable_options.pin(rows, chosen, platforms)
     await _take_slot(session, brief)
     await _decide(session, application, brief, ApplicationStatus.accepted)
-    return await deals.create_from_application(session, settings, principal, brief, application)
+    deal = await deals.create_from_application(
+        session, settings, principal, brief, application, rows=rows, pinned=pinned
+    )
+    await budgets.check_commitment(session, brief, allow_over=allow_over_budget)
+    return deal

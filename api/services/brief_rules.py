@@ -211,6 +211,13 @@ def publish_errors(
     for i, d in enumerate(deliverables):
         if d.platform not in brief.platforms:
             p.add(("deliverables", i, "platform"), "not one of the brief's platforms", "not_listed")
+        for j, alternative in enumerate(d.alternatives):
+            if alternative["platform"] not in brief.platforms:
+                p.add(
+                    ("deliverables", i, "alternatives", j, "platform"),
+                    "not one of the brief's platforms",
+                    "not_listed",
+                )
     disclosure = brief.disclosure
     if brief.collaboration_type != CollaborationType.ugc and not (
         disclosure.get("hashtags") or disclosure.get("paid_partnership_label")

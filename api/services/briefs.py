@@ -83,6 +83,7 @@ DELIVERABLES_OF = (
         col(BriefDeliverable.platform),
         col(BriefDeliverable.format),
         col(BriefDeliverable.quantity),
+        col(BriefDeliverable.alternatives),
     )
     .where(col(BriefDeliverable.brief_id) == any_(bindparam("ids", type_=_UUIDS)))
     .order_by(col(BriefDeliverable.brief_id), col(BriefDeliverable.position))
@@ -109,7 +110,12 @@ async def deliverable_specs_of(
     connection = await session.connection()
     for row in await connection.execute(DELIVERABLES_OF, {"ids": list(brief_ids)}):
         out[row.brief_id].append(
-            {"platform": row.platform, "format": row.format, "quantity": row.quantity}
+            {
+                "platform": row.platform,
+                "format": row.format,
+                "quantity": row.quantity,
+                "alternatives": row.alternatives,
+            }
         )
     return out
 
@@ -300,6 +306,7 @@ async def _replace_deliverables(
                 platform=item.platform,
                 format=item.format,
                 quantity=item.quantity,
+                alternatives=[a.model_dump(mode="json") for a in item.alternatives],
             )
         )
 
@@ -335,7 +342,12 @@ def _current(brief: Brief, deliverables: Sequence[BriefDeliverable]) -> dict[str
             if name != "deliverables"
         },
         "deliverables": [
-            {"platform": d.platform, "format": d.format, "quantity": d.quantity}
+            {
+                "platform": d.platform,
+                "format": d.format,
+                "quantity": d.quantity,
+                "alternatives": d.alternatives,
+            }
             for d in deliverables
         ],
     }

@@ -4,7 +4,7 @@ lifecycle after the terms (cancel, mark paid, complete)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists, func, select, update
@@ -52,6 +52,8 @@ def other(party: Party) -> Party:
 def terms_status(terms: DealTerms, current_version: int) -> TermsStatus:
     if terms.accepted_at is not None:
         return TermsStatus.accepted
+    if terms.withdrawn_at is not None:
+        return TermsStatus.withdrawn
     return TermsStatus.superseded if terms.version < current_version else TermsStatus.proposed
 
 
@@ -80,10 +82,18 @@ def terms_read(terms: DealTerms, current_version: int | None = None) -> DealTerm
         accepted_by_user_id=terms.accepted_by_user_id,
         accepted_at=terms.accepted_at,
         accepted=accepted,
+        withdrawn_at=terms.withdrawn_at,
     )
 
 
+def has_pending_amendment(deal: Deal) -> bool:
+    """An active deal with a newer proposal than the terms in force."""
+    return deal.status == DealStatus.active and deal.current_version != deal.accepted_version
+
+
 def to_read(deal: Deal, terms: DealTerms) -> DealRead:
+    """`terms` is the deal's current version."""
+    current = terms_read(terms, deal.current_version)
     return DealRead(
         id=deal.id,
         brief_id=deal.brief_id,
@@ -93,7 +103,8 @@ def to_read(deal: Deal, terms: DealTerms) -> DealRead:
         status=DealStatus(deal.status),
         current_version=deal.current_version,
         accepted_version=deal.accepted_version,
-        current_terms=terms_read(terms, deal.current_version),
+        current_terms=current,
+        pending_amendment=current if has_pending_amendment(deal) else None,
         activated_at=deal.activated_at,
         paid_at=deal.paid_at,
         rights_start_date=deal.rights_start_date,
@@ -112,19 +123,25 @@ def etag(deal: Deal) -> str:
     return etags.quoted(f"{deal.current_version}.{deal.accepted_version or 0}")
 
 
-def _deliverables(brief: Brief, rows: Sequence[BriefDeliverable]) -> list[TermsDeliverable]:
+def _deliverables(
+    brief: Brief, rows: Sequence[BriefDeliverable], pinned: Mapping[int, tuple[str, str]]
+) -> list[TermsDeliverable]:
+    """The brief's deliverables as terms, each either-or one pinned to its option."""
     gifted = brief.compensation_type == CompensationType.gifted
     due = brief.publish_end_date or brief.publish_start_date
-    return [
-        TermsDeliverable(
-            platform=row.platform,
-            format=row.format,
-            quantity=row.quantity,
-            due_date=None if gifted else due,
-            due_days_after_delivery=GIFTED_DRAFT_DUE_DAYS if gifted else None,
+    out = []
+    for i, row in enumerate(rows):
+        platform, format_ = pinned.get(i, (row.platform, row.format))
+        out.append(
+            TermsDeliverable(
+                platform=platform,
+                format=format_,
+                quantity=row.quantity,
+                due_date=None if gifted else due,
+                due_days_after_delivery=GIFTED_DRAFT_DUE_DAYS if gifted else None,
+            )
         )
-        for row in rows
-    ]
+    return out
 
 
 async def create_from_application(
@@ -133,8 +150,12 @@ async def create_from_application(
     principal: Principal,
     brief: Brief,
     application: Application,
+    *,
+    rows: Sequence[BriefDeliverable] | None = None,
+    pinned: Mapping[int, tuple[str, str]] | None = None,
 ) -> Deal:
-    """The deal and its first terms, drawn from the brief and the application.
+    """The deal and its first terms, drawn from the brief and the application (either-or
+    deliverables pinned to the option in `pinned`).
 
     The brand proposes version 1 by accepting; the deal stays `pending_terms` until the
     creator accepts it too.
@@ -147,7 +168,8 @@ async def create_from_application(
     )
     session.add(deal)
     await session.flush()
-    rows = await deliverables_of(session, brief.id)
+    if rows is None:
+        rows = await deliverables_of(session, brief.id)
     compensation = CompensationType(brief.compensation_type)
     terms = DealTerms(
         deal_id=deal.id,
@@ -156,7 +178,7 @@ async def create_from_application(
         fee_minor=application.proposed_fee_minor if compensation in _WITH_FEE else None,
         commission_rate_percent=brief.commission_rate_percent,
         gifted_product=brief.gifted_product if compensation in _WITH_PRODUCT else None,
-        deliverables=[d.model_dump(mode="json") for d in _deliverables(brief, rows)],
+        deliverables=[d.model_dump(mode="json") for d in _deliverables(brief, rows, pinned or {})],
         publish_start_date=brief.publish_start_date,
         publish_end_date=brief.publish_end_date,
         usage_rights=brief.usage_rights,
@@ -191,6 +213,15 @@ async def current_terms(session: AsyncSession, deal: Deal) -> DealTerms:
     terms = await terms_version(session, deal, deal.current_version)
     assert terms is not None  # every deal is created with its first version
     return terms
+
+
+def terms_in_force_join() -> ColumnElement[bool]:
+    """Join condition for each deal's terms in force (before the first acceptance: its
+    proposed terms), as the report, the budget and the exports count them."""
+    return (col(DealTerms.deal_id) == col(Deal.id)) & (
+        col(DealTerms.version)
+        == func.coalesce(col(Deal.accepted_version), col(Deal.current_version))
+    )
 
 
 async def terms_in_force(session: AsyncSession, deal: Deal) -> DealTerms | None:
@@ -269,6 +300,8 @@ async def list_for_party(
     page: PageParams,
     statuses: list[DealStatus],
     brand_id: uuid.UUID | None = None,
+    *,
+    brief_id: uuid.UUID | None = None,
 ) -> tuple[list[DealRead], str | None]:
     stmt = select(Deal, DealTerms).join(
         DealTerms,
@@ -278,6 +311,8 @@ async def list_for_party(
     stmt = stmt.where(*_party_filter(principal, brand_id))
     if brand_id is not None and principal.role != Role.brand:
         stmt = stmt.where(col(Deal.brand_id) == brand_id)
+    if brief_id is not None:
+        stmt = stmt.where(col(Deal.brief_id) == brief_id)
     if statuses:
         stmt = stmt.where(col(Deal.status).in_(statuses))
     stmt = keyset(

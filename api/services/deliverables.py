@@ -212,14 +212,16 @@ async def to_read(
 
 
 def latest_metrics(deliverable_ids: Any) -> Any:
-    """The newest metrics reading of each deliverable."""
+    """The newest metrics reading of each deliverable: the newest `as_of`."""
     ranked = (
         select(
             col(DeliverableMetrics.id),
             func.row_number()
             .over(
                 partition_by=col(DeliverableMetrics.deliverable_id),
+                # The figures true most recently; of one day, the last entered.
                 order_by=(
+                    col(DeliverableMetrics.as_of).desc(),
                     col(DeliverableMetrics.recorded_at).desc(),
                     col(DeliverableMetrics.id).desc(),
                 ),

@@ -14,11 +14,13 @@ from api.errors import Conflict, NotFound
 from api.models.applications import (
     Application,
     Invitation,
+    InvitationBriefSummary,
     InvitationCreate,
     InvitationRead,
     InvitationStatus,
 )
 from api.models.base import utcnow
+from api.models.brands import Brand
 from api.models.briefs import Brief, BriefStatus
 from api.models.creators import Creator
 from api.pagination import PageParams, keyset, make_page, parse_datetime
@@ -37,10 +39,23 @@ def status_of(
     return InvitationStatus.pending if brief_open else InvitationStatus.closed
 
 
-def to_read(invitation: Invitation, *, brief_open: bool) -> InvitationRead:
+def summary_of(brief: Brief, brand_name: str) -> InvitationBriefSummary:
+    return InvitationBriefSummary(
+        title=brief.title,
+        brand_id=brief.brand_id,
+        brand_name=brand_name,
+        compensation_type=brief.compensation_type,
+        application_deadline=brief.application_deadline,
+    )
+
+
+def to_read(
+    invitation: Invitation, summary: InvitationBriefSummary, *, brief_open: bool
+) -> InvitationRead:
     return InvitationRead(
         id=invitation.id,
         brief_id=invitation.brief_id,
+        brief=summary,
         creator_id=invitation.creator_id,
         message=invitation.message,
         status=status_of(invitation, brief_open=brief_open),
@@ -58,7 +73,7 @@ def _takes_applications(now: datetime) -> ColumnElement[bool]:
 
 async def invite(
     session: AsyncSession, brief: Brief, invited_by: uuid.UUID, data: InvitationCreate
-) -> Invitation:
+) -> InvitationRead:
     """Invite a creator who has not applied to an open brief. One live invitation per
     creator and brief: inviting again while it runs is a 409; once it has expired unused,
     inviting again renews it (same id, new message and seven days)."""
@@ -100,14 +115,18 @@ async def invite(
     invitation = (await session.scalars(stmt)).first()
     if invitation is None:
         raise Conflict("this creator is already invited", code="already_invited")
+    brand_name = await session.scalar(
+        select(col(Brand.name)).where(col(Brand.id) == brief.brand_id)
+    )
+    read = to_read(invitation, summary_of(brief, brand_name or ""), brief_open=True)
     await events.record(
         session,
         "invitation.created",
-        to_read(invitation, brief_open=True),
+        read,
         brand_id=brief.brand_id,
         creator_id=data.creator_id,
     )
-    return invitation
+    return read
 
 
 # Built once (every application runs it).
@@ -141,13 +160,14 @@ async def list_for_creator(
     creator_id: uuid.UUID,
     page: PageParams,
     status: InvitationStatus | None,
-) -> tuple[list[tuple[Invitation, bool]], str | None]:
-    """The creator's invitations, newest first, each with whether its brief is open."""
+) -> tuple[list[InvitationRead], str | None]:
+    """The creator's invitations, newest first, each with its brief's summary (one query)."""
     now = utcnow()
     brief_open = _takes_applications(now)
     stmt = (
-        select(Invitation, brief_open.label("brief_open"))
+        select(Invitation, Brief, col(Brand.name), brief_open.label("brief_open"))
         .join(Brief, col(Brief.id) == col(Invitation.brief_id))
+        .join(Brand, col(Brand.id) == col(Brief.brand_id))
         .where(col(Invitation.creator_id) == creator_id)
     )
     unused = col(Invitation.applied_at).is_(None)
@@ -167,5 +187,9 @@ async def list_for_creator(
         [parse_datetime, uuid.UUID],
         [True, True],
     )
-    rows = [(invitation, bool(is_open)) for invitation, is_open in await session.execute(stmt)]
-    return make_page(rows, page, lambda r: (r[0].created_at, r[0].id))
+    rows = [
+        (invitation, to_read(invitation, summary_of(brief, brand_name), brief_open=bool(is_open)))
+        for invitation, brief, brand_name, is_open in await session.execute(stmt)
+    ]
+    found, cursor = make_page(rows, page, lambda r: (r[0].created_at, r[0].id))
+    return [read for _, read in found], cursor

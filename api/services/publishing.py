@@ -114,11 +114,24 @@ async def record_metrics(
         raise InvalidState("a cancelled deal takes no metrics", code="deal_cancelled")
     if unit.status != DeliverableStatus.published:
         raise InvalidState("only published deliverables have metrics", code="not_published")
+    today = utcnow().date()
+    as_of = data.as_of or today
+    assert unit.published_at is not None  # published
+    if not unit.published_at.date() <= as_of <= today:
+        raise Unprocessable(
+            "as_of must lie between the publication and today",
+            errors=[
+                FieldError(
+                    loc=["body", "as_of"], msg="not between publication and today", type="range"
+                )
+            ],
+        )
     metrics = DeliverableMetrics(
         deliverable_id=unit.id,
         source=access.party,
         recorded_by_user_id=access.user_id,
-        **data.model_dump(),
+        **data.model_dump(exclude={"as_of"}),
+        as_of=as_of,
     )
     session.add(metrics)
     await session.flush()

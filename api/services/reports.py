@@ -17,7 +17,8 @@ from api.models.briefs import Brief
 from api.models.creators import Creator
 from api.models.deals import Deal, DealStatus, DealTerms
 from api.models.deliverables import METRIC_NAMES, DealDeliverable, DeliverableStatus
-from api.models.reports import BriefReport, ReportCreator, ReportPerformance
+from api.models.reports import BriefReport, ReportCreator, ReportPerformance, SpendBasis
+from api.services.deals import terms_in_force_join
 from api.services.deliverables import latest_metrics
 
 _CENT = Decimal("0.01")
@@ -29,7 +30,8 @@ def _performance(sums: dict[str, int]) -> ReportPerformance:
     return ReportPerformance(**figures, engagements=sum(figures[n] for n in _ENGAGEMENTS))
 
 
-def _spend(terms: DealTerms) -> int:
+def spend_of(terms: DealTerms) -> int:
+    """What a deal's terms commit the brand to pay: the fee and the licensing fee."""
     licensing = (terms.usage_rights or {}).get("licensing_fee_minor") or 0
     return int(terms.fee_minor or 0) + int(licensing)
 
@@ -79,16 +81,21 @@ def _ratio(numerator: int, denominator: int, scale: int = 1) -> Decimal | None:
     return (Decimal(numerator) * scale / Decimal(denominator)).quantize(_CENT, ROUND_HALF_UP)
 
 
-async def brief_report(session: AsyncSession, brief: Brief) -> BriefReport:
-    """Totals count deals that are not cancelled; each deal also has a row of its own."""
-    terms_join = (col(DealTerms.deal_id) == col(Deal.id)) & (
-        col(DealTerms.version)
-        == func.coalesce(col(Deal.accepted_version), col(Deal.current_version))
-    )
+def product_value(terms: DealTerms) -> int:
+    """The retail value of the product the terms send (0 without one)."""
+    gifted: dict[str, Any] = terms.gifted_product or {}
+    return int(gifted.get("retail_value_minor") or 0)
+
+
+async def brief_report(
+    session: AsyncSession, brief: Brief, *, include_product_value: bool = False
+) -> BriefReport:
+    """Totals count deals that are not cancelled; each deal also has a row of its own.
+    With `include_product_value`, gifted products count as spend at retail value."""
     rows = (
         await session.execute(
             select(Deal, DealTerms, col(Creator.display_name))
-            .join(DealTerms, terms_join)
+            .join(DealTerms, terms_in_force_join())
             .join(Creator, col(Creator.id) == col(Deal.creator_id))
             .where(col(Deal.brief_id) == brief.id)
             .order_by(col(Deal.created_at), col(Deal.id))
@@ -107,7 +114,7 @@ async def brief_report(session: AsyncSession, brief: Brief) -> BriefReport:
         by_status[status] += 1
         owed, published, on_time = counts.get(deal.id, (0, 0, 0))
         figures = metrics.get(deal.id, {})
-        spend = _spend(terms)
+        spend = spend_of(terms) + (product_value(terms) if include_product_value else 0)
         report_rows.append(
             ReportCreator(
                 deal_id=deal.id,
@@ -123,15 +130,14 @@ async def brief_report(session: AsyncSession, brief: Brief) -> BriefReport:
         )
         if status == DealStatus.cancelled:
             continue
-        gifted: dict[str, Any] = terms.gifted_product or {}
         values = {
             "creators": 1,
             "deliverables": owed,
             "published": published,
             "on_time": on_time,
             "spend": spend,
-            "paid": spend if deal.paid_at is not None else 0,
-            "gifted": int(gifted.get("retail_value_minor") or 0),
+            "paid": spend_of(terms) if deal.paid_at is not None else 0,
+            "gifted": product_value(terms),
         }
         for name, value in values.items():
             totals[name] += value
@@ -159,6 +165,11 @@ async def brief_report(session: AsyncSession, brief: Brief) -> BriefReport:
         deliverables_on_time=totals["on_time"],
         deliverables_late=totals["published"] - totals["on_time"],
         spend_minor=spend,
+        spend_basis=(
+            SpendBasis.fees_licensing_and_product_value
+            if include_product_value
+            else SpendBasis.fees_and_licensing
+        ),
         paid_minor=totals["paid"],
         gifted_value_minor=totals["gifted"],
         performance=performance,

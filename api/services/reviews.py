@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import Conflict, InvalidState, NotFound
+from api.errors import Conflict, FieldError, InvalidState, NotFound, Unprocessable
 from api.models.base import utcnow
 from api.models.briefs import Brief
 from api.models.deals import Deal, DealStatus
@@ -19,13 +19,16 @@ from api.models.deliverables import (
     DealDeliverable,
     DeliverableStatus,
     DeliverableSubmission,
+    DisclosureCheck,
     RequestChanges,
     SubmissionCreate,
     SubmissionRead,
     SubmissionStatus,
 )
+from api.models.terms import Disclosure
 from api.services import deliverables, events
 from api.services.deals import DealAccess
+from api.services.publishing import check_disclosure
 
 _OPEN_FOR_DRAFT = (DeliverableStatus.pending, DeliverableStatus.changes_requested)
 
@@ -75,11 +78,17 @@ async def submit(
         select(func.count()).where(col(DeliverableSubmission.deliverable_id) == unit.id)
     )
     now = utcnow()
+    # The same check as at publication, while the brand can still have it fixed.
+    check = check_disclosure(
+        data.caption, Disclosure.model_validate(unit.disclosure), data.paid_partnership_label
+    )
     submission = DeliverableSubmission(
         deliverable_id=unit.id,
         round=(rounds or 0) + 1,
         draft_url=data.draft_url,
         caption=data.caption,
+        paid_partnership_label=data.paid_partnership_label,
+        disclosure_check=check.model_dump(mode="json"),
         late=unit.draft_due_date is not None and now.date() > unit.draft_due_date,
         submitted_by_user_id=access.user_id,
         submitted_at=now,
@@ -98,6 +107,18 @@ def _require_pending(unit: DealDeliverable, submission: DeliverableSubmission) -
         raise Conflict(f"this draft was already {submission.status}", code="already_reviewed")
     if unit.status != DeliverableStatus.in_review:  # dropped by an amendment meanwhile
         raise InvalidState(f"a {unit.status} deliverable takes no review")
+
+
+def _disclosure_gaps(submission: DeliverableSubmission) -> str:
+    """What the draft's disclosure check found missing, in words; empty when it passed (or
+    the draft predates the check)."""
+    if not submission.disclosure_check:
+        return ""
+    check = DisclosureCheck.model_validate(submission.disclosure_check)
+    missing = [*check.missing_hashtags, *check.missing_mentions]
+    if check.paid_partnership_label_missing:
+        missing.append("the paid-partnership label")
+    return ", ".join(missing)
 
 
 def _approve(
@@ -125,6 +146,21 @@ async def approve(
 ) -> DeliverableSubmission:
     deliverables.require_work_open(access, unit)
     _require_pending(unit, submission)
+    gaps = _disclosure_gaps(submission)
+    if gaps and not data.acknowledge_disclosure_gaps:
+        raise Unprocessable(
+            f"the draft fails its disclosure check ({gaps}): ask for changes, or approve "
+            "with acknowledge_disclosure_gaps: true",
+            code="disclosure_gaps",
+            errors=[
+                FieldError(
+                    loc=["body", "acknowledge_disclosure_gaps"],
+                    msg=f"the draft lacks {gaps}",
+                    type="missing",
+                )
+            ],
+        )
+    submission.disclosure_gaps_acknowledged = bool(gaps)
     _approve(unit, submission, access.user_id, [data.comment] if data.comment else [])
     session.add_all([unit, submission])
     await session.flush()

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, NotFound, Unprocessable
 from api.models.base import utcnow
+from api.models.bulk import ShippingListEntry
 from api.models.common import sent_values
-from api.models.creators import ShippingAddress
+from api.models.creators import Creator, ShippingAddress, ShippingAddressRead
+from api.models.deals import Deal, DealStatus, DealTerms
 from api.models.shipments import (
     MAX_SHIPMENTS_PER_DEAL,
     DealShipment,
@@ -156,3 +159,77 @@ async def list_for_deal(
     rows = (await session.scalars(stmt)).all()
     items, cursor = make_page(rows, page, lambda s: (s.created_at, s.id))
     return [ShipmentRead.model_validate(s) for s in items], cursor
+
+
+# --- a brief's shipping list ----------------------------------------------------------------
+
+_SHIPPED = (
+    select(
+        col(DealShipment.deal_id),
+        func.count().label("shipments"),
+        func.max(DealShipment.shipped_at).label("last_shipped_at"),
+        func.max(DealShipment.delivered_at).label("last_delivered_at"),
+    )
+    .group_by(col(DealShipment.deal_id))
+    .subquery()
+)
+
+
+def shipping_list_query(brief_id: uuid.UUID) -> Select[Any]:
+    """The brief's active deals whose terms in force send a product, with the creator's
+    address (the same rule as one deal's address: active, with a product) and shipments."""
+    return (
+        select(
+            Deal,
+            Creator,
+            col(DealTerms.gifted_product),
+            ShippingAddress,
+            _SHIPPED.c.shipments,
+            _SHIPPED.c.last_shipped_at,
+            _SHIPPED.c.last_delivered_at,
+        )
+        .join(Creator, col(Creator.id) == col(Deal.creator_id))
+        .join(
+            DealTerms,
+            (col(DealTerms.deal_id) == col(Deal.id))
+            & (col(DealTerms.version) == col(Deal.accepted_version)),
+        )
+        .outerjoin(ShippingAddress, col(ShippingAddress.creator_id) == col(Deal.creator_id))
+        .outerjoin(_SHIPPED, _SHIPPED.c.deal_id == col(Deal.id))
+        .where(
+            col(Deal.brief_id) == brief_id,
+            col(Deal.status) == DealStatus.active,
+            col(DealTerms.gifted_product).is_not(None),
+        )
+    )
+
+
+def shipping_entry(row: Any) -> ShippingListEntry:
+    deal, creator, product, address, count, shipped, delivered = row
+    return ShippingListEntry(
+        deal_id=deal.id,
+        creator_id=creator.id,
+        creator_display_name=creator.display_name,
+        creator_handle=creator.handle,
+        gifted_product=product,
+        address=ShippingAddressRead.model_validate(address) if address else None,
+        shipments=count or 0,
+        last_shipped_at=shipped,
+        last_delivered_at=delivered,
+    )
+
+
+async def shipping_list(
+    session: AsyncSession, brief_id: uuid.UUID, page: PageParams
+) -> tuple[list[ShippingListEntry], str | None]:
+    """One page of the brief's shipping list, oldest deal first."""
+    stmt = keyset(
+        shipping_list_query(brief_id),
+        page,
+        [col(Deal.created_at), col(Deal.id)],
+        [parse_datetime, uuid.UUID],
+        [False, False],
+    )
+    rows = (await session.execute(stmt)).all()
+    items, cursor = make_page(rows, page, lambda r: (r[0].created_at, r[0].id))
+    return [shipping_entry(r) for r in items], cursor

@@ -1,9 +1,10 @@
 """Terms versions: either party proposes, only the other accepts; accepted ones never change.
 
-A deal is `pending_terms` until both sides accepted its current version, then `active`. A
-new proposal on an active deal (an amendment) returns it to `pending_terms` until the other
-party accepts; the work that needs agreed terms (drafts, publishing, shipping) waits for
-that, while usage rights keep following the last accepted version.
+A deal is `pending_terms` until both sides accepted its first version, then `active`. A
+new proposal on an active deal (an amendment) does not stop the work: the deal stays
+`active` under its last accepted version (deliverables, due dates, usage rights, fee) and
+shows the proposal as its pending amendment; acceptance switches the deal to it, and its
+proposer may withdraw it instead.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -22,6 +23,7 @@ from api.models.base import utcnow
 from api.models.briefs import CompensationType
 from api.models.deals import (
     OPEN_DEAL_STATES,
+    Deal,
     DealStatus,
     DealTerms,
     DealTermsRead,
@@ -180,7 +182,11 @@ async def propose(session: AsyncSession, access: DealAccess, data: TermsProposal
     assert party is not None  # the route admits the two parties only
     if deal.status not in OPEN_DEAL_STATES:
         raise InvalidState(f"a {deal.status} deal takes no new terms")
-    if deal.current_version >= MAX_VERSIONS:
+    # Versions are numbered past withdrawn ones, which the history keeps.
+    newest = await session.scalar(
+        select(func.max(DealTerms.version)).where(col(DealTerms.deal_id) == deal.id)
+    )
+    if (newest or 0) >= MAX_VERSIONS:
         raise Conflict(
             f"a deal has at most {MAX_VERSIONS} terms versions", code="too_many_versions"
         )
@@ -203,7 +209,7 @@ async def propose(session: AsyncSession, access: DealAccess, data: TermsProposal
         )
     terms = DealTerms(
         deal_id=deal.id,
-        version=deal.current_version + 1,
+        version=(newest or 0) + 1,
         currency=access.brief.currency,
         proposed_by=party,
         proposed_by_user_id=access.user_id,
@@ -211,7 +217,9 @@ async def propose(session: AsyncSession, access: DealAccess, data: TermsProposal
     )
     session.add(terms)
     deal.current_version = terms.version
-    deal.status = DealStatus.pending_terms
+    # An amendment leaves the deal active under the version in force.
+    if deal.accepted_version is None:
+        deal.status = DealStatus.pending_terms
     deal.updated_at = utcnow()
     session.add(deal)
     await session.flush()
@@ -223,6 +231,19 @@ async def propose(session: AsyncSession, access: DealAccess, data: TermsProposal
         creator_id=deal.creator_id,
     )
     return terms
+
+
+def _require_pending(deal: Deal, terms: DealTerms) -> None:
+    """The version is the live proposal: neither accepted, withdrawn nor superseded."""
+    if terms.accepted_at is not None:
+        raise Conflict(f"version {terms.version} is already accepted", code="already_accepted")
+    if terms.withdrawn_at is not None:
+        raise Conflict(f"version {terms.version} was withdrawn", code="withdrawn")
+    if terms.version != deal.current_version:
+        raise Conflict(
+            f"version {terms.version} was superseded by version {deal.current_version}",
+            code="superseded",
+        )
 
 
 async def accept(session: AsyncSession, access: DealAccess, version: int) -> DealTerms:
@@ -237,13 +258,7 @@ async def accept(session: AsyncSession, access: DealAccess, version: int) -> Dea
         )
     if deal.status not in OPEN_DEAL_STATES:
         raise InvalidState(f"a {deal.status} deal takes no acceptance")
-    if terms.accepted_at is not None:
-        raise Conflict(f"version {version} is already accepted", code="already_accepted")
-    if version != deal.current_version:
-        raise Conflict(
-            f"version {version} was superseded by version {deal.current_version}",
-            code="superseded",
-        )
+    _require_pending(deal, terms)
     now = utcnow()
     terms.accepted_at = now
     terms.accepted_by_user_id = access.user_id
@@ -264,4 +279,39 @@ async def accept(session: AsyncSession, access: DealAccess, version: int) -> Dea
     )
     # An amendment may drop the last unpublished deliverable.
     await deals.maybe_complete(session, access)
+    return terms
+
+
+async def withdraw(session: AsyncSession, access: DealAccess, version: int) -> DealTerms:
+    """The proposer takes back a pending amendment: the version in force stays, and the
+    next proposal starts from it. The first terms cannot be withdrawn (cancel the deal)."""
+    deal, party = access.deal, access.party
+    assert party is not None
+    terms = await get_version(session, access, version)
+    if terms.proposed_by != party:
+        raise Forbidden("only the party that proposed it can withdraw it", code="not_proposer")
+    if deal.status not in OPEN_DEAL_STATES:
+        raise InvalidState(f"a {deal.status} deal takes no withdrawal")
+    _require_pending(deal, terms)
+    if deal.accepted_version is None:
+        raise Conflict(
+            "only an amendment can be withdrawn: no terms are in force yet (cancel the deal)",
+            code="not_an_amendment",
+        )
+    now = utcnow()
+    terms.withdrawn_at = now
+    terms.withdrawn_by_user_id = access.user_id
+    session.add(terms)
+    # The ETag goes back to what it was before the proposal: so are the terms.
+    deal.current_version = deal.accepted_version
+    deal.updated_at = now
+    session.add(deal)
+    await session.flush()
+    await events.record(
+        session,
+        "deal.terms_withdrawn",
+        deals.terms_read(terms, deal.current_version),
+        brand_id=deal.brand_id,
+        creator_id=deal.creator_id,
+    )
     return terms
