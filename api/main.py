@@ -31,15 +31,18 @@ from api.routers import (
     creators,
     deals,
     deliverables,
+    events,
     matches,
     me,
     ops,
     reports,
     shipments,
+    webhooks,
 )
 from api.services.match_copy import keep_fresh
 from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
+from api.services.webhook_dispatch import run_forever as dispatch_forever
 from api.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -77,6 +80,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                         settings.maintenance_interval_seconds,
                     ),
                     name="match indexes",
+                )
+            )
+        if settings.webhooks_dispatch_interval_seconds > 0:
+            tasks.append(
+                asyncio.create_task(
+                    dispatch_forever(app.state.sessionmaker, settings), name="webhook dispatcher"
                 )
             )
         try:
@@ -135,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shipments,
         reports,
         admin,
+        webhooks,
+        events,
     ):
         app.include_router(module.router)
 

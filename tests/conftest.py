@@ -22,6 +22,11 @@ os.environ["ARGON2_TIME_COST"] = "1"
 os.environ["ARGON2_MEMORY_KIB"] = "1024"
 os.environ["ARGON2_PARALLELISM"] = "1"
 os.environ["BRIEFBOARD_CONFIGURE_LOGGING"] = "0"
+# Webhook tests drive their own dispatchers (with their own clocks); the feed shows events
+# at once; receivers run on 127.0.0.1.
+os.environ["WEBHOOKS_DISPATCH_INTERVAL_SECONDS"] = "0"
+os.environ["EVENTS_FEED_SETTLE_SECONDS"] = "0"
+os.environ["WEBHOOKS_ALLOW_PRIVATE_TARGETS"] = "1"
 
 import asyncpg
 import httpx

@@ -19,6 +19,7 @@ from api.models import (  # noqa: F401
     shipments,
     usage_rights,
     users,
+    webhooks,
 )
 from api.models.base import metadata
 
