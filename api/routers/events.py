@@ -24,7 +24,8 @@ router = APIRouter(prefix="/v1/events", tags=["webhooks"])
     summary="Events of your own objects, oldest first (30 days)",
     description="The events webhooks deliver, with the same visibility: only those about "
     "your brand's or your creator profile's objects. Oldest first: keep the last "
-    "`next_cursor` and pass it as `cursor` to resume where you stopped. Filter with "
+    "`next_cursor` and pass it as `cursor` to resume where you stopped; the last page has "
+    "one too, to poll for what comes next. Filter with "
     "`type` (repeatable; exact names or `resource.*`). The newest few seconds are held back "
     "so that no event can later appear behind your cursor.",
     responses=problem_responses(401, 403, 422),

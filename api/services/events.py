@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from api.models.base import utcnow
 from api.models.events import EventRead, OutboxEvent, event_body
-from api.pagination import PageParams, keyset, make_page, parse_datetime
+from api.pagination import PageParams, encode_cursor, keyset, parse_datetime
 from api.services.audience import Party, reaches_party
 
 # Built once; a Core insert: the event is written, never read back in the request.
@@ -84,9 +84,9 @@ async def feed(
         stmt = stmt.where(type_matches(col(OutboxEvent.type), types))
     columns = [col(OutboxEvent.occurred_at), col(OutboxEvent.id)]
     stmt = keyset(stmt, page, columns, [parse_datetime, uuid.UUID], [False, False])
-    rows, cursor = make_page(
-        (await session.execute(stmt)).all(), page, lambda r: (r.occurred_at, r.id)
-    )
+    rows = (await session.execute(stmt)).all()[: page.limit]
+    # Unlike other lists, the last page has a cursor too: where to resume polling.
+    cursor = encode_cursor((rows[-1].occurred_at, rows[-1].id)) if rows else page.cursor
     return [event_body(r.id, r.type, r.occurred_at, r.payload) for r in rows], cursor
 
 
