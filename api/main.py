@@ -39,6 +39,7 @@ from api.routers import (
     shipments,
     webhooks,
 )
+from api.routers.webhook_docs import install_webhook_docs
 from api.services.match_copy import keep_fresh
 from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events,
     ):
         app.include_router(module.router)
+
+    install_webhook_docs(app)
 
     # Interactive docs served from the app itself: they work with no internet access.
     app.mount("/docs/static", StaticFiles(directory=str(swagger_ui_path)), name="swagger-static")

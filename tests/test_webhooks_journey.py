@@ -11,6 +11,8 @@ import httpx
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
+from api.routers.webhook_docs import envelope
+from api.services.event_catalog import EVENT_TYPES
 from tests import factories
 from tests.webhook_helpers import dispatcher, subscribe
 from tests.webhook_receiver import receiver
@@ -105,4 +107,7 @@ async def test_a_campaign_is_heard_by_its_parties_and_no_one_else(
         by_id = {e["id"]: e for e in feed}
         for event in received:
             assert event == by_id[event["id"]]
+            # Each payload matches the schema the OpenAPI `webhooks` section documents.
+            spec = EVENT_TYPES[event["type"]]
+            envelope(event["type"], spec.data).model_validate(event)
     assert stranger_rx.requests == []
