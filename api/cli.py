@@ -1,9 +1,10 @@
-"""`briefboard` command: serve, migrate, seed-demo, openapi, create-admin."""
+"""`briefboard` command: serve, migrate, seed-demo, openapi, worker, create-admin."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import os
@@ -86,6 +87,20 @@ def openapi(args: argparse.Namespace, _: str | None = None) -> int:
     return 0
 
 
+def worker(_: argparse.Namespace, database_url: str) -> int:
+    """Dispatch webhooks until SIGTERM/SIGINT: any number of these (and of API workers with
+    WEBHOOKS_DISPATCH_INTERVAL_SECONDS > 0) may run at once."""
+    from api.observability import configure_logging
+    from api.services.webhook_dispatch import work
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        asyncio.run(work(database_url, settings))
+    return 0
+
+
 def create_admin(args: argparse.Namespace, database_url: str) -> int:
     from api.demo import create_admin_account
 
@@ -116,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default="openapi/openapi.json")
     p.set_defaults(func=openapi, needs_database=False)
+
+    p = sub.add_parser("worker", help="deliver webhooks (alongside or instead of the API's)")
+    p.set_defaults(func=worker, needs_database=True)
 
     p = sub.add_parser("create-admin", help="create an admin (password from the prompt)")
     p.add_argument("--email", required=True)

@@ -472,3 +472,18 @@ async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], settings: 
             made = 0
         if not made:
             await asyncio.sleep(settings.webhooks_dispatch_interval_seconds)
+
+
+async def work(database_url: str, settings: Settings) -> None:
+    """`briefboard worker`: a process that only dispatches webhooks, with its own pool."""
+    from api.db import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url, settings)
+    interval = settings.webhooks_dispatch_interval_seconds or 1.0
+    try:
+        await run_forever(
+            create_sessionmaker(engine),
+            settings.model_copy(update={"webhooks_dispatch_interval_seconds": interval}),
+        )
+    finally:
+        await engine.dispose()
