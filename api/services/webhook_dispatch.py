@@ -150,6 +150,33 @@ _CLAIM = text(
     """
 )
 
+_DELIVERED = text(
+    "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = :now,"
+    " next_attempt_at = NULL WHERE id = ANY(:ids)"
+)
+# Subscription rows are locked in id order by every dispatcher: no deadlocks between them.
+_RECOVERED = text(
+    "UPDATE webhook_subscriptions SET failing_since = NULL WHERE id IN (SELECT id FROM"
+    " webhook_subscriptions WHERE id = ANY(:ids) ORDER BY id FOR UPDATE)"
+    " AND failing_since IS NOT NULL"
+)
+# Past its give-up time a delivery fails; otherwise its next attempt is due at `next`.
+_RETRY = text(
+    """
+    UPDATE webhook_deliveries d SET
+        status = CASE WHEN v.next > d.give_up_at THEN 'failed' ELSE d.status END,
+        next_attempt_at = CASE WHEN v.next > d.give_up_at THEN NULL ELSE v.next END
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:next AS timestamptz[])) AS v(id, next)
+    WHERE d.id = v.id
+    RETURNING d.id, d.status
+    """
+)
+_FAILING = text(
+    "UPDATE webhook_subscriptions SET failing_since = coalesce(failing_since, :now)"
+    " WHERE id IN (SELECT id FROM webhook_subscriptions WHERE id = ANY(:ids) ORDER BY id"
+    " FOR UPDATE) RETURNING id, failing_since"
+)
+
 _OLDEST = text(
     """
     SELECT least(
@@ -198,14 +225,14 @@ class Dispatcher:
             )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def claim(self) -> list[Claimed]:
-        """Due deliveries, leased to this dispatcher for one attempt each."""
+    async def claim(self, limit: int | None = None) -> list[Claimed]:
+        """Due deliveries (up to `limit`), leased to this dispatcher for one attempt each."""
         now = self.clock()
         lease = timedelta(seconds=self.settings.webhooks_timeout_seconds + 60)
         async with self.sessionmaker.begin() as session:
             rows = (
                 await session.execute(
-                    _CLAIM, {"now": now, "limit": self.batch, "lease_until": now + lease}
+                    _CLAIM, {"now": now, "limit": limit or self.batch, "lease_until": now + lease}
                 )
             ).all()
         out = []
@@ -232,25 +259,42 @@ class Dispatcher:
         return out
 
     async def run_once(self) -> int:
-        """Fan out every new event, then make every due attempt; returns attempts made."""
-        while await self.fan_out() >= self.batch:
-            pass
+        """Fan out new events and make every due attempt, until none is left; returns the
+        attempts made.
+
+        Up to `webhooks_dispatch_concurrency` POSTs are in flight; a slot that frees is
+        refilled at once, so a slow receiver holds one slot, not a batch. Outcomes are
+        recorded by one task, many per transaction (one commit for a burst, not one each).
+        """
         made = 0
-        semaphore = asyncio.Semaphore(self.settings.webhooks_dispatch_concurrency)
-        async with self._http() as client:
+        limit = self.settings.webhooks_dispatch_concurrency
+        in_flight: set[asyncio.Task[None]] = set()
+        # Refill when half the slots are free: a claim per few attempts, not one each.
+        refill = max(1, limit // 2)
+        async with self._http() as client, _Recorder(self) as recorder:
+            drained = True
             while True:
-                claimed = await self.claim()
-                if not claimed:
-                    break
-
-                async def one(item: Claimed) -> None:
-                    async with semaphore:
-                        await self._attempt(client, item)
-
-                await asyncio.gather(*(one(item) for item in claimed))
+                if drained:
+                    while await self.fan_out() >= self.batch:
+                        pass
+                room = limit - len(in_flight)
+                claimed = await self.claim(min(room, self.batch)) if room >= refill else []
+                for item in claimed:
+                    in_flight.add(asyncio.create_task(self._attempt(client, item, recorder)))
                 made += len(claimed)
-                if len(claimed) < self.batch:
+                if not in_flight:
                     break
+                # Fewer due than asked for: fan out again before the next claim.
+                drained = room >= refill and len(claimed) < min(room, self.batch)
+                while in_flight and limit - len(in_flight) < refill:
+                    _, in_flight = await asyncio.wait(
+                        in_flight, return_when=asyncio.FIRST_COMPLETED
+                    )
+                if drained and in_flight:
+                    # Nothing more due now: look again when a slot frees or a moment passes.
+                    _, in_flight = await asyncio.wait(
+                        in_flight, timeout=0.5, return_when=asyncio.FIRST_COMPLETED
+                    )
         await self.measure()
         return made
 
@@ -264,11 +308,11 @@ class Dispatcher:
             limits=httpx.Limits(max_connections=self.settings.webhooks_dispatch_concurrency),
         )
 
-    async def _attempt(self, client: httpx.AsyncClient, item: Claimed) -> None:
+    async def _attempt(self, client: httpx.AsyncClient, item: Claimed, recorder: _Recorder) -> None:
         started = time.perf_counter()
         outcome = await self._post(client, item)
         outcome.duration_ms = int((time.perf_counter() - started) * 1000)
-        await self._record(item, outcome)
+        recorder.put(item, outcome)
 
     async def _post(self, client: httpx.AsyncClient, item: Claimed) -> Outcome:
         try:
@@ -313,68 +357,61 @@ class Dispatcher:
             return Outcome(error="connection_error")
         return Outcome(status_code=response.status_code, excerpt=excerpt)
 
-    async def _record(self, item: Claimed, outcome: Outcome) -> None:
+    async def record(self, outcomes: list[tuple[Claimed, Outcome]]) -> None:
+        """Record a burst of attempts and their consequences in one transaction, a few
+        set-based statements whatever its size."""
         now = self.clock()
-        label = outcome.label
-        final: str | None = None
+        delivered = [(i, o) for i, o in outcomes if o.label == "delivered"]
+        gone = [(i, o) for i, o in outcomes if o.label == "gone"]
+        failed = [(i, o) for i, o in outcomes if o.label not in ("delivered", "gone")]
+        finals: dict[Any, str] = {}
         async with self.sessionmaker.begin() as session:
-            await session.execute(
-                text(
-                    "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code,"
-                    " error, duration_ms, response_excerpt) VALUES (gen_random_uuid(),"
-                    " :delivery, :now, :status, :error, :duration, :excerpt)"
-                ),
-                {
-                    "delivery": item.delivery_id,
-                    "now": now,
-                    "status": outcome.status_code,
-                    "error": outcome.error,
-                    "duration": outcome.duration_ms,
-                    "excerpt": outcome.excerpt,
-                },
+            connection = await session.connection()
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            # A delivery deleted meanwhile (its subscription was) gets no attempt row.
+            await raw.executemany(
+                "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code,"
+                " error, duration_ms, response_excerpt) SELECT gen_random_uuid(), $1, $2, $3,"
+                " $4, $5, $6 WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = $1)",
+                [
+                    (i.delivery_id, now, o.status_code, o.error, o.duration_ms, o.excerpt)
+                    for i, o in outcomes
+                ],
             )
-            if label == "delivered":
-                final = "delivered"
+            if delivered:
                 await session.execute(
-                    text(
-                        "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = :now,"
-                        " next_attempt_at = NULL WHERE id = :id"
-                    ),
-                    {"id": item.delivery_id, "now": now},
+                    _DELIVERED, {"ids": [i.delivery_id for i, _ in delivered], "now": now}
                 )
                 await session.execute(
-                    text(
-                        "UPDATE webhook_subscriptions SET failing_since = NULL"
-                        " WHERE id = :id AND failing_since IS NOT NULL"
-                    ),
-                    {"id": item.subscription_id},
+                    _RECOVERED, {"ids": sorted({i.subscription_id for i, _ in delivered})}
                 )
-            elif label == "gone":
-                final = "failed"
+                finals.update((i.delivery_id, "delivered") for i, _ in delivered)
+            if failed:
+                rows = await session.execute(
+                    _RETRY,
+                    {
+                        "ids": [i.delivery_id for i, _ in failed],
+                        "next": [now + retry_delay(i.attempt, self.rng) for i, _ in failed],
+                    },
+                )
+                finals.update((row.id, "failed") for row in rows if row.status == "failed")
+                failing = await session.execute(
+                    _FAILING,
+                    {"ids": sorted({i.subscription_id for i, _ in failed}), "now": now},
+                )
+                for row in failing:
+                    if now - row.failing_since >= FAILING_DISABLES_AFTER:
+                        await self._disable(session, row.id, DisabledReason.failing, now)
+            for item, _ in gone:
+                finals[item.delivery_id] = "failed"
                 await self._finish_failed(session, item)
                 await self._disable(session, item.subscription_id, DisabledReason.gone, now)
-            else:
-                next_at = now + retry_delay(item.attempt, self.rng)
-                updated = await session.execute(
-                    text(
-                        "UPDATE webhook_deliveries SET"
-                        " status = CASE WHEN :next_at > give_up_at THEN 'failed' ELSE status END,"
-                        " next_attempt_at = CASE WHEN :next_at > give_up_at THEN NULL"
-                        " ELSE :next_at END WHERE id = :id RETURNING status"
-                    ),
-                    {"id": item.delivery_id, "next_at": next_at},
-                )
-                if updated.scalar_one() == "failed":
-                    final = "failed"
-                since = await session.scalar(
-                    text(
-                        "UPDATE webhook_subscriptions SET failing_since ="
-                        " coalesce(failing_since, :now) WHERE id = :id RETURNING failing_since"
-                    ),
-                    {"id": item.subscription_id, "now": now},
-                )
-                if since is not None and now - since >= FAILING_DISABLES_AFTER:
-                    await self._disable(session, item.subscription_id, DisabledReason.failing, now)
+        for item, outcome in outcomes:
+            self._report(item, outcome, finals.get(item.delivery_id))
+
+    def _report(self, item: Claimed, outcome: Outcome, final: str | None) -> None:
+        label = outcome.label
         ATTEMPTS.labels(outcome=label).inc()
         if final:
             DELIVERIES.labels(status=final).inc()
@@ -434,6 +471,43 @@ class Dispatcher:
         age = max(0.0, (self.clock() - oldest).total_seconds()) if oldest else 0.0
         OLDEST_UNDELIVERED.set(age)
         return age
+
+
+class _Recorder:
+    """One task recording attempt outcomes as they come, as many per transaction as have
+    queued up meanwhile."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.queue: asyncio.Queue[tuple[Claimed, Outcome] | None] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> _Recorder:
+        self.task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.queue.put_nowait(None)
+        assert self.task is not None
+        await self.task
+
+    def put(self, item: Claimed, outcome: Outcome) -> None:
+        self.queue.put_nowait((item, outcome))
+
+    async def _run(self) -> None:
+        finished = False
+        while not finished:
+            first = await self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while not self.queue.empty():
+                more = self.queue.get_nowait()
+                if more is None:
+                    finished = True
+                    break
+                batch.append(more)
+            await self.dispatcher.record(batch)
 
 
 class _Borrowed:
