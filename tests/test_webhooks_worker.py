@@ -41,3 +41,21 @@ async def test_worker_process_delivers_and_stops_on_sigterm(
     assert code == 0
     [request] = rx.requests
     assert Webhook(hook["secret"]).verify(request.body, request.headers)["type"] == "deal.paid"
+
+
+async def test_api_workers_dispatch_in_the_background_when_configured(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    from api.main import create_app, lifespan
+
+    brand = await factories.brand(client)
+    settings = app.state.settings.model_copy(
+        update={"webhooks_dispatch_interval_seconds": 0.05, "maintenance_interval_seconds": 0}
+    )
+    worker = create_app(settings)
+    with receiver() as rx:
+        await subscribe(client, brand, rx.url)
+        async with lifespan(worker):
+            await emit(app, "deal.paid", brand_id=brand.brand_id)
+            await factories.until(lambda: len(rx.requests) == 1, seconds=20)
+    assert rx.events()[0]["type"] == "deal.paid"
