@@ -35,7 +35,7 @@ from api.services import webhook_signing
 from api.services.webhook_dispatch import Dispatcher
 from api.settings import Settings
 
-RECEIVER = '''
+RECEIVER = """
 import time
 arrivals = {}
 
@@ -58,7 +58,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})
-'''
+"""
 
 
 def _libpq(url: str) -> str:
