@@ -29,6 +29,7 @@ async def test_brand_creates_webhook_with_minimal_body_and_sees_secret_once(
     )
     assert r.status_code == 201, r.text
     created = r.json()
+    assert r.headers["cache-control"] == "no-store"
     assert created["secret"].startswith("whsec_")
     assert created["event_types"] == []
     assert created["enabled"] is True

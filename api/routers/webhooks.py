@@ -47,9 +47,14 @@ OwnedWebhook = Annotated[WebhookSubscription, Depends(owned_webhook)]
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_webhook(
-    data: WebhookCreate, party: WebhooksParty, session: SessionDep, settings: SettingsDep
+    data: WebhookCreate,
+    party: WebhooksParty,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> WebhookCreated:
     subscription, secret = await webhooks.create(session, settings, party, data)
+    response.headers["Cache-Control"] = "no-store"  # it holds the secret
     return WebhookCreated.model_validate(
         {**WebhookRead.model_validate(subscription).model_dump(), "secret": secret}
     )
@@ -113,8 +118,9 @@ async def delete_webhook(subscription: OwnedWebhook, session: SessionDep) -> Res
     responses=problem_responses(401, 403, 404, 422),
 )
 async def rotate_webhook_secret(
-    subscription: OwnedWebhook, session: SessionDep, settings: SettingsDep
+    subscription: OwnedWebhook, session: SessionDep, settings: SettingsDep, response: Response
 ) -> WebhookSecret:
+    response.headers["Cache-Control"] = "no-store"  # it holds the secret
     return await webhooks.rotate_secret(session, settings, subscription)
 
 
