@@ -144,3 +144,22 @@ async def test_deliveries_list_pages_newest_first(client: httpx.AsyncClient, app
     sent = [e["id"] for e in rx.events()]
     assert ids == sent[::-1]
     assert rest["next_cursor"] is None
+
+
+async def test_the_newest_events_are_held_back_by_the_settle_time(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    await emit(app, "deal.paid", brand_id=brand.brand_id, data={"n": "old"})
+    await factories.db_execute(
+        app, "UPDATE outbox_events SET occurred_at = now() - interval '2 minutes'"
+    )
+    await emit(app, "deal.paid", brand_id=brand.brand_id, data={"n": "new"})
+    original = app.state.settings
+    app.state.settings = original.model_copy(update={"events_feed_settle_seconds": 30})
+    try:
+        held = await _feed(client, brand)
+    finally:
+        app.state.settings = original
+    assert [e["data"]["n"] for e in held] == ["old"]
+    assert [e["data"]["n"] for e in await _feed(client, brand)] == ["old", "new"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests import factories
@@ -145,3 +146,54 @@ async def test_rotate_secret_returns_a_new_secret_with_overlap(client: httpx.Asy
     assert r.json()["secret"].startswith("whsec_")
     assert r.json()["secret"] != created["secret"]
     assert r.json()["previous_secret_expires_at"] is not None
+
+
+def test_secrets_are_encrypted_with_the_configured_key() -> None:
+    from cryptography.fernet import Fernet, InvalidToken
+
+    from api.services import webhook_signing
+    from api.settings import Settings
+
+    one = Settings(webhooks_encryption_key=Fernet.generate_key().decode())
+    other = Settings(webhooks_encryption_key=Fernet.generate_key().decode())
+    stored = webhook_signing.encrypt(one, "whsec_abc")
+    assert webhook_signing.decrypt(one, stored) == "whsec_abc"
+    with pytest.raises(InvalidToken):
+        webhook_signing.decrypt(other, stored)
+
+
+def test_production_requires_an_encryption_key() -> None:
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    with pytest.raises(ValidationError, match="WEBHOOKS_ENCRYPTION_KEY"):
+        Settings(environment="production", jwt_secret="x" * 40, webhooks_encryption_key=None)
+
+
+async def test_retrying_another_subscriptions_delivery_is_404(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    brand = await factories.brand(client)
+    mine = await _create(client, brand)
+    theirs = await _create(client, brand, description="other")
+    ping = await client.post(f"/v1/webhooks/{theirs['id']}/test", headers=brand.headers)
+    assert ping.status_code == 202, ping.text
+    r = await client.post(
+        f"/v1/webhooks/{mine['id']}/deliveries/{ping.json()['id']}/retry", headers=brand.headers
+    )
+    assert_problem(r, 404)
+    stranger = await factories.brand(client, "Other")
+    r = await client.post(
+        f"/v1/webhooks/{theirs['id']}/deliveries/{ping.json()['id']}/retry",
+        headers=stranger.headers,
+    )
+    assert_problem(r, 404)
+
+
+async def test_a_disabled_subscription_takes_no_ping(client: httpx.AsyncClient) -> None:
+    brand = await factories.brand(client)
+    hook = await _create(client, brand, enabled=False)
+    assert hook["disabled_reason"] == "owner"
+    r = await client.post(f"/v1/webhooks/{hook['id']}/test", headers=brand.headers)
+    assert_problem(r, 409, "webhook_disabled")
