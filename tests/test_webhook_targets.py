@@ -3,17 +3,20 @@ public addresses, at registration and again at every delivery attempt."""
 
 from __future__ import annotations
 
+import ssl
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from standardwebhooks import Webhook
 
 from api.services.webhook_targets import TargetRefused, resolve_target
 from tests import factories
 from tests.factories import assert_problem
 from tests.webhook_helpers import Clock, deliveries, dispatcher, emit, subscribe
-from tests.webhook_receiver import receiver
+from tests.webhook_receiver import receiver, tls_receiver
 
 # One address of every refused class, as a literal and as what a name resolves to.
 REFUSED = [
@@ -188,3 +191,31 @@ async def test_the_dispatcher_connects_to_the_address_it_checked(
     assert request.headers["host"].startswith("receiver.invalid:")
     [delivery] = await deliveries(client, brand, hook)
     assert delivery["status"] == "delivered"
+
+
+async def test_tls_is_checked_against_the_name_while_connecting_to_the_checked_address(
+    client: httpx.AsyncClient, app: FastAPI, tmp_path: Path
+) -> None:
+    """The dispatcher connects to the resolved address, yet TLS (SNI and the certificate
+    check) uses the URL's name: a certificate for `hooks.test` is accepted at 127.0.0.1,
+    and one for another name is refused."""
+    brand = await factories.brand(client)
+    with tls_receiver("hooks.test", str(tmp_path)) as rx:
+        url = rx.url.replace("127.0.0.1", "hooks.test")
+        hook = await subscribe(client, brand, url)
+        wrong = await subscribe(client, brand, rx.url.replace("127.0.0.1", "other.test"))
+        await emit(app, brand_id=brand.brand_id)
+        trusted = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        async with httpx.AsyncClient(verify=trusted) as http:
+            worker = dispatcher(app)
+            worker.client = http
+            worker.resolver = _fixed("127.0.0.1")
+            await worker.run_once()
+    [request] = rx.requests
+    assert request.headers["host"].startswith("hooks.test:")
+    assert Webhook(hook["secret"]).verify(request.body, request.headers)
+    [ok] = await deliveries(client, brand, hook)
+    assert ok["status"] == "delivered"
+    [refused] = await deliveries(client, brand, wrong)
+    assert refused["status"] == "pending"
+    assert refused["attempts"][0]["error"] == "connection_error"
