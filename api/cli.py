@@ -1,9 +1,10 @@
-"""`briefboard` command: dev, serve, migrate, seed-demo, openapi, create-admin."""
+"""`briefboard` command: dev, serve, migrate, seed-demo, openapi, worker, create-admin."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import os
@@ -36,7 +37,7 @@ def serve(args: argparse.Namespace, _: str) -> int:
     # running. Turning it into SystemExit lets the normal exit path stop the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = get_settings()
-    secret_problem = settings.jwt_secret_problem()
+    secret_problem = settings.secrets_problem()
     if secret_problem is not None:
         print(secret_problem, file=sys.stderr)
         return 2
@@ -192,6 +193,24 @@ def dev(args: argparse.Namespace, _: str | None = None) -> int:
         return serve(args, url)
 
 
+def worker(_: argparse.Namespace, database_url: str) -> int:
+    """Dispatch webhooks until SIGTERM/SIGINT: any number of these (and of API workers with
+    WEBHOOKS_DISPATCH_INTERVAL_SECONDS > 0) may run at once."""
+    from api.observability import configure_logging
+    from api.services.webhook_dispatch import work
+
+    settings = get_settings()
+    problem = settings.secrets_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        asyncio.run(work(database_url, settings))
+    return 0
+
+
 def create_admin(args: argparse.Namespace, database_url: str) -> int:
     from api.demo import create_admin_account
 
@@ -250,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default="openapi/openapi.json")
     p.set_defaults(func=openapi, needs_database=False)
+
+    p = sub.add_parser("worker", help="deliver webhooks (alongside or instead of the API's)")
+    p.set_defaults(func=worker, needs_database=True)
 
     p = sub.add_parser("create-admin", help="create an admin (password from the prompt)")
     p.add_argument("--email", required=True)

@@ -287,11 +287,11 @@ class _Exchange:
         endpoint = getattr(self.scope.get("route"), "endpoint", None)
         if getattr(endpoint, "shows_secret", False) and status < 300:
             created = json.loads(body).get("id")
+            shown = f"already created {created}" if created else "already answered"
             kept = await self._problem(
                 409,
                 "secret_shown_once",
-                f"this key already created {created}; its secret was shown once:"
-                " revoke it and create another",
+                f"this key {shown}; its secret was shown once and is not kept for replay",
             )
             status, headers, body = kept.status, kept.headers, kept.body
         if len(body) > _MAX_STORED_BODY:

@@ -40,16 +40,20 @@ from api.routers import (
     creators,
     deals,
     deliverables,
+    events,
     matches,
     me,
     memberships,
     ops,
     reports,
     shipments,
+    webhooks,
 )
+from api.routers.webhook_docs import install_webhook_docs
 from api.services.match_copy import keep_fresh
 from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
+from api.services.webhook_dispatch import run_forever as dispatch_forever
 from api.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -116,6 +120,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     name="match indexes",
                 )
             )
+        if settings.webhooks_dispatch_interval_seconds > 0:
+            tasks.append(
+                asyncio.create_task(
+                    dispatch_forever(app.state.sessionmaker, settings), name="webhook dispatcher"
+                )
+            )
         try:
             if tasks:
                 await _first_copy(copied, settings.index_warmup_timeout_seconds)
@@ -130,7 +140,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    secret_problem = settings.jwt_secret_problem()
+    secret_problem = settings.secrets_problem()
     if secret_problem is not None:
         raise RuntimeError(secret_problem)
     if os.environ.get("BRIEFBOARD_CONFIGURE_LOGGING", "1") == "1":
@@ -188,9 +198,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         activity,
         bulk,
         budgets,
+        webhooks,
+        events,
     ):
         app.include_router(module.router)
         label_routes.extend(module.router.routes)
+
+    install_webhook_docs(app)
 
     # Interactive docs served from the app itself: they work with no internet access.
     app.mount("/docs/static", StaticFiles(directory=str(swagger_ui_path)), name="swagger-static")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.services import match_copy, reviews, usage_rights
+from api.services import events, invitations, match_copy, reviews, usage_rights
 from api.services.auth import purge_stale_counters
 from api.services.briefs import close_expired_briefs
 from api.settings import Settings
@@ -58,7 +58,15 @@ async def _warn_expiring_rights(session: AsyncSession, _: Settings) -> int:
     return await usage_rights.warn_expiring(session, limit=BATCH)
 
 
-# Invitations need no job: they expire by their `expires_at`, read at every use.
+async def _notify_expired_invitations(session: AsyncSession, _: Settings) -> int:
+    return await invitations.notify_expired(session, limit=BATCH)
+
+
+async def _purge_old_events(session: AsyncSession, _: Settings) -> int:
+    return await events.purge_old(session, limit=BATCH)
+
+
+# Invitations expire by their `expires_at`, read at every use; the job only tells the parties.
 JOBS: dict[str, Job] = {
     "briefs closed at their deadline": _close_briefs,
     "expired idempotency keys purged": _purge_idempotency_keys,
@@ -66,6 +74,8 @@ JOBS: dict[str, Job] = {
     "drafts approved after the review window": _approve_overdue_drafts,
     "usage-rights expiry notices sent": _warn_expiring_rights,
     "match index change log entries pruned": _prune_match_changes,
+    "invitation expiry events recorded": _notify_expired_invitations,
+    "events past the 30-day feed window deleted": _purge_old_events,
 }
 
 

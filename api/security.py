@@ -35,6 +35,7 @@ class Scope(StrEnum):
     deals_read = "deals:read"
     deals_write = "deals:write"
     webhooks_manage = "webhooks:manage"
+    events_read = "events:read"
     admin = "admin"
 
 
@@ -48,6 +49,7 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.deals_read: "Read deals, terms and deliverables",
     Scope.deals_write: "Propose terms, submit and review deliverables",
     Scope.webhooks_manage: "Manage webhook subscriptions",
+    Scope.events_read: "Read the event feed of your own objects",
     Scope.admin: "Administer users (admins only)",
 }
 

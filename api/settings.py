@@ -183,16 +183,33 @@ class Settings(BaseSettings):
     # The match score's part weights, e.g. MATCH_WEIGHTS__NICHE_OVERLAP=0.3.
     match_weights: MatchWeights = Field(default_factory=MatchWeights)
 
-    def jwt_secret_problem(self) -> str | None:
-        """Why the JWT secret cannot sign tokens here, or None.
+    # Webhooks (api/services/webhook_dispatch.py). http:// and loopback/private targets are
+    # refused unless this is on (development and tests only).
+    webhooks_allow_private_targets: bool = False
+    # Fernet key (urlsafe base64 of 32 bytes) encrypting the signing secrets at rest; unset,
+    # one is derived from JWT_SECRET (development and tests; set it in production).
+    webhooks_encryption_key: str | None = None
+    # How often this process's dispatcher looks for due deliveries when idle; 0 turns it off
+    # here (then run `briefboard worker` elsewhere).
+    webhooks_dispatch_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
+    webhooks_dispatch_batch: int = Field(default=50, ge=1, le=1000)
+    webhooks_dispatch_concurrency: int = Field(default=16, ge=1, le=256)
+    webhooks_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # GET /v1/events holds back the newest events this long (see api/services/events.py).
+    events_feed_settle_seconds: float = Field(default=30.0, ge=0, le=600)
 
-        Checked where tokens are made and read (the app, `briefboard serve`), not when the
-        settings load: `briefboard migrate` and `seed-demo` need no secret.
+    def secrets_problem(self) -> str | None:
+        """Why the secrets cannot sign tokens and webhooks here, or None.
+
+        Checked where tokens are made and read (the app, `briefboard serve`, `worker`), not
+        when the settings load: `briefboard migrate` and `seed-demo` need no secret.
         """
         if self.environment != Environment.development and self.jwt_secret == DEFAULT_JWT_SECRET:
             return "JWT_SECRET must be set outside development"
         if self.environment != Environment.development and len(self.jwt_secret) < 32:
             return "JWT_SECRET must be at least 32 characters"
+        if self.environment == Environment.production and not self.webhooks_encryption_key:
+            return "WEBHOOKS_ENCRYPTION_KEY must be set in production"
         return None
 
     @model_validator(mode="after")

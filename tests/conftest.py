@@ -24,6 +24,11 @@ os.environ["ARGON2_PARALLELISM"] = "1"
 os.environ["BRIEFBOARD_CONFIGURE_LOGGING"] = "0"
 # Every test client signs up from one address; tests of the limit set their own.
 os.environ["REGISTER_MAX_PER_ADDRESS"] = "100000"
+# Webhook tests drive their own dispatchers (with their own clocks); the feed shows events
+# at once; receivers run on 127.0.0.1.
+os.environ["WEBHOOKS_DISPATCH_INTERVAL_SECONDS"] = "0"
+os.environ["EVENTS_FEED_SETTLE_SECONDS"] = "0"
+os.environ["WEBHOOKS_ALLOW_PRIVATE_TARGETS"] = "1"
 
 import asyncpg
 import httpx

@@ -56,7 +56,9 @@ async def _scene(client: httpx.AsyncClient, **brief: Any) -> tuple[Actor, dict[s
 
 async def _events(app: FastAPI) -> list[dict[str, Any]]:
     return await factories.db_rows(
-        app, "SELECT type, brand_id, creator_id, payload FROM outbox_events ORDER BY occurred_at"
+        app,
+        "SELECT type, brand_id, creator_id, payload FROM outbox_events"
+        " WHERE type NOT LIKE 'brief.%' ORDER BY occurred_at",
     )
 
 

@@ -112,7 +112,9 @@ async def test_application_is_announced_as_an_event(
     application = await factories.apply(client, creator, brief)
 
     events = await factories.db_rows(
-        app, "SELECT type, brand_id, creator_id, payload FROM outbox_events"
+        app,
+        "SELECT type, brand_id, creator_id, payload FROM outbox_events"
+        " WHERE type NOT LIKE 'brief.%'",
     )
     assert len(events) == 1
     event = events[0]
@@ -131,7 +133,10 @@ async def test_failed_application_leaves_no_trace(client: httpx.AsyncClient, app
     problem_of(r, 422, "ineligible")
 
     assert await factories.db_rows(app, "SELECT id FROM applications") == []
-    assert await factories.db_rows(app, "SELECT id FROM outbox_events") == []
+    assert (
+        await factories.db_rows(app, "SELECT id FROM outbox_events WHERE type NOT LIKE 'brief.%'")
+        == []
+    )
 
 
 # --- the brief must be open, before its deadline ----------------------------------------------

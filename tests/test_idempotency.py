@@ -300,3 +300,28 @@ async def test_when_the_answer_cannot_be_stored_the_effect_is_undone_too(
     assert retried.status_code == 201
     assert "idempotent-replayed" not in retried.headers
     assert await _brief_count(app) == 1
+
+
+@pytest.mark.parametrize("route", ["create", "rotate"])
+async def test_a_webhook_signing_secret_is_never_stored_nor_replayed(
+    client: httpx.AsyncClient, app: FastAPI, route: str
+) -> None:
+    brand = await factories.brand(client)
+    url, body = "/v1/webhooks", {"url": "http://127.0.0.1:9/hook"}
+    if route == "rotate":
+        created = await client.post(url, json=body, headers=brand.headers)
+        url, body = f"/v1/webhooks/{created.json()['id']}/rotate-secret", {}
+    headers = {**brand.headers, "Idempotency-Key": f"hook-{route}"}
+    first = await client.post(url, json=body, headers=headers)
+    assert first.status_code in (200, 201), first.text
+    secret = first.json()["secret"]
+    async with app.state.engine.connect() as conn:
+        stored = await conn.scalar(
+            text("SELECT response_body FROM idempotency_keys WHERE key = :key"),
+            {"key": f"hook-{route}"},
+        )
+    assert stored is not None
+    assert secret.encode() not in stored
+    again = await client.post(url, json=body, headers=headers)
+    problem_of(again, 409, "secret_shown_once")
+    assert secret not in again.text

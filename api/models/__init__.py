@@ -23,6 +23,7 @@ from api.models import (  # noqa: F401
     shipments,
     usage_rights,
     users,
+    webhooks,
 )
 from api.models.base import metadata
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlmodel import Field as SQLField
@@ -91,6 +91,11 @@ class Invitation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("brief_id", "creator_id"),
         Index("ix_invitations_creator_id_created_at", "creator_id", "created_at", "id"),
+        Index(
+            "ix_invitations_expiry_unnotified",
+            "expires_at",
+            postgresql_where=text("applied_at IS NULL AND expiry_notified_at IS NULL"),
+        ),
     )
 
     id: uuid.UUID = id_field()
@@ -100,6 +105,8 @@ class Invitation(SQLModel, table=True):
     message: str | None = SQLField(default=None, sa_type=Text)
     expires_at: datetime = timestamp_field(server_default=False)
     applied_at: datetime | None = timestamp_field(nullable=True)
+    # When `invitation.expired` was recorded (api/services/invitations.py, notify_expired).
+    expiry_notified_at: datetime | None = timestamp_field(nullable=True)
     created_at: datetime = timestamp_field()
 
 

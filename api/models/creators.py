@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    computed_field,
     field_validator,
     model_validator,
 )
@@ -243,12 +242,17 @@ class SocialAccountRead(BaseModel):
     as_of: date = Field(description="The date the figures were true.")
     updated_at: datetime
 
-    @computed_field(  # type: ignore[prop-decorator]
-        description="The figures are older than the configured age (FIGURES_STALE_AFTER_DAYS)."
+    # A plain field set from `as_of` (not a computed field), so the schema is one and the
+    # same where the object is an answer and where it is a webhook payload.
+    stale: bool = Field(
+        default=False,
+        description="The figures are older than the configured age (FIGURES_STALE_AFTER_DAYS).",
     )
-    @property
-    def stale(self) -> bool:
-        return figures_stale(self.as_of)
+
+    @model_validator(mode="after")
+    def _flag_stale(self) -> Self:
+        self.stale = figures_stale(self.as_of)
+        return self
 
 
 class CreatorUpdate(BaseModel):

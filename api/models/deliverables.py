@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -13,7 +13,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    computed_field,
     model_validator,
 )
 from sqlalchemy import (
@@ -295,12 +294,17 @@ class MetricsRead(BaseModel):
     clicks: int | None
     conversions: int | None
 
-    @computed_field(  # type: ignore[prop-decorator]
-        description="The reading is older than the configured age (FIGURES_STALE_AFTER_DAYS)."
+    # A plain field set from `as_of` (not a computed field), so the schema is one and the
+    # same where the object is an answer and where it is a webhook payload.
+    stale: bool = Field(
+        default=False,
+        description="The reading is older than the configured age (FIGURES_STALE_AFTER_DAYS).",
     )
-    @property
-    def stale(self) -> bool:
-        return figures_stale(self.as_of)
+
+    @model_validator(mode="after")
+    def _flag_stale(self) -> Self:
+        self.stale = figures_stale(self.as_of)
+        return self
 
 
 class DisclosureCheck(BaseModel):

@@ -1,7 +1,8 @@
 """The outbox: events written in the same transaction as the change they describe.
 
-A worker (the webhooks issue) delivers them; until then they are the durable record of
-what happened, for the brand and creator they concern.
+The webhook dispatcher (`api.services.webhook_dispatch`) delivers them to subscriptions and
+the event feed (`GET /v1/events`) lists them, each only to the brand and creator it concerns
+(`api.services.audience`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -26,6 +28,9 @@ class OutboxEvent(SQLModel, table=True):
             "occurred_at",
             postgresql_where=text("dispatched_at IS NULL"),
         ),
+        # The event feed: a party's events, oldest first.
+        Index("ix_outbox_events_brand_id", "brand_id", "occurred_at", "id"),
+        Index("ix_outbox_events_creator_id", "creator_id", "occurred_at", "id"),
     )
 
     id: uuid.UUID = id_field()
@@ -37,3 +42,16 @@ class OutboxEvent(SQLModel, table=True):
     payload: dict[str, Any] = SQLField(sa_type=JSONB)
     occurred_at: datetime = timestamp_field()
     dispatched_at: datetime | None = timestamp_field(nullable=True)
+
+
+class EventRead(BaseModel):
+    """An event as the feed lists it and a webhook delivers it (the body that is signed)."""
+
+    id: uuid.UUID = Field(description="Stable: the same as the `webhook-id` header.")
+    type: str = Field(examples=["application.created"])
+    timestamp: datetime = Field(description="When the change happened.")
+    data: dict[str, Any] = Field(description="The object as the API returns it.")
+
+
+def event_body(event_id: uuid.UUID, event_type: str, occurred_at: datetime, data: Any) -> EventRead:
+    return EventRead(id=event_id, type=event_type, timestamp=occurred_at, data=data)

@@ -68,13 +68,6 @@ async def from_event(
     await record_row(session, event_type, brand_id=brand_id, **subjects(event_type, payload))
 
 
-async def record_brief(
-    session: AsyncSession, action: str, brief_id: uuid.UUID, brand_id: uuid.UUID
-) -> None:
-    """A brief lifecycle action (`brief.created`, `brief.published`, ...)."""
-    await record_row(session, action, brand_id=brand_id, brief_id=brief_id)
-
-
 async def trail(
     session: AsyncSession,
     page: PageParams,

@@ -361,7 +361,7 @@ async def withdraw(session: AsyncSession, application: Application, brief: Brief
     return await _decide(session, application, brief, ApplicationStatus.withdrawn)
 
 
-async def _take_slot(session: AsyncSession, brief: Brief) -> None:
+async def _take_slot(session: AsyncSession, brief: Brief) -> str:
     """Count one more accepted creator, closing the brief on its last slot.
 
     One guarded UPDATE: concurrent accepts queue on the brief's row and each re-checks
@@ -386,11 +386,14 @@ async def _take_slot(session: AsyncSession, brief: Brief) -> None:
         .returning(col(Brief.status))
         .execution_options(synchronize_session=False)
     )
-    if (await session.execute(stmt)).first() is None:
+    taken = (await session.execute(stmt)).first()
+    if taken is None:
         current = await session.scalar(select(col(Brief.status)).where(col(Brief.id) == brief.id))
         if current not in (BriefStatus.open, BriefStatus.closed):
             raise InvalidState(f"the brief is {current}", code="brief_not_open")
         raise Conflict("every slot of this brief is taken", code="slots_filled")
+    status: str = taken[0]
+    return status
 
 
 async def accept(
@@ -425,7 +428,11 @@ async def accept(
     }
     chosen.update(deliverable_options.check_choices(rows, choices, platforms))
     pinned = deliverable_options.pin(rows, chosen, platforms)
-    await _take_slot(session, brief)
+    was_open = brief.status == BriefStatus.open
+    if await _take_slot(session, brief) == BriefStatus.closed and was_open:
+        # The last slot: the brief closed with this acceptance.
+        await session.refresh(brief)
+        await briefs.record_brief_event(session, "brief.closed", brief)
     await _decide(session, application, brief, ApplicationStatus.accepted)
     deal = await deals.create_from_application(
         session, settings, principal, brief, application, rows=rows, pinned=pinned

@@ -12,17 +12,20 @@ from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
+    Insert,
     Row,
     Select,
-    Update,
     any_,
     bindparam,
     delete,
     func,
+    insert,
+    literal,
+    literal_column,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -41,10 +44,11 @@ from api.models.briefs import (
     default_usage_rights,
 )
 from api.models.common import sent_values
+from api.models.events import OutboxEvent
 from api.models.memberships import BrandRole
 from api.models.terms import DeliverableSpec
 from api.models.users import Role
-from api.services import activity, memberships
+from api.services import events, memberships
 from api.services.brief_rules import (
     RANGE_FIELDS,
     check_draft_ranges,
@@ -209,6 +213,7 @@ async def lock_owned_brief(
     if _expired(brief, now):
         _close(brief, CloseReason.deadline, closed_at=brief.application_deadline or now)
         await session.flush()
+        await record_brief_event(session, "brief.closed", brief)
     return brief
 
 
@@ -228,8 +233,10 @@ def _expired_rows(*where: ColumnElement[bool]) -> Any:
     )
 
 
-def _close_rows_stmt(ids: Any) -> Update:
-    return (
+def _close_rows_stmt(ids: Any) -> Insert:
+    """Close the briefs and record a `brief.closed` event for each, in one statement (read
+    paths run it in autocommit mode): the payload is `BriefRead`'s fields, built in SQL."""
+    closed = (
         update(Brief)
         .where(col(Brief.id).in_(ids), col(Brief.status) == BriefStatus.open)
         .values(
@@ -239,11 +246,53 @@ def _close_rows_stmt(ids: Any) -> Update:
             version=col(Brief.version) + 1,
             updated_at=func.now(),
         )
+        .returning(*BRIEF_READ_COLUMNS)
+        .cte("closed")
+    )
+    specs = (
+        select(
+            func.coalesce(
+                func.jsonb_agg(
+                    aggregate_order_by(
+                        func.jsonb_build_object(
+                            "platform",
+                            col(BriefDeliverable.platform),
+                            "format",
+                            col(BriefDeliverable.format),
+                            "quantity",
+                            col(BriefDeliverable.quantity),
+                            "alternatives",
+                            col(BriefDeliverable.alternatives),
+                        ),
+                        col(BriefDeliverable.position),
+                    )
+                ),
+                literal_column("'[]'::jsonb"),
+            )
+        )
+        .where(col(BriefDeliverable.brief_id) == closed.c.id)
+        .scalar_subquery()
+    )
+    fields = [part for name in BRIEF_READ_FIELDS for part in (literal(name), closed.c[name])]
+    payload = func.jsonb_build_object(*fields, literal("deliverables"), specs)
+    return (
+        # The Core table: an ORM-enabled INSERT .. SELECT is not what this is.
+        insert(OutboxEvent.__table__)  # type: ignore[attr-defined]
+        .from_select(
+            ["id", "type", "brand_id", "payload", "occurred_at"],
+            select(
+                func.gen_random_uuid(),
+                literal("brief.closed"),
+                closed.c.brand_id,
+                payload,
+                func.now(),
+            ),
+        )
         .execution_options(synchronize_session=False)
     )
 
 
-def close_expired_stmt(*where: ColumnElement[bool]) -> Update:
+def close_expired_stmt(*where: ColumnElement[bool]) -> Insert:
     """Close the matching open briefs past their deadline; rows locked in id order."""
     return _close_rows_stmt(_expired_rows(*where).order_by(col(Brief.id)).with_for_update())
 
@@ -252,7 +301,7 @@ def close_expired_stmt(*where: ColumnElement[bool]) -> Update:
 CLOSE_EXPIRED_BY_ID = close_expired_stmt(col(Brief.id) == bindparam("brief_id"))
 
 
-async def _close_rows(session: AsyncSession, stmt: Update) -> int:
+async def _close_rows(session: AsyncSession, stmt: Insert) -> int:
     result = cast(CursorResult[Any], await session.execute(stmt))
     return result.rowcount
 
@@ -330,7 +379,7 @@ async def create_brief(session: AsyncSession, brand_id: uuid.UUID, data: BriefCr
     await session.flush()
     await _replace_deliverables(session, brief.id, data.deliverables)
     await session.flush()
-    await activity.record_brief(session, "brief.created", brief.id, brief.brand_id)
+    await record_brief_event(session, "brief.created", brief)
     return brief
 
 
@@ -398,7 +447,7 @@ async def update_brief(session: AsyncSession, brief: Brief, data: BriefUpdate) -
     _touch(brief)
     session.add(brief)
     await session.flush()
-    await activity.record_brief(session, "brief.updated", brief.id, brief.brand_id)
+    await record_brief_event(session, "brief.updated", brief)
     return brief
 
 
@@ -434,7 +483,7 @@ async def publish_brief(session: AsyncSession, brief: Brief) -> Brief:
     _touch(brief, now)
     session.add(brief)
     await session.flush()
-    await activity.record_brief(session, "brief.published", brief.id, brief.brand_id)
+    await record_brief_event(session, "brief.published", brief)
     return brief
 
 
@@ -444,7 +493,7 @@ async def close_brief(session: AsyncSession, brief: Brief) -> Brief:
     _close(brief, CloseReason.brand, closed_at=utcnow())
     session.add(brief)
     await session.flush()
-    await activity.record_brief(session, "brief.closed", brief.id, brief.brand_id)
+    await record_brief_event(session, "brief.closed", brief)
     return brief
 
 
@@ -455,7 +504,7 @@ async def cancel_brief(session: AsyncSession, brief: Brief) -> Brief:
     _touch(brief, brief.cancelled_at)
     session.add(brief)
     await session.flush()
-    await activity.record_brief(session, "brief.cancelled", brief.id, brief.brand_id)
+    await record_brief_event(session, "brief.cancelled", brief)
     return brief
 
 
@@ -466,5 +515,10 @@ async def complete_brief(session: AsyncSession, brief: Brief) -> Brief:
     _touch(brief, brief.completed_at)
     session.add(brief)
     await session.flush()
-    await activity.record_brief(session, "brief.completed", brief.id, brief.brand_id)
+    await record_brief_event(session, "brief.completed", brief)
     return brief
+
+
+async def record_brief_event(session: AsyncSession, event_type: str, brief: Brief) -> None:
+    """A brief event for its brand, with the brief as the API returns it."""
+    await events.record(session, event_type, await to_read(session, brief), brand_id=brief.brand_id)

@@ -193,3 +193,51 @@ async def list_for_creator(
     ]
     found, cursor = make_page(rows, page, lambda r: (r[0].created_at, r[0].id))
     return [read for _, read in found], cursor
+
+
+async def notify_expired(session: AsyncSession, *, limit: int) -> int:
+    """Record `invitation.expired` once for each invitation past its expiry unanswered.
+
+    Claimed with `SKIP LOCKED` and marked in the same UPDATE, so concurrent workers never
+    notify twice. Returns how many it notified.
+    """
+    now = utcnow()
+    due = (
+        select(col(Invitation.id))
+        .where(
+            col(Invitation.applied_at).is_(None),
+            col(Invitation.expiry_notified_at).is_(None),
+            col(Invitation.expires_at) <= now,
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    expired = (
+        await session.scalars(
+            update(Invitation)
+            .where(col(Invitation.id).in_(due.scalar_subquery()))
+            .values(expiry_notified_at=now)
+            .returning(Invitation)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if not expired:
+        return 0
+    summaries = {
+        brief.id: summary_of(brief, brand_name)
+        for brief, brand_name in await session.execute(
+            select(Brief, col(Brand.name))
+            .join(Brand, col(Brand.id) == col(Brief.brand_id))
+            .where(col(Brief.id).in_({i.brief_id for i in expired}))
+        )
+    }
+    for invitation in expired:
+        summary = summaries[invitation.brief_id]
+        await events.record(
+            session,
+            "invitation.expired",
+            to_read(invitation, summary, brief_open=False),
+            brand_id=summary.brand_id,
+            creator_id=invitation.creator_id,
+        )
+    return len(expired)
