@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from api import openapi
 from api.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from api.embedded import database_url
 from api.errors import install_error_handlers
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect",
     )
     app.state.settings = settings
+    openapi.install(app, settings)
     # This worker's copies of the open briefs and of every account, for ranking briefs for
     # creators and creators for briefs.
     app.state.brief_index = BriefIndex()

@@ -81,6 +81,8 @@ async def list_brief_applications(
     status_: Annotated[StatusFilter, Query(alias="status")] = [],  # noqa: B006
     sort: ApplicationSort = ApplicationSort.match_score,
 ) -> Page[ApplicationRead]:
+    """Only the brief's brand sees its applicants; filter by status, sort by match score, newest
+    first or proposed fee."""
     brief = await briefs.get_own_brief(session, principal, brief_id)
     rows, cursor = await applications.list_for_brief(
         session, brief.id, page, statuses=status_, sort=sort
@@ -117,6 +119,7 @@ async def list_my_invitations(
     page: PageDep,
     status_: Annotated[InvitationStatus | None, Query(alias="status")] = None,
 ) -> Page[InvitationRead]:
+    """Briefs whose brand invited you to apply; an invitation expires after 7 days."""
     rows, cursor = await invitations.list_for_creator(session, creator.id, page, status_)
     items = [invitations.to_read(i, brief_open=is_open) for i, is_open in rows]
     return Page(items=items, next_cursor=cursor)
@@ -134,6 +137,7 @@ async def list_my_applications(
     page: PageDep,
     status_: Annotated[StatusFilter, Query(alias="status")] = [],  # noqa: B006
 ) -> Page[ApplicationRead]:
+    """Every application you made, whatever its state, newest first."""
     rows, cursor = await applications.list_for_creator(session, creator.id, page, status_)
     return Page(items=[applications.to_read(a) for a in rows], next_cursor=cursor)
 
@@ -147,6 +151,7 @@ async def list_my_applications(
 async def get_application(
     application_id: uuid.UUID, principal: PartyReader, session: SessionDep
 ) -> ApplicationRead:
+    """Visible to the applicant and to the brief's brand only; anybody else gets 404."""
     application, _ = await applications.get_for_party(session, principal, application_id)
     return applications.to_read(application)
 
@@ -163,6 +168,7 @@ _ACTION = problem_responses(401, 403, 404, 409, 422)
 async def shortlist(
     application_id: uuid.UUID, principal: BrandWriter, session: SessionDep
 ) -> ApplicationRead:
+    """Moves a submitted application to `shortlisted`; 409 from any other state."""
     application, brief = await applications.get_for_party(
         session, principal, application_id, lock=True
     )
@@ -178,6 +184,8 @@ async def shortlist(
 async def decline(
     application_id: uuid.UUID, principal: BrandWriter, session: SessionDep
 ) -> ApplicationRead:
+    """Declines a submitted or shortlisted application; the creator is not matched to this brief
+    again."""
     application, brief = await applications.get_for_party(
         session, principal, application_id, lock=True
     )
@@ -196,6 +204,7 @@ async def withdraw(
     principal: PartyWriter,
     session: SessionDep,
 ) -> ApplicationRead:
+    """The creator takes back a submitted or shortlisted application; 409 once it was decided."""
     application, brief = await applications.get_for_party(
         session, principal, application_id, lock=True
     )

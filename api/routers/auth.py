@@ -27,6 +27,9 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
     responses=problem_responses(409, 422),
 )
 async def register(data: RegisterRequest, session: SessionDep, settings: SettingsDep) -> MeRead:
+    """Role `brand` needs `brand` (the brand to create, with the new user as its owner); role
+    `creator` creates an empty creator profile, optionally with a `display_name`. The email must
+    be unused (case-insensitive): otherwise 409. Sign in afterwards at `POST /v1/auth/token`."""
     user = await accounts.register(session, settings, data)
     return MeRead(
         id=user.id,
@@ -93,5 +96,7 @@ async def revoke(
     session: SessionDep,
     principal: Annotated[Principal, Security(get_principal, scopes=[Scope.profile_write])],
 ) -> Response:
+    """Revokes the refresh token and its whole family (every token rotated from it), so the session
+    cannot be refreshed again. Access tokens already issued expire on their own."""
     await auth.revoke_refresh_token(session, principal.user.id, data.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -47,6 +47,7 @@ async def list_deals(
     page: PageDep,
     status: Annotated[list[DealStatus], Query(max_length=len(DealStatus))] = [],  # noqa: B006
 ) -> Page[DealRead]:
+    """Deals where you are the brand or the creator, newest first, optionally filtered by status."""
     items, cursor = await deals.list_for_party(session, principal, page, status)
     return Page(items=items, next_cursor=cursor)
 
@@ -58,6 +59,8 @@ async def list_deals(
     responses=with_etag(401, 403, 404, 422),
 )
 async def get_deal(access: ReadableDeal, session: SessionDep, response: Response) -> DealRead:
+    """The deal with its current (last accepted) terms and any pending proposal. Its `ETag` guards
+    term proposals and acceptances."""
     return await _answer(response, session, access)
 
 
@@ -87,6 +90,8 @@ async def list_terms(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_terms(version: Version, access: ReadableDeal, session: SessionDep) -> DealTermsRead:
+    """One version of the deal's terms, accepted or not: compensation, deliverables, publish dates
+    and usage rights."""
     found = await terms.get_version(session, access, version)
     return deals.terms_read(found, access.deal.current_version)
 

@@ -19,6 +19,7 @@ class Health(BaseModel):
 
 @router.get("/healthz", operation_id="healthz", summary="The process is alive")
 async def healthz() -> Health:
+    """Answers 200 while the process runs; it does not touch the database (see `/readyz`)."""
     return Health(status="ok")
 
 
@@ -63,4 +64,6 @@ async def readyz(request: Request) -> Health:
     responses={200: {"content": {METRICS_CONTENT_TYPE: {}}}},
 )
 async def metrics() -> Response:
+    """Prometheus text format: request counts and latencies by route, and more. With several workers
+    the answer sums them all."""
     return Response(metrics_payload(), media_type=METRICS_CONTENT_TYPE)
