@@ -22,6 +22,7 @@ from pydantic import BaseModel
 import api.models
 from api.errors import problem_responses
 from api.models.common import reject_explicit_null
+from api.models.users import REGISTRATION_FIELDS
 from api.openapi_examples import REQUEST_EXAMPLES
 from api.settings import Settings
 
@@ -116,6 +117,8 @@ def build(app: FastAPI, settings: Settings) -> Document:
                 for rule in rules:
                     rule(method, path, item[method])
     _not_nullable_where_null_is_refused(document)
+    _registration_union(document)
+    _closed_pattern_properties(document["components"]["schemas"])
     _clean_schema_names(document)
     return document
 
@@ -195,15 +198,68 @@ def _not_nullable_where_null_is_refused(document: Document) -> None:
     for name, fields in _refused_nulls().items():
         properties = schemas.get(name, {}).get("properties", {})
         for field in fields:
-            prop = properties[field]
-            branches = [b for b in prop.get("anyOf", []) if b != {"type": "null"}]
-            if len(branches) == 1:
-                del prop["anyOf"]
-                prop.update(branches[0])
-            elif branches:
-                prop["anyOf"] = branches
-            if prop.get("default", ...) is None:
-                del prop["default"]
+            _drop_null(properties[field])
+
+
+def _drop_null(prop: dict[str, Any]) -> None:
+    branches = [b for b in prop.get("anyOf", []) if b != {"type": "null"}]
+    if len(branches) == 1:
+        del prop["anyOf"]
+        prop.update(branches[0])
+    elif branches:
+        prop["anyOf"] = branches
+    if prop.get("default", ...) is None:
+        del prop["default"]
+
+
+def _registration_union(document: Document) -> None:
+    """`RegisterRequest` is one model (so every field error is reported at once); clients see
+    what it accepts: a union of one schema per role, told apart by `role`."""
+    schemas = document["components"]["schemas"]
+    flat = schemas.pop("RegisterRequest")
+    union: dict[str, Any] = {"oneOf": [], "discriminator": {"propertyName": "role", "mapping": {}}}
+    every_role_field = {f for fields in REGISTRATION_FIELDS.values() for f in fields}
+    for role, fields in REGISTRATION_FIELDS.items():
+        name = f"{role.capitalize()}Registration"
+        variant = copy.deepcopy(flat)
+        variant["title"] = name
+        variant["description"] = f"An account with role `{role}`. {flat.get('description', '')}"
+        properties = variant["properties"]
+        for field in every_role_field - set(fields):
+            del properties[field]
+        properties["role"] = {"type": "string", "const": role, "title": "Role"}
+        for field, required in fields.items():
+            if required:
+                _drop_null(properties[field])
+                variant["required"].append(field)
+        schemas[name] = variant
+        ref = f"#/components/schemas/{name}"
+        union["oneOf"].append({"$ref": ref})
+        union["discriminator"]["mapping"][role] = ref
+    _replace_nodes(document, {"$ref": "#/components/schemas/RegisterRequest"}, union)
+
+
+def _replace_nodes(node: Any, old: dict[str, Any], new: dict[str, Any]) -> None:
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        if isinstance(child, dict) and {k: child.get(k) for k in old} == old:
+            child.clear()
+            child.update(copy.deepcopy(new))
+        else:
+            _replace_nodes(child, old, new)
+
+
+def _closed_pattern_properties(node: Any) -> None:
+    """A map whose keys must match a pattern (`dict[CountryCode, Percent]`) refuses other
+    keys, which pydantic leaves unsaid (`additionalProperties` unset means "anything")."""
+    if isinstance(node, dict):
+        if "patternProperties" in node:
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            _closed_pattern_properties(value)
+    elif isinstance(node, list):
+        for value in node:
+            _closed_pattern_properties(value)
 
 
 def _clean_schema_names(document: Document) -> None:

@@ -231,3 +231,55 @@ async def test_null_for_a_not_nullable_field_is_a_422(client: httpx.AsyncClient)
         "/v1/creators/me", json={"content_styles": None}, headers=creator.headers
     )
     assert_problem(r, 422, "validation_error")
+
+
+def test_registration_is_documented_as_a_union_by_role(app: FastAPI) -> None:
+    document = app.openapi()
+    body = document["paths"]["/v1/auth/register"]["post"]["requestBody"]["content"]
+    schema = body["application/json"]["schema"]
+    assert schema["discriminator"]["propertyName"] == "role"
+    schemas = document["components"]["schemas"]
+    brand, creator = schemas["BrandRegistration"], schemas["CreatorRegistration"]
+    assert "brand" in brand["required"]
+    assert "display_name" not in brand["properties"]
+    assert "brand" not in creator["properties"]
+    assert brand["additionalProperties"] is False
+    assert "RegisterRequest" not in schemas
+
+
+async def test_registration_refuses_the_other_roles_fields(client: httpx.AsyncClient) -> None:
+    base = {"password": factories.PASSWORD}
+    cases = [
+        ({"role": "brand"}, ["body", "brand"]),
+        (
+            {"role": "brand", "brand": {"name": "X"}, "display_name": "Ana"},
+            ["body", "display_name"],
+        ),
+        ({"role": "creator", "brand": {"name": "X"}}, ["body", "brand"]),
+    ]
+    for extra, loc in cases:
+        body = {**base, "email": factories.unique_email("role"), **extra}
+        r = await client.post("/v1/auth/register", json=body)
+        problem = assert_problem(r, 422, "validation_error")
+        assert loc in [e["loc"] for e in problem["errors"]], problem
+
+
+def test_usage_rights_say_duration_or_perpetual_and_worldwide_or_countries(app: FastAPI) -> None:
+    rules = app.openapi()["components"]["schemas"]["UsageRights"]["allOf"]
+    perpetual, territory = (rule["oneOf"] for rule in rules)
+    assert {"perpetual", "duration_days"} <= set(perpetual[0]["properties"])
+    assert perpetual[1]["required"] == ["duration_days"]
+    assert {"worldwide", "countries"} <= set(territory[1]["properties"])
+
+
+async def test_maps_keyed_by_a_pattern_refuse_other_keys(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    countries = app.openapi()["components"]["schemas"]["AudienceDemographics"]["properties"][
+        "countries"
+    ]
+    assert countries["additionalProperties"] is False
+    creator = await factories.creator(client)
+    account = factories.social_account(audience={"countries": {"Spain": 40.0}})
+    r = await client.post("/v1/creators/me/accounts", json=account, headers=creator.headers)
+    assert_problem(r, 422, "validation_error")

@@ -7,7 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import CheckConstraint, Index, String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -70,6 +79,14 @@ class BrandSignup(BaseModel):
     name: Name = Field(examples=["Glow Labs"])
 
 
+# The fields each role may send (True: required). The validator below enforces it; the
+# OpenAPI document shows it as a union of `BrandRegistration` and `CreatorRegistration`.
+REGISTRATION_FIELDS: dict[str, dict[str, bool]] = {
+    "brand": {"brand": True},
+    "creator": {"display_name": False},
+}
+
+
 class RegisterRequest(BaseModel):
     """Create an account. A brand account creates its brand; a creator one an empty profile."""
 
@@ -78,11 +95,28 @@ class RegisterRequest(BaseModel):
     password: Password
     role: Literal["brand", "creator"]
     brand: BrandSignup | None = Field(
-        default=None, description="Required for role `brand`: the brand to create."
+        default=None,
+        validate_default=True,
+        description="Required for role `brand`: the brand to create.",
     )
     display_name: Name | None = Field(
-        default=None, description="For role `creator`: the profile's display name."
+        default=None,
+        validate_default=True,
+        description="For role `creator`: the profile's display name.",
     )
+
+    @field_validator("brand", "display_name")
+    @classmethod
+    def _belongs_to_the_role(cls, value: object, info: ValidationInfo) -> object:
+        role = info.data.get("role")
+        if role is None:  # an invalid role is reported on its own
+            return value
+        fields = REGISTRATION_FIELDS[role]
+        if value is None and fields.get(str(info.field_name)):
+            raise ValueError(f"required for role `{role}`")
+        if value is not None and info.field_name not in fields:
+            raise ValueError(f"not for role `{role}`")
+        return value
 
     def password_value(self) -> str:
         value = self.password.get_secret_value()

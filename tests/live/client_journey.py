@@ -92,17 +92,15 @@ def journey(base_url: str) -> None:
 
     brand_email, creator_email = f"brand-{run}@journey.example", f"creator-{run}@journey.example"
     register(
-        m.RegisterRequest(
+        m.BrandRegistration(
             email=brand_email,
             password=PASSWORD,
-            role=m.RegisterRequestRole.BRAND,
+            role="brand",
             brand=m.BrandSignup(name="Journey Labs"),
         )
     )
     creator_me = register(
-        m.RegisterRequest(
-            email=creator_email, password=PASSWORD, role=m.RegisterRequestRole.CREATOR
-        )
+        m.CreatorRegistration(email=creator_email, password=PASSWORD, role="creator")
     )
     brand, creator = sign_in(brand_email), sign_in(creator_email)
     print("registered and signed in: a brand and a creator")
