@@ -40,6 +40,9 @@ CREATOR_OPERATIONS = [
     "publishDeliverable",
 ]
 
+# Operations on a gifted deal's logistics: they run on the gifted deal.
+GIFTING_OPERATIONS = ["getDealShippingAddress", "createShipment", "listShipments", "updateShipment"]
+
 
 class Seeder:
     def __init__(self, base_url: str) -> None:
@@ -169,6 +172,9 @@ class Seeder:
             creator,
             json={"pitch": "Fuzz pitch", "account_ids": [account["id"]], "proposed_fee_minor": 1},
         )
+        api_token = self.call(
+            "POST", "/v1/me/api-tokens", brand, json={"name": "fuzz", "scopes": ["briefs:read"]}
+        )
         parameters = {
             "path.brand_id": brand_me["brand_id"],
             "path.creator_id": creator_me["creator_id"],
@@ -181,36 +187,55 @@ class Seeder:
             "path.deliverable_id": unit["id"],
             "path.submission_id": unit["submissions"][-1]["id"],
             "path.shipment_id": shipment["id"],
+            "path.token_id": api_token["id"],
         }
-        return {"brand": brand, "creator": creator, "parameters": parameters}
+        return {
+            "brand": brand,
+            "creator": creator,
+            "parameters": parameters,
+            # The brand's fuzzed writes close and cancel `brief_id`: creators apply elsewhere.
+            "creator_parameters": {"path.brief_id": other["id"]},
+            "gifted_parameters": {"path.deal_id": gifted_deal["id"]},
+        }
 
 
-def toml(seed: dict[str, Any], base_url: str) -> str:
+def config(seed: dict[str, Any], base_url: str, base: str) -> str:
+    """The committed base config with the identities and object ids added."""
+
     def value(v: Any) -> str:
         return json.dumps(v)
 
-    lines = [f"base-url = {value(base_url)}", "", "[parameters]"]
-    lines += [f"{value(k)} = {value(v)}" for k, v in seed["parameters"].items()]
-    lines += [
-        "",
-        "[headers]",
-        f"Authorization = {value('Bearer ' + seed['brand'])}",
+    def inline(table: dict[str, Any]) -> str:
+        return "{ " + ", ".join(f"{value(k)} = {value(v)}" for k, v in table.items()) + " }"
+
+    # Top-level (dotted) keys first: the base file's tables follow them.
+    top = [f"base-url = {value(base_url)}"]
+    top += [f"parameters.{value(k)} = {value(v)}" for k, v in seed["parameters"].items()]
+    top += [f"headers.Authorization = {value('Bearer ' + seed['brand'])}", ""]
+    tables = [
         "",
         "[[operations]]",
         f"include-operation-id = {value(CREATOR_OPERATIONS)}",
         f"headers = {{ Authorization = {value('Bearer ' + seed['creator'])} }}",
+        f"parameters = {inline(seed['creator_parameters'])}",
+        "",
+        "[[operations]]",
+        f"include-operation-id = {value(GIFTING_OPERATIONS)}",
+        f"parameters = {inline(seed['gifted_parameters'])}",
         "",
     ]
-    return "\n".join(lines)
+    return "\n".join([*top, base, *tables])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
     parser.add_argument("--output", required=True)
+    parser.add_argument("--base-config", default=str(Path(__file__).with_name("schemathesis.toml")))
     args = parser.parse_args()
     base_url = args.base_url.rstrip("/")
-    Path(args.output).write_text(toml(Seeder(base_url).seed(), base_url))
+    base = Path(args.base_config).read_text()
+    Path(args.output).write_text(config(Seeder(base_url).seed(), base_url, base))
     print(f"schemathesis identities and objects written to {args.output}")
     return 0
 
