@@ -167,26 +167,10 @@ _HTTP_CODES = {
 }
 
 
-def _without_union_tag(loc: list[str | int], body: Any) -> list[str | int]:
-    """Pydantic puts the chosen variant of a discriminated union body (`role` = "brand") into
-    the location: `body.brand.password`. Clients see the field's own path, `body.password`."""
-    if (
-        len(loc) > 2
-        and loc[0] == "body"
-        and isinstance(body, dict)
-        and isinstance(loc[1], str)
-        and loc[1] not in body
-        and loc[1] in {v for v in body.values() if isinstance(v, str)}
-    ):
-        return [loc[0], *loc[2:]]
-    return loc
-
-
 def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     out = []
     for err in exc.errors():
         loc = [part if isinstance(part, int) else str(part) for part in err.get("loc", ())]
-        loc = _without_union_tag(loc, exc.body)
         # The message never echoes the input: it may be huge or hold secrets.
         out.append(FieldError(loc=loc, msg=str(err.get("msg", "invalid")), type=err["type"]))
     return out
