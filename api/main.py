@@ -7,10 +7,16 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
@@ -42,6 +48,13 @@ from api.services.match_copy import keep_fresh
 from api.services.match_creators import CreatorIndex
 from api.services.match_index import BriefIndex
 from api.settings import Settings, get_settings
+
+# Redoc's standalone bundle, as the fastapi-offline package ships it.
+REDOC_PATH = Path(fastapi_offline.__file__).parent / "static"
+REDOC_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:"
+)
 
 DESCRIPTION = """
 Briefboard connects brands that run influencer campaigns with creators.
@@ -157,5 +170,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     async def swagger_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
+
+    app.mount("/redoc/static", StaticFiles(directory=str(REDOC_PATH)), name="redoc-static")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        page = get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Briefboard API — reference",
+            redoc_js_url="/redoc/static/redoc.standalone.js",
+            redoc_favicon_url="/docs/static/favicon-32x32.png",
+            with_google_fonts=False,
+        )
+        # Redoc's footer loads its logo from a CDN: the page may only load from here.
+        page.headers["Content-Security-Policy"] = REDOC_CSP
+        return page
 
     return app

@@ -83,6 +83,22 @@ def try_get_me(page: Page) -> str:
     return status.inner_text().strip()
 
 
+def check_redoc(page: Page, base_url: str, expected: set[tuple[str, str]], shot: Path) -> list[str]:
+    """/redoc draws one section per operation (`operation/<operationId>`)."""
+    page.goto(f"{base_url}/redoc", wait_until="networkidle", timeout=TIMEOUT_MS)
+    try:
+        page.wait_for_selector("[data-section-id^='operation/']", timeout=TIMEOUT_MS)
+    except Exception:
+        return ["/redoc drew no operation"]
+    sections = page.eval_on_selector_all(
+        "[data-section-id^='operation/']", "els => els.map(e => e.dataset.sectionId)"
+    )
+    page.screenshot(path=str(shot.with_name("redoc.png")))
+    if len(set(sections)) != len(expected):
+        return [f"/redoc drew {len(set(sections))} of {len(expected)} operations"]
+    return []
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
@@ -134,6 +150,7 @@ def main() -> int:
                 except Exception as exc:
                     failures.append(f"Authorize / Try it out failed: {exc}")
             page.screenshot(path=str(screenshot), full_page=False)
+            failures += check_redoc(context.new_page(), base_url, expected, screenshot)
         finally:
             browser.close()
     if outside:
@@ -141,7 +158,10 @@ def main() -> int:
     for failure in failures:
         print(f"browser check FAILED: {failure}", file=sys.stderr)
     if not failures:
-        print(f"browser check: {len(expected)} operations drawn, Authorize and Try it out OK")
+        print(
+            f"browser check: {len(expected)} operations drawn in /docs and /redoc, "
+            "Authorize and Try it out OK"
+        )
     print(f"screenshot: {screenshot}")
     return 1 if failures else 0
 
