@@ -124,7 +124,10 @@ def main() -> int:
     failures: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=["--no-sandbox"]
+            executable_path=chromium_path(),
+            headless=True,
+            # As root (CI) Chromium needs --no-sandbox; small /dev/shm in containers.
+            args=["--no-sandbox", "--disable-dev-shm-usage"],
         )
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
