@@ -20,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 import api.models
+from api import idempotency
 from api.errors import problem_responses
 from api.models.common import reject_explicit_null
 from api.models.users import REGISTRATION_FIELDS
@@ -69,18 +70,23 @@ TAGS: list[dict[str, str]] = [
     {"name": "admin", "description": "User administration (admins only)."},
 ]
 
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": (
-        "Makes a retry safe: the same key with the same body within 24 hours replays the "
-        "first response instead of acting twice; the same key with another body is a 422, "
-        "and a retry while the first request still runs is a 409. Scoped to the caller."
-    ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
-    "example": "5f0c2a9e-8d1b-4a57-9a51-0a6d2f3c1e77",
-}
+
+def idempotency_key_parameter(settings: Settings) -> dict[str, Any]:
+    return {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": (
+            "Makes a retry safe: the same key with the same body within "
+            f"{settings.idempotency_ttl_hours} hours replays the first response instead of "
+            "acting twice; the same key with another body is a 422, and a retry while the "
+            "first request still runs is a 409. Scoped to the caller."
+        ),
+        # The middleware's own rule for a well-formed key.
+        "schema": {"type": "string", "pattern": idempotency._VALID_KEY.pattern},
+        "example": "5f0c2a9e-8d1b-4a57-9a51-0a6d2f3c1e77",
+    }
+
 
 _METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -105,7 +111,7 @@ def build(app: FastAPI, settings: Settings) -> Document:
         tags=TAGS,
     )
     rules: list[Callable[[str, str, Operation], None]] = [
-        _idempotency_key,
+        lambda m, _p, op: _idempotency_key(m, op, settings),
         _if_match_required_where_428,
         _malformed_json_400,
         lambda _m, _p, op: _page_size_bounds(op, settings),
@@ -123,10 +129,10 @@ def build(app: FastAPI, settings: Settings) -> Document:
     return document
 
 
-def _idempotency_key(method: str, _path: str, op: Operation) -> None:
+def _idempotency_key(method: str, op: Operation, settings: Settings) -> None:
     # The middleware remembers signed-in callers only; an anonymous POST ignores the key.
     if method == "post" and op.get("security"):
-        op.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
+        op.setdefault("parameters", []).append(idempotency_key_parameter(settings))
 
 
 def _if_match_required_where_428(_method: str, _path: str, op: Operation) -> None:

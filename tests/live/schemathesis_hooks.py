@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 import schemathesis
 
-_WELL_FORMED_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+from api.idempotency import _VALID_KEY as _WELL_FORMED_KEY
 
 
 @schemathesis.hook
