@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -297,6 +298,9 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if exc.errors() and all(err.get("type") == "json_invalid" for err in exc.errors()):
+        # Not JSON at all is a syntax error (400); JSON of the wrong shape is a 422.
+        return problem_response(request, 400, "malformed_json", "the body is not valid JSON")
     return problem_response(
         request, 422, "validation_error", "the request is invalid", errors=_field_errors(exc)
     )
@@ -308,7 +312,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404:
         detail = "no such resource"
-    return problem_response(request, exc.status_code, code, detail, headers=exc.headers)
+    headers = exc.headers
+    allowed = _allowed_methods(request) if exc.status_code == 405 else None
+    if allowed:
+        headers = {**(headers or {}), "Allow": allowed}
+    return problem_response(request, exc.status_code, code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method of the path as the OpenAPI document lists it. FastAPI makes one route per
+    method, and Starlette's 405 names only the first route's methods."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi()["paths"].items():
+        pattern = "".join(
+            "[^/]+" if part.startswith("{") else re.escape(part)
+            for part in re.split(r"(\{[^/}]+\})", template)
+        )
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in item if method in _OPERATION_METHODS}
+    return ", ".join(sorted(methods)) if methods else None
+
+
+_OPERATION_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:

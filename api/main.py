@@ -9,15 +9,22 @@ import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 from swagger_ui_bundle import swagger_ui_path
 
+from api import openapi
 from api.db import WriteSlots, create_engine, create_read_sessionmaker, create_sessionmaker
 from api.embedded import database_url
 from api.errors import install_error_handlers
@@ -57,6 +64,12 @@ from api.services.webhook_dispatch import run_forever as dispatch_forever
 from api.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+# Redoc's standalone bundle, as the fastapi-offline package ships it.
+REDOC_PATH = Path(fastapi_offline.__file__).parent / "static"
+REDOC_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:"
+)
 
 DESCRIPTION = """
 Briefboard connects brands that run influencer campaigns with creators.
@@ -155,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect",
     )
     app.state.settings = settings
+    openapi.install(app, settings)
     # This worker's copies of the open briefs and of every account, for ranking briefs for
     # creators and creators for briefs.
     app.state.brief_index = BriefIndex()
@@ -223,5 +237,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     async def swagger_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
+
+    app.mount("/redoc/static", StaticFiles(directory=str(REDOC_PATH)), name="redoc-static")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        page = get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Briefboard API — reference",
+            redoc_js_url="/redoc/static/redoc.standalone.js",
+            redoc_favicon_url="/docs/static/favicon-32x32.png",
+            with_google_fonts=False,
+        )
+        # Redoc's footer loads its logo from a CDN: the page may only load from here.
+        page.headers["Content-Security-Policy"] = REDOC_CSP
+        return page
 
     return app

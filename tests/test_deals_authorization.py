@@ -137,7 +137,7 @@ async def test_anyone_but_the_parties_gets_404(client: httpx.AsyncClient, world:
         assert_problem(r, 404, "not_found")
 
 
-async def test_malformed_ids_and_bodies_get_422(client: httpx.AsyncClient, world: World) -> None:
+async def test_malformed_ids_and_bodies_get_4xx(client: httpx.AsyncClient, world: World) -> None:
     for method, template, who, body in ENDPOINTS:
         insider = world.creator if who == "creator" else world.brand
         r = await _call(
@@ -155,7 +155,7 @@ async def test_malformed_ids_and_bodies_get_422(client: httpx.AsyncClient, world
                 content=b"{not json",
                 headers={**insider.headers, "Content-Type": "application/json"},
             )
-            assert_problem(r, 422, "validation_error")
+            assert_problem(r, 400, "malformed_json")
     r = await client.get(world.path("/v1/deals/{deal}/terms/0"), headers=world.brand.headers)
     assert_problem(r, 422, "validation_error")
 

@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
 from api.models.common import DeliverableFormat, MoneyMinor, Platform, StrictInt, _no_nul
+from api.models.matching import MatchParts
 from api.models.terms import MAX_DELIVERABLES
 
 
@@ -179,7 +180,7 @@ class ApplicationRead(BaseModel):
     available_for_publish_date: bool
     deliverable_choices: list[DeliverableChoice]
     match_score: float = Field(ge=0, le=1, description="Match score when the creator applied.")
-    match_parts: dict[str, float] = Field(description="The score's named parts, each in [0, 1].")
+    match_parts: MatchParts = Field(description="The score's named parts, each in [0, 1].")
     decided_at: datetime | None
     created_at: datetime
     updated_at: datetime

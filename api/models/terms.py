@@ -78,7 +78,49 @@ class UsageRights(BaseModel):
     must be asked for with `perpetual: true` (and then carries no `duration_days`).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # The two either-or rules of the validators below, as JSON Schema can say them.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "oneOf": [
+                        {
+                            "properties": {
+                                "perpetual": {"const": True},
+                                "duration_days": {"type": "null"},
+                            },
+                            "required": ["perpetual"],
+                        },
+                        {
+                            "properties": {
+                                "perpetual": {"const": False},
+                                "duration_days": {"type": "integer"},
+                            },
+                            "required": ["duration_days"],
+                        },
+                    ]
+                },
+                {
+                    "oneOf": [
+                        {
+                            "properties": {
+                                "worldwide": {"const": True},
+                                "countries": {"maxItems": 0},
+                            }
+                        },
+                        {
+                            "properties": {
+                                "worldwide": {"const": False},
+                                "countries": {"minItems": 1},
+                            },
+                            "required": ["worldwide", "countries"],
+                        },
+                    ]
+                },
+            ]
+        },
+    )
     channels: Annotated[
         list[UsageChannel],
         Field(min_length=1, max_length=len(UsageChannel)),

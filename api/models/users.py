@@ -105,6 +105,17 @@ class BrandSignup(BaseModel):
     name: Name = Field(examples=["Glow Labs"])
 
 
+# The fields each role may send (True: required). The validator below enforces it; the
+# OpenAPI document shows it as a union of `BrandRegistration` and `CreatorRegistration`.
+REGISTRATION_FIELDS: dict[str, dict[str, bool]] = {
+    "brand": {"invitation_token": False, "brand": True},
+    "creator": {"display_name": False},
+}
+# A required field another may stand in for, exactly one of the two: a brand account
+# creates its brand, or joins one by invitation.
+REGISTRATION_ALTERNATIVES: dict[str, str] = {"brand": "invitation_token"}
+
+
 class RegisterRequest(BaseModel):
     """Create an account. A brand account creates its brand; a creator one an empty profile."""
 
@@ -112,20 +123,24 @@ class RegisterRequest(BaseModel):
     email: Email = Field(examples=["ana@example.com"])
     password: Password
     role: Literal["brand", "creator"]
-    brand: BrandSignup | None = Field(
-        default=None,
-        description="For role `brand`: the brand to create (you become its owner). "
-        "Give this or `invitation_token`.",
-    )
     invitation_token: str | None = Field(
         default=None,
+        validate_default=True,
         min_length=1,
         max_length=200,
         description="For role `brand`: join an existing brand with the invitation sent to "
         "this email, instead of creating one.",
     )
+    brand: BrandSignup | None = Field(
+        default=None,
+        validate_default=True,
+        description="For role `brand`: the brand to create (you become its owner). "
+        "Give this or `invitation_token`.",
+    )
     display_name: Name | None = Field(
-        default=None, description="For role `creator`: the profile's display name."
+        default=None,
+        validate_default=True,
+        description="For role `creator`: the profile's display name.",
     )
 
     @field_validator("password")
@@ -135,6 +150,24 @@ class RegisterRequest(BaseModel):
         weakness = password_weakness(value.get_secret_value(), info.data.get("email"))
         if weakness:
             raise ValueError(weakness)
+        return value
+
+    @field_validator("brand", "invitation_token", "display_name")
+    @classmethod
+    def _belongs_to_the_role(cls, value: object, info: ValidationInfo) -> object:
+        role = info.data.get("role")
+        if role is None:  # an invalid role is reported on its own
+            return value
+        fields, name = REGISTRATION_FIELDS[role], str(info.field_name)
+        if value is not None and name not in fields:
+            raise ValueError(f"not for role `{role}`")
+        alternative = REGISTRATION_ALTERNATIVES.get(name)
+        instead = alternative is not None and info.data.get(alternative) is not None
+        if value is None and fields.get(name) and not instead:
+            also = f" (or `{alternative}`)" if alternative else ""
+            raise ValueError(f"required for role `{role}`{also}")
+        if value is not None and instead:
+            raise ValueError(f"give `{name}` or `{alternative}`, not both")
         return value
 
     def password_value(self) -> str:

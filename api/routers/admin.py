@@ -29,6 +29,7 @@ Admin = Annotated[Principal, Security(require_admin, scopes=[Scope.admin])]
 async def list_users(
     _: Admin, session: SessionDep, page: PageDep, role: Annotated[Role | None, Query()] = None
 ) -> Page[UserRead]:
+    """Every user, optionally filtered by role; admins only."""
     rows, cursor = await users.list_users(session, page, role)
     return Page(items=[UserRead.model_validate(u) for u in rows], next_cursor=cursor)
 
@@ -40,6 +41,8 @@ async def list_users(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def suspend_user(user_id: uuid.UUID, _: Admin, session: SessionDep) -> UserRead:
+    """The user's access and refresh tokens and API tokens stop working at once; 409 if already
+    suspended."""
     user = await users.suspend(session, await users.get_user(session, user_id))
     return UserRead.model_validate(user)
 
@@ -51,5 +54,7 @@ async def suspend_user(user_id: uuid.UUID, _: Admin, session: SessionDep) -> Use
     responses=problem_responses(401, 403, 404, 422),
 )
 async def unsuspend_user(user_id: uuid.UUID, _: Admin, session: SessionDep) -> UserRead:
+    """Lifts a suspension. Tokens issued before the suspension stay invalid; the user signs in
+    again."""
     user = await users.unsuspend(session, await users.get_user(session, user_id))
     return UserRead.model_validate(user)

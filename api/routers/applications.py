@@ -87,6 +87,8 @@ async def list_brief_applications(
     sort: ApplicationSort = ApplicationSort.match_score,
     format_: ExportFormat = None,
 ) -> Page[ApplicationRead] | Response:
+    """Only the brief's brand sees its applicants; filter by status, sort by match score, newest
+    first or proposed fee. `?format=csv` (or `Accept: text/csv`) exports every applicant."""
     brief = await briefs.get_own_brief(session, principal, brief_id)
     if exports.wants_csv(request, format_):
         return exports.applicants(request, brief.id, status_, sort)
@@ -124,6 +126,8 @@ async def list_my_invitations(
     page: PageDep,
     status_: Annotated[InvitationStatus | None, Query(alias="status")] = None,
 ) -> Page[InvitationRead]:
+    """Briefs whose brand invited you to apply, each with a summary of its brief; an
+    invitation expires after 7 days."""
     items, cursor = await invitations.list_for_creator(session, creator.id, page, status_)
     return Page(items=items, next_cursor=cursor)
 
@@ -140,6 +144,7 @@ async def list_my_applications(
     page: PageDep,
     status_: Annotated[StatusFilter, Query(alias="status")] = [],  # noqa: B006
 ) -> Page[ApplicationRead]:
+    """Every application you made, whatever its state, newest first."""
     rows, cursor = await applications.list_for_creator(session, creator.id, page, status_)
     return Page(items=[applications.to_read(a) for a in rows], next_cursor=cursor)
 
@@ -153,6 +158,7 @@ async def list_my_applications(
 async def get_application(
     application_id: uuid.UUID, principal: PartyReader, session: SessionDep
 ) -> ApplicationRead:
+    """Visible to the applicant and to the brief's brand only; anybody else gets 404."""
     application, _ = await applications.get_for_party(session, principal, application_id)
     return applications.to_read(application)
 
@@ -169,6 +175,7 @@ _ACTION = problem_responses(401, 403, 404, 409, 422)
 async def shortlist(
     application_id: uuid.UUID, principal: BrandWriter, session: SessionDep
 ) -> ApplicationRead:
+    """Moves a submitted application to `shortlisted`; 409 from any other state."""
     application, brief = await applications.get_for_party(
         session, principal, application_id, lock=True, need=BrandRole.manager
     )
@@ -184,6 +191,8 @@ async def shortlist(
 async def decline(
     application_id: uuid.UUID, principal: BrandWriter, session: SessionDep
 ) -> ApplicationRead:
+    """Declines a submitted or shortlisted application; the creator is not matched to this brief
+    again."""
     application, brief = await applications.get_for_party(
         session, principal, application_id, lock=True, need=BrandRole.manager
     )
@@ -202,6 +211,7 @@ async def withdraw(
     principal: PartyWriter,
     session: SessionDep,
 ) -> ApplicationRead:
+    """The creator takes back a submitted or shortlisted application; 409 once it was decided."""
     application, brief = await applications.get_for_party(
         session, principal, application_id, lock=True
     )

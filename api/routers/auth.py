@@ -46,6 +46,10 @@ async def register(
     settings: SettingsDep,
     address: Annotated[str, Depends(client_address)],
 ) -> MeRead:
+    """Role `brand` needs `brand` (the brand to create, with the new user as its owner) or an
+    `invitation_token` (to join a brand); role `creator` creates an empty creator profile,
+    optionally with a `display_name`. The email must be unused (case-insensitive, normalised):
+    otherwise 409. Sign in afterwards at `POST /v1/auth/token`."""
     # Counted in a transaction of its own before the sign-up runs, so refused attempts
     # (an email already taken) count too; the request's session is not in use yet.
     async with independent_transaction(request) as counters:
@@ -164,5 +168,7 @@ async def revoke(
     session: SessionDep,
     principal: Annotated[Principal, Security(get_principal, scopes=[Scope.profile_write])],
 ) -> Response:
+    """Revokes the refresh token and its whole family (every token rotated from it), so the session
+    cannot be refreshed again. Access tokens already issued expire on their own."""
     await auth.revoke_refresh_token(session, principal.user.id, data.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

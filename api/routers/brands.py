@@ -29,6 +29,7 @@ async def get_brand(
     _: Annotated[Principal, Security(get_principal, scopes=[Scope.profile_read])],
     session: SessionDep,
 ) -> BrandRead:
+    """Any signed-in user may read a brand's public profile."""
     return BrandRead.model_validate(await brands.get_brand(session, brand_id))
 
 
@@ -44,6 +45,7 @@ async def update_brand(
     principal: Annotated[Principal, Security(require_brand, scopes=[Scope.profile_write])],
     session: SessionDep,
 ) -> BrandRead:
+    """Only members of the brand may change it. Send only the fields to change."""
     brand = await brands.get_brand(session, brand_id)
     if not memberships.is_member(principal, brand.id):
         raise Forbidden("only the brand's members may change it", code="not_a_member")

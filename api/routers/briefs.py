@@ -189,6 +189,8 @@ async def publish_brief(
 async def close_brief(
     brief: OwnedBrief, session: SessionDep, response: Response, if_match: IfMatch = None
 ) -> BriefRead:
+    """Stops new applications; pending applications stay readable. Send `If-Match` to guard against
+    concurrent edits (stale: 412)."""
     check_if_match(if_match, brief, required=False)
     await briefs.close_brief(session, brief)
     return await _answer(response, session, brief)
@@ -203,6 +205,8 @@ async def close_brief(
 async def cancel_brief(
     brief: OwnedBrief, session: SessionDep, response: Response, if_match: IfMatch = None
 ) -> BriefRead:
+    """Only drafts and open briefs can be cancelled; 409 from any other state. `If-Match` is
+    honoured (stale: 412)."""
     check_if_match(if_match, brief, required=False)
     await briefs.cancel_brief(session, brief)
     return await _answer(response, session, brief)
@@ -217,6 +221,7 @@ async def cancel_brief(
 async def complete_brief(
     brief: OwnedBrief, session: SessionDep, response: Response, if_match: IfMatch = None
 ) -> BriefRead:
+    """Marks a closed brief as completed. `If-Match` is honoured (stale: 412)."""
     check_if_match(if_match, brief, required=False)
     await briefs.complete_brief(session, brief)
     return await _answer(response, session, brief)

@@ -79,6 +79,10 @@ async def post_application_message(
     "/applications/{application_id}/messages/read",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="markApplicationMessagesRead",
+    description=(
+        "Marks the thread read for you up to `message_id` (a mark never moves back); unread "
+        "counts in `GET /v1/me/conversations` follow it."
+    ),
     summary="Mark the application's conversation read up to a message",
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -93,6 +97,10 @@ async def mark_application_read(
 @router.delete(
     "/applications/{application_id}/messages/{message_id}",
     operation_id="deleteApplicationMessage",
+    description=(
+        "The author may delete a message within 15 minutes of sending it; a tombstone (`body: "
+        "null`, `deleted_at`) stays in the thread."
+    ),
     summary="Delete your message within 15 minutes (a tombstone remains)",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
@@ -144,6 +152,10 @@ async def post_deal_message(
     "/deals/{deal_id}/messages/read",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="markDealMessagesRead",
+    description=(
+        "Marks the thread read for you up to `message_id` (a mark never moves back); unread "
+        "counts in `GET /v1/me/conversations` follow it."
+    ),
     summary="Mark the deal's conversation read up to a message",
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -158,6 +170,10 @@ async def mark_deal_read(
 @router.delete(
     "/deals/{deal_id}/messages/{message_id}",
     operation_id="deleteDealMessage",
+    description=(
+        "The author may delete a message within 15 minutes of sending it; a tombstone (`body: "
+        "null`, `deleted_at`) stays in the thread."
+    ),
     summary="Delete your message within 15 minutes (a tombstone remains)",
     responses=problem_responses(401, 403, 404, 409, 422),
 )

@@ -44,6 +44,8 @@ _OWN = problem_responses(401, 403, 422)
 async def get_own_profile(
     creator: OwnCreatorReader, session: SessionDep, settings: SettingsDep
 ) -> CreatorRead:
+    """Your full profile, including the rate card and your social accounts with their derived tier
+    and engagement rate."""
     return await creators.own_profile(session, settings, creator)
 
 
@@ -56,6 +58,8 @@ async def get_own_profile(
 async def update_own_profile(
     data: CreatorUpdate, creator: OwnCreatorWriter, session: SessionDep, settings: SettingsDep
 ) -> CreatorRead:
+    """Send only the fields to change. The rate card is replaced as a whole and all its fees are in
+    `rate_card_currency`."""
     await creators.update_profile(session, creator, data)
     return await creators.own_profile(session, settings, creator)
 
@@ -70,6 +74,9 @@ async def update_own_profile(
 async def add_account(
     data: SocialAccountCreate, creator: OwnCreatorWriter, session: SessionDep, settings: SettingsDep
 ) -> SocialAccountRead:
+    """One account per platform and handle. The API derives its tier (from followers) and engagement
+    rate ((avg likes + avg comments) / followers); clients never send them. Audience shares are
+    percentages summing to at most 100 per dimension."""
     account = await creators.add_account(session, creator, data)
     return creators.account_read(account, settings)
 
@@ -87,6 +94,7 @@ async def update_account(
     session: SessionDep,
     settings: SettingsDep,
 ) -> SocialAccountRead:
+    """Send only the fields to change; tier and engagement rate are derived again."""
     account = await creators.own_account(session, creator, account_id)
     await creators.update_account(session, account, data)
     return creators.account_read(account, settings)
@@ -102,6 +110,7 @@ async def update_account(
 async def delete_account(
     account_id: uuid.UUID, creator: OwnCreatorWriter, session: SessionDep
 ) -> Response:
+    """Removes the account from your profile and from matching."""
     account = await creators.own_account(session, creator, account_id)
     await creators.delete_account(session, account)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -130,6 +139,8 @@ async def put_shipping_address(
 async def get_shipping_address(
     creator: OwnCreatorReader, session: SessionDep
 ) -> ShippingAddressRead:
+    """Private: only you, and the brand of an active gifted deal, ever see it. 404 until you set
+    one."""
     return ShippingAddressRead.model_validate(await creators.get_shipping_address(session, creator))
 
 
@@ -167,4 +178,6 @@ async def get_creator(
     session: SessionDep,
     settings: SettingsDep,
 ) -> CreatorPublic:
+    """The public profile with social accounts and audience figures; the shipping address and other
+    private fields are never included."""
     return await creators.public_profile(session, settings, creator_id)

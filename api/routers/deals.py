@@ -53,6 +53,8 @@ async def list_deals(
         Query(description="Only this brand's deals (for a brand member: one of your brands)."),
     ] = None,
 ) -> Page[DealRead]:
+    """Deals where you are the brand (any of your brands, or `brand_id`) or the creator,
+    newest first, optionally filtered by status."""
     items, cursor = await deals.list_for_party(session, principal, page, status, brand_id)
     return Page(items=items, next_cursor=cursor)
 
@@ -64,6 +66,8 @@ async def list_deals(
     responses=with_etag(401, 403, 404, 422),
 )
 async def get_deal(access: ReadableDeal, session: SessionDep, response: Response) -> DealRead:
+    """The deal with its current (last accepted) terms and any pending proposal. Its `ETag` guards
+    term proposals and acceptances."""
     return await _answer(response, session, access)
 
 
@@ -93,6 +97,8 @@ async def list_terms(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_terms(version: Version, access: ReadableDeal, session: SessionDep) -> DealTermsRead:
+    """One version of the deal's terms, accepted or not: compensation, deliverables, publish dates
+    and usage rights."""
     found = await terms.get_version(session, access, version)
     return deals.terms_read(found, access.deal.current_version)
 

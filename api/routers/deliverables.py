@@ -58,6 +58,7 @@ async def list_deliverables(
 async def get_deliverable(
     deliverable_id: uuid.UUID, access: ReadableDeal, session: SessionDep
 ) -> DeliverableRead:
+    """A deliverable with its disclosure checklist, draft rounds and live post, for either party."""
     unit = await deliverables.get_unit(session, access, deliverable_id)
     return await deliverables.to_read(session, access, unit)
 
@@ -93,6 +94,8 @@ async def approve_draft(
     access: BrandDeal,
     session: SessionDep,
 ) -> DeliverableRead:
+    """Approves the creator's latest draft round (optionally with a comment); the creator may then
+    publish."""
     unit = await deliverables.get_unit(session, access, deliverable_id, lock=True)
     submission = await reviews.get_submission(session, unit, submission_id)
     await reviews.approve(session, access, unit, submission, data)
@@ -164,6 +167,8 @@ async def record_metrics(
 async def list_metrics(
     deliverable_id: uuid.UUID, access: ReadableDeal, session: SessionDep, page: PageDep
 ) -> Page[MetricsRead]:
+    """Each recorded reading of reach, impressions and engagement of the deliverable, newest
+    first."""
     unit = await deliverables.get_unit(session, access, deliverable_id)
     items, cursor = await publishing.list_metrics(session, unit, page)
     return Page(items=items, next_cursor=cursor)

@@ -30,6 +30,8 @@ ProfileWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.profi
     responses=problem_responses(401, 403),
 )
 async def get_me(principal: ProfileReader, session: SessionDep) -> MeRead:
+    """Who the credential belongs to: role, the brands (with your role in each) or creator
+    profile it acts as (use these ids in other calls), and the scopes it carries."""
     return await accounts.me_read(session, principal.user, principal.scopes, principal.brands)
 
 
@@ -44,6 +46,8 @@ async def get_me(principal: ProfileReader, session: SessionDep) -> MeRead:
 async def create_api_token(
     data: ApiTokenCreate, principal: ProfileWriter, session: SessionDep
 ) -> ApiTokenCreated:
+    """A named token (`bbt_...`) with a subset of your role's scopes, for a third-party client. The
+    secret is in this answer only; it is stored as a digest."""
     token, secret = await tokens.create_api_token(session, principal, data)
     return ApiTokenCreated(**ApiTokenRead.model_validate(token).model_dump(), token=secret)
 
@@ -57,6 +61,7 @@ async def create_api_token(
 async def list_api_tokens(
     principal: ProfileReader, session: SessionDep, page: PageDep
 ) -> Page[ApiTokenRead]:
+    """Active and revoked tokens with their scopes, prefix and last use; never the secrets."""
     rows, cursor = await tokens.list_api_tokens(session, principal.user.id, page)
     return Page(items=[ApiTokenRead.model_validate(t) for t in rows], next_cursor=cursor)
 
@@ -71,5 +76,6 @@ async def list_api_tokens(
 async def revoke_api_token(
     token_id: uuid.UUID, principal: ProfileWriter, session: SessionDep
 ) -> Response:
+    """The token stops working at once. Unknown or other users' tokens answer 404."""
     await tokens.revoke_api_token(session, principal.user.id, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

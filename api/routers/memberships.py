@@ -67,6 +67,7 @@ async def invite(
 @router.get(
     "/brands/{brand_id}/invitations",
     operation_id="listBrandInvitations",
+    description=("Owners see the brand's invitations that are still pending (never their tokens)."),
     summary="The brand's pending invitations, newest first (owners; never their tokens)",
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -82,6 +83,7 @@ async def list_invitations(
     "/brands/{brand_id}/invitations/{invitation_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="revokeBrandInvitation",
+    description=("Owners withdraw a pending invitation; its token stops working at once."),
     summary="Withdraw an invitation: its token stops working (owners)",
     responses=problem_responses(401, 403, 404, 409, 422),
 )

@@ -21,6 +21,7 @@ class Health(BaseModel):
 
 @router.get("/healthz", operation_id="healthz", summary="The process is alive")
 async def healthz() -> Health:
+    """Answers 200 while the process runs; it does not touch the database (see `/readyz`)."""
     return Health(status="ok")
 
 
@@ -70,6 +71,8 @@ async def readyz(request: Request) -> Health:
     responses={200: {"content": {METRICS_CONTENT_TYPE: {}}}, **problem_responses(401, 404)},
 )
 async def metrics(request: Request) -> Response:
+    """Prometheus text format: request counts and latencies by route, and more. With several
+    workers the answer sums them all."""
     settings = request.app.state.settings
     if settings.metrics_port is not None:
         raise NotFound("metrics are served on their own port")

@@ -41,6 +41,7 @@ async def get_shipping_address(access: BrandReadDeal, session: SessionDep) -> Sh
 async def list_shipments(
     access: ReadableDeal, session: SessionDep, page: PageDep
 ) -> Page[ShipmentRead]:
+    """Shipments recorded for a gifted deal, newest first."""
     items, cursor = await shipments.list_for_deal(session, access, page)
     return Page(items=items, next_cursor=cursor)
 
@@ -70,5 +71,6 @@ async def create_shipment(
 async def update_shipment(
     shipment_id: uuid.UUID, data: ShipmentUpdate, access: BrandDeal, session: SessionDep
 ) -> ShipmentRead:
+    """Send only the fields to change, for example `delivered_at` once the parcel arrived."""
     shipment = await shipments.get(session, access, shipment_id)
     return ShipmentRead.model_validate(await shipments.update(session, access, shipment, data))

@@ -65,6 +65,10 @@ async def create_webhook(
 @router.get(
     "",
     operation_id="listWebhooks",
+    description=(
+        "Your subscriptions (the brand's, or your creator profile's), newest first, without "
+        "their secrets."
+    ),
     summary="Your webhook subscriptions, newest first",
     responses=problem_responses(401, 403, 422),
 )
@@ -78,6 +82,10 @@ async def list_webhooks(
 @router.get(
     "/{webhook_id}",
     operation_id="getWebhook",
+    description=(
+        "One subscription: its URL, event types, whether it is enabled and why not "
+        "(`disabled_reason`)."
+    ),
     summary="One webhook subscription",
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -103,6 +111,7 @@ async def update_webhook(
     "/{webhook_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="deleteWebhook",
+    description=("Removes the subscription and its delivery history; nothing more is sent to it."),
     summary="Delete a subscription and its delivery history",
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -161,6 +170,10 @@ async def list_webhook_deliveries(
     "/{webhook_id}/deliveries/{delivery_id}/retry",
     status_code=status.HTTP_202_ACCEPTED,
     operation_id="retryWebhookDelivery",
+    description=(
+        "Makes a delivery due now (a failed one gets a fresh attempt); the answer is the "
+        "delivery as listed."
+    ),
     summary="Attempt a delivery again now (a failed one gets a fresh three-day window)",
     responses=problem_responses(401, 403, 404, 409, 422),
 )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import Conflict, Unprocessable
+from api.errors import Conflict
 from api.models.brands import Brand
 from api.models.creators import Creator
 from api.models.memberships import BrandRole
@@ -26,11 +26,6 @@ async def email_taken(session: AsyncSession, email: str) -> bool:
 
 async def register(session: AsyncSession, settings: Settings, data: RegisterRequest) -> User:
     """Create the user and, by role, its brand (owner) or its empty creator profile."""
-    if data.role == Role.brand and (data.brand is None) == (data.invitation_token is None):
-        raise Unprocessable(
-            "a brand account needs either `brand.name` (a new brand) or `invitation_token`",
-            code="brand_required",
-        )
     if await email_taken(session, data.email):
         raise Conflict("an account with this email exists", code="email_taken")
     password_hash = await hash_password(settings, data.password_value())
