@@ -136,6 +136,7 @@ def build(app: FastAPI, settings: Settings) -> Document:
         version=app.version,
         description=app.description,
         routes=app.routes,
+        webhooks=app.webhooks.routes,
         tags=TAGS,
     )
     rules: list[Callable[[str, str, Operation], None]] = [
@@ -152,6 +153,7 @@ def build(app: FastAPI, settings: Settings) -> Document:
                     rule(method, path, item[method])
     _not_nullable_where_null_is_refused(document)
     _registration_union(document)
+    _form_bodies_as_components(document)
     _closed_pattern_properties(document["components"]["schemas"])
     _clean_schema_names(document)
     return document
@@ -273,8 +275,10 @@ def _registration_union(document: Document) -> None:
             if alternative is None:
                 variant["required"].append(field)
             else:
+                # Said in words: client generators read an object-level `oneOf` of
+                # `required` lists as a union of types.
                 _drop_null(properties[alternative])
-                variant["oneOf"] = [{"required": [field]}, {"required": [alternative]}]
+                variant["description"] += f" Give exactly one of `{field}` and `{alternative}`."
         schemas[name] = variant
         ref = f"#/components/schemas/{name}"
         union["oneOf"].append({"$ref": ref})
@@ -303,6 +307,20 @@ def _closed_pattern_properties(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _closed_pattern_properties(value)
+
+
+def _form_bodies_as_components(document: Document) -> None:
+    """A form body written out inline (the token endpoint reads its form itself) becomes a
+    named component, `<OperationId>Request`, as FastAPI names the form bodies it builds."""
+    for operations in document["paths"].values():
+        for op in operations.values():
+            content = op.get("requestBody", {}).get("content", {})
+            media = content.get("application/x-www-form-urlencoded")
+            if media is None or "$ref" in media["schema"]:
+                continue
+            name = op["operationId"][:1].upper() + op["operationId"][1:] + "Request"
+            document["components"]["schemas"][name] = {**media["schema"], "title": name}
+            media["schema"] = {"$ref": f"#/components/schemas/{name}"}
 
 
 def _clean_schema_names(document: Document) -> None:

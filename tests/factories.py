@@ -426,6 +426,9 @@ def publish_body(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not OMIT}
 
 
+PLATFORM_HOSTS = {"instagram": "instagram.com", "tiktok": "tiktok.com", "youtube": "youtube.com"}
+
+
 async def publish_unit(
     client: httpx.AsyncClient,
     creator: Actor,
@@ -437,7 +440,9 @@ async def publish_unit(
     """Draft, approval and publication of one deliverable; returns it published. The draft
     carries the caption and label to be published; the brand approves it, acknowledging
     the gaps when its disclosure check failed."""
-    body = publish_body(**overrides)
+    # A live post's link is on its own platform's domain.
+    live_url = f"https://{PLATFORM_HOSTS.get(unit['platform'], 'instagram.com')}/p/abc"
+    body = publish_body(**{"live_url": live_url, **overrides})
     draft = {
         "caption": body["caption"],
         "paid_partnership_label": body.get("paid_partnership_label", False),

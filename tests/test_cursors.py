@@ -51,6 +51,10 @@ async def world(client: httpx.AsyncClient, app: FastAPI) -> dict[str, Any]:
     brief = await factories.open_brief(client, owner)
     deal = await factories.active_deal(client, owner, brief, creator)
     unit = (await factories.deliverables(client, owner, deal))[0]
+    hook = await client.post(
+        "/v1/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=owner.headers
+    )
+    assert hook.status_code == 201, hook.text
     return {
         "callers": [owner, creator, await factories.admin(client, app)],
         "ids": {
@@ -59,6 +63,7 @@ async def world(client: httpx.AsyncClient, app: FastAPI) -> dict[str, Any]:
             "application_id": deal["application_id"],
             "deal_id": deal["id"],
             "deliverable_id": unit["id"],
+            "webhook_id": hook.json()["id"],
         },
     }
 
@@ -67,7 +72,8 @@ async def _caller_for(client: httpx.AsyncClient, url: str, callers: list[Actor])
     for caller in callers:
         if (await client.get(url, headers=caller.headers)).status_code == 200:
             return caller
-    raise AssertionError(f"nobody may list {url}")
+    answers = [(await client.get(url, headers=c.headers)).text for c in callers]
+    raise AssertionError(f"nobody may list {url}: {answers}")
 
 
 async def test_every_list_refuses_cursors_it_did_not_issue(

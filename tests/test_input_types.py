@@ -145,6 +145,10 @@ async def build_world(client: httpx.AsyncClient, app: Any) -> World:
         f"/v1/deals/{deal['id']}/shipments", json={"carrier": "DHL"}, headers=owner.headers
     )
     assert r.status_code == 201, r.text
+    hook = await client.post(
+        "/v1/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=owner.headers
+    )
+    assert hook.status_code == 201, hook.text
     draft = await factories.brief(client, owner)
     return World(
         owner=owner,
@@ -159,6 +163,7 @@ async def build_world(client: httpx.AsyncClient, app: Any) -> World:
             "submission_id": unit["submissions"][-1]["id"],
             "shipment_id": r.json()["id"],
             "account_id": creator.extra["account_ids"][0],
+            "webhook_id": hook.json()["id"],
             "version": "1",
         },
     )

@@ -150,10 +150,7 @@ def test_schema_names_are_fit_for_generated_clients(app: FastAPI) -> None:
     names = list(app.openapi()["components"]["schemas"])
     assert [n for n in names if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", n)] == []
     assert "BriefReadPage" in names
-    # The token endpoint reads its form itself: no FastAPI `Body_issueToken` either.
-    assert not [n for n in names if n.startswith("Body_")]
-    token = app.openapi()["paths"]["/v1/auth/token"]["post"]["requestBody"]["content"]
-    assert "grant_type" in token["application/x-www-form-urlencoded"]["schema"]["properties"]
+    assert "IssueTokenRequest" in names
 
 
 def test_match_parts_uses_the_match_parts_schema(app: FastAPI) -> None:
@@ -244,7 +241,8 @@ def test_registration_is_documented_as_a_union_by_role(app: FastAPI) -> None:
     schemas = document["components"]["schemas"]
     brand, creator = schemas["BrandRegistration"], schemas["CreatorRegistration"]
     # A brand account creates its brand or joins one by invitation: exactly one of them.
-    assert brand["oneOf"] == [{"required": ["brand"]}, {"required": ["invitation_token"]}]
+    assert "exactly one of `brand` and `invitation_token`" in brand["description"]
+    assert "oneOf" not in brand  # generated clients would read it as a union of types
     assert "invitation_token" not in creator["properties"]
     assert "display_name" not in brand["properties"]
     assert "brand" not in creator["properties"]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from tests import factories
 from tests.factories import Actor
@@ -39,7 +40,9 @@ async def _seeder(client: httpx.AsyncClient, n: int) -> Actor:
     return actor
 
 
-async def test_seeding_fifty_creators_on_instagram_or_tiktok(client: httpx.AsyncClient) -> None:
+async def test_seeding_fifty_creators_on_instagram_or_tiktok(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
     brand = await factories.brand(client, name="Glow Labs")
     brief = await factories.open_brief(
         client,
@@ -94,7 +97,13 @@ async def test_seeding_fifty_creators_on_instagram_or_tiktok(client: httpx.Async
     assert sorted(row["deal_id"] for row in rows) == sorted(d["id"] for d in deals)
     assert {row["product_name"] for row in rows} == {"Serum trio"}
 
-    # One bulk request records the 50 parcels, delivered yesterday.
+    # The deals were made a week ago (shipments lie within a deal's timeline), and one bulk
+    # request records the 50 parcels, delivered yesterday.
+    await factories.db_execute(
+        app,
+        "UPDATE deals SET created_at = created_at - interval '7 days' WHERE brief_id = :id",
+        id=brief["id"],
+    )
     delivered = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     shipped = (datetime.now(UTC) - timedelta(days=3)).isoformat()
     shipments = [

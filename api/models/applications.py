@@ -135,7 +135,7 @@ class DeliverableChoice(BaseModel):
     """Which option of an either-or deliverable will be delivered."""
 
     model_config = ConfigDict(extra="forbid")
-    deliverable: int = Field(
+    deliverable: StrictInt = Field(
         ge=0, lt=MAX_DELIVERABLES, description="Position in the brief's `deliverables`."
     )
     platform: Platform

@@ -33,6 +33,7 @@ from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
 from api.models.common import (
+    ApiDate,
     ApiDatetime,
     Count,
     DeliverableFormat,
@@ -265,7 +266,7 @@ class MetricsCreate(BaseModel):
     saves: Count | None = None
     clicks: Count | None = None
     conversions: Count | None = None
-    as_of: date | None = Field(
+    as_of: ApiDate | None = Field(
         default=None,
         description="The date the figures were true; default today; not in the future nor "
         "before the publication.",

@@ -240,7 +240,8 @@ async def accept(
     principal: BrandWriter,
     session: SessionDep,
     settings: SettingsDep,
-    data: Annotated[ApplicationAccept | None, Body()] = None,
+    # Optional, and never null: a generated client may leave it out.
+    data: Annotated[ApplicationAccept, Body(default_factory=ApplicationAccept)],
 ) -> DealRead:
     application, brief = await applications.get_for_party(
         session, principal, application_id, lock=True, need=BrandRole.manager
@@ -251,7 +252,7 @@ async def accept(
         principal,
         application,
         brief,
-        allow_over_budget=data.allow_over_budget if data else False,
-        choices=data.deliverable_choices if data else (),
+        allow_over_budget=data.allow_over_budget,
+        choices=data.deliverable_choices,
     )
     return await deals.read(session, deal)

@@ -199,7 +199,8 @@ def shipping_list_query(brief_id: uuid.UUID) -> Select[Any]:
         .where(
             col(Deal.brief_id) == brief_id,
             col(Deal.status) == DealStatus.active,
-            col(DealTerms.gifted_product).is_not(None),
+            # A JSON column keeps "no product" as JSON null, which IS NOT NULL lets through.
+            func.jsonb_typeof(col(DealTerms.gifted_product)) == "object",
         )
     )
 

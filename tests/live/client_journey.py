@@ -84,9 +84,7 @@ def journey(base_url: str) -> None:
         return ok(auth.register.sync_detailed(client=anonymous, body=body), 201)
 
     def sign_in(email: str) -> Any:
-        form = m.IssueTokenRequest(
-            grant_type=m.IssueTokenRequestGrantType.PASSWORD, username=email, password=PASSWORD
-        )
+        form = m.IssueTokenRequest(grant_type="password", username=email, password=PASSWORD)
         tokens = ok(auth.issue_token.sync_detailed(client=anonymous, body=form), 200)
         return c.AuthenticatedClient(base_url=base_url, token=tokens.access_token)
 
