@@ -19,8 +19,10 @@ unknown price or a creator without deal history.
 - `tier_fit`: 1 when the brief names tiers (eligible accounts are in one). Within explicit
   follower bounds, 1 at the middle of the range on a log scale falling linearly to 0.5 at
   either bound (a one-sided bound stands for a tenfold range). 0.5 without size wishes.
-- `niche_overlap`: niches shared / the shorter of the two niche lists (a specialist in one
-  of three wanted niches fits fully); 0 for a creator without niches.
+- `niche_overlap`: the share of the brief's niches the creator lists (all of them: 1; one
+  of three: 1/3; none, or a creator without niches: 0). Only the brief's list divides, so
+  listing more niches never lowers it; a creator listing every niche gets 1, which is why
+  this part weighs less than the measured ones (audience, engagement).
 - `audience_country`: the share of the audience in the brief's target countries, from the
   account's six largest audience countries (unreported shares count as elsewhere).
 - `audience_gender`: the share of the audience of the target gender(s).
@@ -81,7 +83,6 @@ from api.services.match_expr import (
     is_vector,
     item,
     le,
-    least,
     ln,
     mul,
     not_,
@@ -221,16 +222,11 @@ def tier_fit(b: Side, a: Side) -> Any:
 
 
 def niche_overlap(b: Side, a: Side) -> Any:
+    # Over the brief's niches only: listing more niches never lowers a creator's part.
     return when(
         eq(b.niche_count, 0),
         NEUTRAL,
-        lambda: when(
-            eq(a.niche_count, 0),
-            0.0,
-            lambda: div(
-                popcount_and(b.niche_mask, a.niche_mask), least(b.niche_count, a.niche_count)
-            ),
-        ),
+        lambda: div(popcount_and(b.niche_mask, a.niche_mask), b.niche_count),
     )
 
 
