@@ -47,7 +47,6 @@ def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
     eligible_seen = 0
     for _ in range(40):
         account = account_row(rng, pool, rows[0]["currency"])
-        account["niche_count"] = int(account["niche_mask"]).bit_count()
         a = model.Side(account)
         with np.errstate(all="ignore"):
             fits = np.broadcast_to(

@@ -16,7 +16,9 @@ Codes (stable; the migration's SQL functions use the same ones):
 - niche: position in `Niche` + 1, its mask bit `1 << (code - 1)`;
 - deliverable format: position in `DeliverableFormat` (0-9);
 - country: `(A - 65) * 26 + (B - 65)` of its two letters; currency likewise with three;
-  a list of countries also has a mask, bit `code % 63` set for each;
+  a brief's country lists still carry a mask (`creator_mask`, `target_mask`, bit
+  `code % 63` per country) that nothing reads any more: dropping the columns means
+  rewriting the views and triggers of migrations 0006/0009, left to that migration;
 - tier bits: nano 1, micro 2, macro 4, mega 8; gender bits: female 1, male 2, other 4;
 - audience slot: `(country code << 10) | share in permille`, the six largest countries
   (0 for a slot without one);
@@ -79,10 +81,6 @@ def country_code(country: str) -> int:
 
 def country_of(code: int) -> str:
     return chr(65 + code // 26) + chr(65 + code % 26)
-
-
-def country_bit(code: int) -> int:
-    return 1 << (code % 63)
 
 
 def niche_mask(niches: Iterable[str]) -> int:

@@ -37,7 +37,6 @@ _COLUMNS: list[tuple[str, str, str, str]] = [
     ("er", "m.er::float8", ">f8", "float64"),
     ("accepts_gifting", "m.accepts_gifting", "?", "bool"),
     ("niche_mask", "m.niche_mask::int4", ">i4", "int32"),
-    ("niche_count", "m.niche_count::int2", ">i2", "int8"),
     ("genders", "m.genders::int4", ">i4", "int32"),
     *[(c, f"m.{c}::int2", ">i2", "int16") for c in _AGES],
     ("deals_completed", "m.deals_completed::int4", ">i4", "int32"),

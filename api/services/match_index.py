@@ -47,8 +47,6 @@ _INTS = [
     "tier_mask",
     "niche_mask",
     "niche_count",
-    "creator_mask",
-    "target_mask",
     "gender_mask",
     *[f"age_w{i}" for i in range(1, len(AGE_BUCKETS) + 1)],
     "currency",

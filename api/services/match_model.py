@@ -172,11 +172,6 @@ def _in_wanted_tier(tier_mask: Any, followers: Any, settings: Settings) -> Any:
     )
 
 
-def _none(codes: Any, mask: Any) -> Any:
-    """Whether a country list is empty (its mask says so without reading the array)."""
-    return is_empty(codes) if not is_column(codes) else eq(mask, 0)
-
-
 def eligible(b: Side, a: Side, settings: Settings) -> Any:
     """Whether account `a` meets every hard requirement of brief `b`."""
     if not is_column(b.platform_mask):
@@ -197,7 +192,7 @@ def eligible(b: Side, a: Side, settings: Settings) -> Any:
         platform_ok,
         size_ok,
         ge(a.er, b.min_er),  # 0 when the brief sets no minimum
-        or_(_none(b.creator_countries, b.creator_mask), in_set(a.country, b.creator_countries)),
+        or_(is_empty(b.creator_countries), in_set(a.country, b.creator_countries)),
         or_(not_(b.requires_gifting), a.accepts_gifting),
     )
 
@@ -252,7 +247,7 @@ def audience_country(b: Side, a: Side) -> Any:
         ]
         return div(total(terms), 1000)
 
-    return when(_none(b.target_countries, b.target_mask), NEUTRAL, share)
+    return when(is_empty(b.target_countries), NEUTRAL, share)
 
 
 GENDER_SHIFTS = ((1, 0), (2, 10), (4, 20))
@@ -385,22 +380,6 @@ def price_fit(b: Side, a: Side, proposed_fee: int | None = None) -> Any:
 def reliability(a: Side) -> Any:
     successes = add(a.deals_completed, a.published_on_time)
     return div(add(successes, 1), add(successes, a.published_late, 2))
-
-
-def reliability_bound(deals_completed: int, published_on_time: int) -> float:
-    """The most reliability can be for a creator with at most these completed deals and
-    on-time posts (no late ones)."""
-    return float(
-        reliability(
-            Side(
-                {
-                    "deals_completed": deals_completed,
-                    "published_on_time": published_on_time,
-                    "published_late": 0,
-                }
-            )
-        )
-    )
 
 
 ACCOUNT_PARTS = ("engagement", "reliability")
