@@ -20,6 +20,9 @@ from api.embedded import database_url
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
+from api.matching.brief_index import BriefIndex
+from api.matching.creator_index import CreatorIndex
+from api.matching.sync import keep_fresh
 from api.migrations_state import head_revisions
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
 from api.routers import (
@@ -37,9 +40,6 @@ from api.routers import (
     reports,
     shipments,
 )
-from api.services.match_copy import keep_fresh
-from api.services.match_creators import CreatorIndex
-from api.services.match_index import BriefIndex
 from api.settings import Settings, get_settings
 
 DESCRIPTION = """

@@ -77,7 +77,7 @@ def _default_engagement_norms() -> dict[str, dict[str, EngagementNorm]]:
 
 
 class MatchWeights(BaseModel):
-    """How much each part of the match score counts (see `api.services.match_model`).
+    """How much each part of the match score counts (see `api.matching.model`).
 
     Relative weights: the score divides by their sum, so it stays in [0, 1] whatever
     they add up to.

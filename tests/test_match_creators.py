@@ -18,11 +18,12 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.main import create_app, lifespan
+from api.matching import creator_rows as match_accounts
+from api.matching import model
+from api.matching import ranking as match_search
+from api.matching.creator_index import CreatorIndex
+from api.matching.creator_rows import CreatorBatch
 from api.models.matching import ACCOUNT_FEATURES, CreatorMatchFilters, country_code, niche_mask
-from api.services import match_accounts, match_search
-from api.services import match_model as model
-from api.services.match_accounts import CreatorBatch
-from api.services.match_creators import CreatorIndex
 from api.settings import get_settings
 from tests import factories
 from tests.factories import Actor, match_creator

@@ -14,10 +14,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.main import create_app, lifespan
+from api.matching import model
+from api.matching import ranking as match_search
+from api.matching import sync as match_copy
+from api.matching.brief_index import BriefBatch, BriefIndex
 from api.models.matching import BRIEF_FEATURES
-from api.services import match_copy, match_search
-from api.services import match_model as model
-from api.services.match_index import BriefBatch, BriefIndex
 from api.settings import get_settings
 from tests import factories
 from tests.factories import Actor, match_creator

@@ -12,7 +12,7 @@ from tests import factories
 from tests.factories import Actor, all_pages, match_creator
 from tests.match_eval import EVAL_SET, EvalBrief, ndcg_at
 
-# The words that name each part in its reason (see `api.services.match_reasons`).
+# The words that name each part in its reason (see `api.matching.explain`).
 PART_WORDS = {
     "tier_fit": ("followers",),
     "niche_overlap": ("covers", "no niche"),

@@ -7,7 +7,7 @@ platform and tier (each tier it names, or 0), all in slot 0 (its view,
 `match_brief_source`, also yields a row per niche, or slot 21 for none; since migration
 0009 they are not stored). Both are kept by triggers (migrations 0006-0011)
 from the tables they summarise, in the same transaction as every write, and hold only
-settings-independent facts: the scoring model (`api.services.match_model`) applies tiers,
+settings-independent facts: the scoring model (`api.matching.model`) applies tiers,
 norms and weights at query time. An account's row carries its creator's track record:
 completed deals, and published deliverables on time and late.
 
@@ -217,8 +217,8 @@ def _change_log(name: str, key: str) -> Table:
 
 
 # The in-memory indexes follow the match tables through these logs: the brief index
-# (`api.services.match_index`) `match_briefs` (migration 0008), the creator index
-# (`api.services.match_creators`) `match_accounts` (migration 0010).
+# (`api.matching.brief_index`) `match_briefs` (migration 0008), the creator index
+# (`api.matching.creator_index`) `match_accounts` (migration 0010).
 match_brief_changes = _change_log("match_brief_changes", "brief_id")
 match_account_changes = _change_log("match_account_changes", "account_id")
 

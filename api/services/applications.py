@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, Ineligible, InvalidState, NotFound, Unprocessable
+from api.matching.requirements import unmet_requirements
+from api.matching.service import score_application
 from api.models.applications import (
     PENDING_STATES,
     Application,
@@ -27,8 +29,6 @@ from api.models.deals import Deal
 from api.models.users import Role
 from api.pagination import PageParams, keyset, make_page, parse_datetime, parse_float, parse_int
 from api.services import briefs, creators, deals, events, invitations
-from api.services.eligibility import unmet_requirements
-from api.services.matching import score_application
 from api.services.tokens import Principal
 from api.settings import Settings
 

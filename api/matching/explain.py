@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from api.matching import model
 from api.models.matching import (
     AGE_BUCKETS,
     FORMATS,
@@ -18,7 +19,6 @@ from api.models.matching import (
     niches_of,
     platform_of,
 )
-from api.services import match_model as model
 from api.services.creators import tier_for
 from api.settings import Settings
 

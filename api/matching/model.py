@@ -2,7 +2,7 @@
 
 One definition serves every use. Each side (the brief, the account) is either a row of
 features loaded as values, or a batch of rows as numpy vectors; see
-`api.services.match_expr`. Both as values: numbers (apply time, explanations, tests). The
+`api.matching.expressions`. Both as values: numbers (apply time, explanations, tests). The
 briefs as vectors: every open brief scored at once for a creator (`match_index`). The
 accounts as vectors, all on one platform: a platform's accounts scored at once for a brief
 (`match_creators`).
@@ -52,17 +52,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from api.models.matching import (
-    AGE_BUCKETS,
-    AUDIENCE_SLOTS,
-    COUNTRY_CODES,
-    FORMATS,
-    PLATFORM_CODES,
-    TIER_BITS,
-    platform_of,
-)
-from api.services.creators import tier_for
-from api.services.match_expr import (
+from api.matching.expressions import (
     absolute,
     add,
     and_,
@@ -95,6 +85,16 @@ from api.services.match_expr import (
     total,
     when,
 )
+from api.models.matching import (
+    AGE_BUCKETS,
+    AUDIENCE_SLOTS,
+    COUNTRY_CODES,
+    FORMATS,
+    PLATFORM_CODES,
+    TIER_BITS,
+    platform_of,
+)
+from api.services.creators import tier_for
 from api.settings import EngagementNorm, MatchWeights, Settings, TierBand
 
 PARTS = (

@@ -5,13 +5,13 @@ requirements. In PostgreSQL that cost about 0.6-1.2 µs an account row (reading 
 index tuple, then interpreting the score expression): a broad brief of a million
 creators reads a million rows, and a gifted brief naming no niche took 70-90 ms at
 100,000 creators and about a second at 1,000,000. Here every account's match row is a
-numpy column (`api.services.match_accounts`), sorted by platform and then followers, so
+numpy column (`api.matching.creator_rows`), sorted by platform and then followers, so
 a brief reads one slice of each of its platforms (its tiers or follower bounds cut the
-slice), and the same model (`api.services.match_model`, its account side given as
+slice), and the same model (`api.matching.model`, its account side given as
 vectors: `match_expr`) scores the slice at once.
 
 Correct under writes and across workers: the copy follows `match_accounts` through its
-change log (`api.services.match_copy`, which says how; migration 0010). A full copy is
+change log (`api.matching.sync`, which says how; migration 0010). A full copy is
 one COPY (one snapshot): 0.7 s for 160,000 accounts, 6-11 s and 257 MB for 1.6 million.
 """
 
@@ -30,6 +30,10 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.matching import model
+from api.matching.creator_rows import SLOTS, CreatorBatch, copy_rows, uuid_list
+from api.matching.expressions import in_codes, is_vector
+from api.matching.sync import FollowedCopy, best_positions, split_ids, sync_statement
 from api.models.matching import (
     COUNTRY_CODES,
     PLATFORM_CODES,
@@ -39,10 +43,6 @@ from api.models.matching import (
     country_code,
     niche_mask,
 )
-from api.services import match_model as model
-from api.services.match_accounts import SLOTS, CreatorBatch, copy_rows, uuid_list
-from api.services.match_copy import FollowedCopy, best_positions, split_ids, sync_statement
-from api.services.match_expr import in_codes, is_vector
 from api.settings import Settings
 
 ROWS = Gauge(

@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Unprocessable
+from api.matching.brief_index import BriefIndex
+from api.matching.creator_index import CreatorIndex
 from api.models.matching import (
     ACCOUNT_FEATURES,
     ALL_SLOT,
@@ -27,8 +29,6 @@ from api.models.matching import (
     CreatorMatchFilters,
 )
 from api.pagination import PageParams, decode_cursor, make_page, parse_float
-from api.services.match_creators import CreatorIndex
-from api.services.match_index import BriefIndex
 from api.settings import Settings
 
 

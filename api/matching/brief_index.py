@@ -4,11 +4,11 @@ Ranking briefs for a creator scores every open brief on the creator's platforms:
 PostgreSQL that was about a microsecond and a half per brief row (reading a wide index
 tuple, then interpreting the score expression), 10-45 ms for a creator with several
 accounts at 100,000 open briefs. Here the rows are numpy columns and the same model
-(`api.services.match_model`, its brief side given as vectors: `match_expr`) scores them all
+(`api.matching.model`, its brief side given as vectors: `match_expr`) scores them all
 at once.
 
 Correct under writes and across workers: the copy follows `match_briefs` through its
-change log (`api.services.match_copy`, which says how). It holds the slot-0 rows of
+change log (`api.matching.sync`, which says how). It holds the slot-0 rows of
 `match_briefs`: one per brief, platform and wanted tier (or tier 0). A full copy takes
 about 4 s at 100,000 open briefs.
 """
@@ -27,16 +27,16 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM, AUDIENCE_SLOTS
-from api.services import match_model as model
-from api.services.match_copy import (
+from api.matching import model
+from api.matching.expressions import CodeSets, is_vector
+from api.matching.sync import (
     FollowedCopy,
     best_positions,
     rows_with,
     split_ids,
     sync_statement,
 )
-from api.services.match_expr import CodeSets, is_vector
+from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM, AUDIENCE_SLOTS
 from api.settings import Settings
 
 # The brief features the model reads with the brief as a column (rows of one platform).

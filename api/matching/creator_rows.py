@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from api.matching import model
+from api.matching.sync import rows_with, split_ids
 from api.models.matching import AGE_BUCKETS, ALL_SLOT, AUDIENCE_SLOTS, FORMATS
-from api.services import match_model as model
-from api.services.match_copy import rows_with, split_ids
 from api.settings import Settings
 
 # The columns held, as (name, SQL, binary wire type, stored dtype). Every one is fixed-width

@@ -1,10 +1,10 @@
 """A tiny expression kit: each operation computes in Python when its operands are values,
 and for a whole column at once when one of them is a numpy array (a *vector*).
 
-The match model (`api.services.match_model`) is written once with these operations. Given
+The match model (`api.matching.model`) is written once with these operations. Given
 a brief and an account both as values it yields numbers (apply time, explanations); given
 one side as vectors (the open briefs, or one platform's accounts, as a worker holds them
-in memory: `api.services.match_index`, `api.services.match_creators`) it scores them all
+in memory: `api.matching.brief_index`, `api.matching.creator_index`) it scores them all
 at once by the same formula.
 
 A missing feature (no follower bound, no budget, no fee for a format) is None on values and

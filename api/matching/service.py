@@ -1,8 +1,8 @@
 """Matching: score an application, rank creators for a brief and briefs for a creator.
 
-The model is `api.services.match_model` (documented there); ranking runs in each worker's
-memory (`api.services.match_creators`, `api.services.match_index`, loaded through
-`api.services.match_search`); this module builds what a page shows and explains it.
+The model is `api.matching.model` (documented there); ranking runs in each worker's
+memory (`api.matching.creator_index`, `api.matching.brief_index`, loaded through
+`api.matching.ranking`); this module builds what a page shows and explains it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import NotFound
+from api.matching import model
+from api.matching import ranking as match_search
+from api.matching.brief_index import BriefIndex
+from api.matching.creator_index import CreatorIndex
+from api.matching.explain import reasons
+from api.matching.requirements import qualifying_accounts
 from api.models.briefs import Brief
 from api.models.creators import Creator, SocialAccount
 from api.models.matching import (
@@ -26,13 +32,7 @@ from api.models.matching import (
     platform_of,
 )
 from api.pagination import PageParams
-from api.services import match_model as model
-from api.services import match_search
 from api.services.creators import tier_for
-from api.services.eligibility import qualifying_accounts
-from api.services.match_creators import CreatorIndex
-from api.services.match_index import BriefIndex
-from api.services.match_reasons import reasons
 from api.settings import Settings
 
 
