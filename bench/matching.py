@@ -46,6 +46,7 @@ from sqlmodel import col
 
 from api.db import create_engine, create_sessionmaker
 from api.matching import directory as match_directory
+from api.matching import features as match_features
 from api.matching import ranking as match_search
 from api.matching import service as matching
 from api.matching.brief_index import BriefIndex
@@ -803,7 +804,7 @@ async def count_candidates(url: str) -> dict[str, int]:
             for spec in CASES:
                 brief = await session.scalar(select(Brief).where(col(Brief.title) == spec.name))
                 assert brief is not None
-                features = await match_search.brief_features(session, brief.id)
+                features = await match_features.brief_features(session, brief.id)
                 assert features is not None
                 await index.refresh(session, brief.id)
                 out[spec.name] = index.count(settings, features)

@@ -19,8 +19,8 @@ from sqlalchemy import text
 
 from api.main import create_app, lifespan
 from api.matching import creator_rows as match_accounts
+from api.matching import features as match_features
 from api.matching import model
-from api.matching import ranking as match_search
 from api.matching.creator_index import CreatorIndex
 from api.matching.creator_rows import CreatorBatch
 from api.models.matching import ACCOUNT_FEATURES, CreatorMatchFilters, country_code, niche_mask
@@ -313,7 +313,7 @@ async def test_every_worker_sees_an_account_change_at_its_next_request(
 async def _ranked(app: FastAPI, index: CreatorIndex, brief: dict[str, Any]) -> set[uuid.UUID]:
     brief_id = uuid.UUID(brief["id"])
     async with app.state.sessionmaker() as session:
-        features = await match_search.brief_features(session, brief_id)
+        features = await match_features.brief_features(session, brief_id)
         applied = await index.refresh(session, brief_id)
     assert features is not None
     hits = index.rank(

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.main import create_app, lifespan
+from api.matching import features as match_features
 from api.matching import model
-from api.matching import ranking as match_search
 from api.matching import sync as match_copy
 from api.matching.brief_index import BriefBatch, BriefIndex
 from api.models.matching import BRIEF_FEATURES
@@ -127,7 +127,7 @@ async def _ranked(app: FastAPI, index: BriefIndex, creator: Actor) -> set[str]:
     """The briefs `index` ranks for `creator` after a sync (every one, whatever the
     page: the API's page load would hide a brief the copy should no longer hold)."""
     async with app.state.sessionmaker() as session:
-        accounts = await match_search.account_features(session, creator_id=creator.creator_id)
+        accounts = await match_features.account_features(session, creator_id=creator.creator_id)
         now, applied = await index.refresh(session, creator.creator_id)
     hits = index.rank(get_settings(), accounts, now=now, applied=applied, cursor=None, n=1000)
     return {str(h.brief_id) for h in hits}
@@ -256,7 +256,7 @@ async def test_merged_changes_rank_as_a_fresh_copy_does(
 
     async def page(index: BriefIndex) -> list[tuple[uuid.UUID, float, int]]:
         async with app.state.sessionmaker() as session:
-            accounts = await match_search.account_features(session, creator_id=creator.creator_id)
+            accounts = await match_features.account_features(session, creator_id=creator.creator_id)
             now, applied = await index.refresh(session, creator.creator_id)
         hits = index.rank(settings, accounts, now=now, applied=applied, cursor=None, n=50)
         return [(h.brief_id, h.key, h.account) for h in hits]

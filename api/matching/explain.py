@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.matching import model
+from api.models.account_figures import tier_for
 from api.models.matching import (
     AGE_BUCKETS,
     FORMATS,
@@ -19,7 +20,6 @@ from api.models.matching import (
     niches_of,
     platform_of,
 )
-from api.services.creators import tier_for
 from api.settings import Settings
 
 MAX_REASONS = 5

@@ -103,7 +103,7 @@ def _any_vector(*values: Any) -> bool:
 
 
 def _nan(value: Any) -> Any:
-    """A vector operand: NULL is NaN."""
+    """A vector operand: a missing value is NaN."""
     return np.nan if value is None else value
 
 
@@ -115,7 +115,7 @@ def _force(value: Any) -> Any:
 
 
 def add(*terms: Any) -> Any:
-    """Sum; NULL if any term is NULL."""
+    """Sum; missing if any term is missing."""
     if any(t is None for t in terms):
         return None
     if _any_vector(*terms):
@@ -154,7 +154,7 @@ def absolute(x: Any) -> Any:
 
 
 def least(*xs: Any) -> Any:
-    """SQL's LEAST: NULL arguments are ignored."""
+    """The smallest; missing arguments are ignored."""
     if _any_vector(*xs):
         return reduce(np.fmin, [x for x in xs if x is not None])
     known = [x for x in xs if x is not None]
@@ -310,7 +310,7 @@ def is_empty(values: Any) -> Any:
 
 
 def item(values: Any, index: int) -> Any:
-    """The `index`-th element (from 1) of an array, NULL outside it or for a NULL array."""
+    """The `index`-th element (from 1) of an array, None outside it or for a missing array."""
     if values is None or not 1 <= index <= len(values):
         return None
     return values[index - 1]

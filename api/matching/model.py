@@ -85,6 +85,7 @@ from api.matching.expressions import (
     total,
     when,
 )
+from api.models.account_figures import tier_for
 from api.models.matching import (
     AGE_BUCKETS,
     AUDIENCE_SLOTS,
@@ -94,7 +95,6 @@ from api.models.matching import (
     TIER_BITS,
     platform_of,
 )
-from api.services.creators import tier_for
 from api.settings import EngagementNorm, MatchWeights, Settings, TierBand
 
 PARTS = (

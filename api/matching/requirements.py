@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from api.errors import FieldError
+from api.models.account_figures import engagement_rate, tier_for
 from api.models.briefs import Brief, CompensationType
 from api.models.creators import Creator, SocialAccount
-from api.services.creators import engagement_rate, tier_for
 from api.settings import Settings
 
 

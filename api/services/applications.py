@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, Ineligible, InvalidState, NotFound, Unprocessable
+from api.matching.apply import score_application
 from api.matching.requirements import unmet_requirements
-from api.matching.service import score_application
 from api.models.applications import (
     PENDING_STATES,
     Application,
