@@ -20,7 +20,7 @@ from sqlalchemy import text
 from api.main import create_app, lifespan
 from api.matching import creator_rows as match_accounts
 from api.matching import features as match_features
-from api.matching import model
+from api.matching import model, requirements
 from api.matching.creator_index import CreatorIndex
 from api.matching.creator_rows import CreatorBatch
 from api.models.matching import ACCOUNT_FEATURES, CreatorMatchFilters, country_code, niche_mask
@@ -67,12 +67,12 @@ def test_the_model_on_account_vectors_gives_the_numbers_it_gives_on_values() -> 
         for platform, (start, stop) in batch.groups.items():
             a = batch.side(platform, slice(start, stop))
             with np.errstate(all="ignore"):
-                fits = np.broadcast_to(model.eligible(b, a, settings), (stop - start,))
+                fits = np.broadcast_to(requirements.eligible(b, a, settings), (stop - start,))
                 parts = model.parts(b, a, settings)
                 score = np.broadcast_to(model.score(parts, settings.match_weights), fits.shape)
             for i in range(start, stop):
                 values = model.Side(by_id[batch.id_of(i)])
-                assert bool(fits[i - start]) == bool(model.eligible(b, values, settings))
+                assert bool(fits[i - start]) == bool(requirements.eligible(b, values, settings))
                 checked += 1
                 eligible_seen += bool(fits[i - start])
                 expected = model.parts(b, values, settings)
@@ -101,7 +101,7 @@ def _brute_force(
     best: dict[uuid.UUID, tuple[float, int, uuid.UUID]] = {}
     for row in rows:
         a = model.Side(row)
-        if row["creator_id"] in applied or not model.eligible(b, a, settings):
+        if row["creator_id"] in applied or not requirements.eligible(b, a, settings):
             continue
         if countries and row["country"] not in countries:
             continue

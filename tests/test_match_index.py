@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from api.main import create_app, lifespan
 from api.matching import features as match_features
-from api.matching import model
+from api.matching import model, requirements
 from api.matching import sync as match_copy
 from api.matching.brief_index import BriefBatch, BriefIndex
 from api.models.matching import BRIEF_FEATURES
@@ -51,7 +51,7 @@ def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
         a = model.Side(account)
         with np.errstate(all="ignore"):
             fits = np.broadcast_to(
-                model.eligible(batch.side(everything), a, settings), everything.shape
+                requirements.eligible(batch.side(everything), a, settings), everything.shape
             )
             parts = model.parts(batch.side(everything), a, settings)
             score = model.score(parts, settings.match_weights)
@@ -60,7 +60,10 @@ def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
             if batch.columns["platform"][i] != account["platform"]:
                 continue  # an account reads the rows of its own platform
             b = model.Side(by_id[brief_id])
-            assert bool(fits[i]) == bool(model.eligible(b, a, settings)), (i, by_id[brief_id])
+            assert bool(fits[i]) == bool(requirements.eligible(b, a, settings)), (
+                i,
+                by_id[brief_id],
+            )
             values = model.parts(b, a, settings)
             for name in model.PARTS:
                 vector = parts[name][i] if np.ndim(parts[name]) else parts[name]

@@ -4,7 +4,7 @@ Ranking briefs for a creator scores every open brief on the creator's platforms:
 PostgreSQL that was about a microsecond and a half per brief row (reading a wide index
 tuple, then interpreting the score expression), 10-45 ms for a creator with several
 accounts at 100,000 open briefs. Here the rows are numpy columns and the same model
-(`api.matching.model`, its brief side given as vectors: `match_expr`) scores them all
+(`api.matching.model`, its brief side given as vectors: `expressions`) scores them all
 at once.
 
 Correct under writes and across workers: the copy follows `match_briefs` through its
@@ -27,8 +27,8 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.matching import model
-from api.matching.expressions import CodeSets, is_vector
+from api.matching import model, requirements
+from api.matching.expressions import CodeSets, Side, is_vector
 from api.matching.sync import (
     FollowedCopy,
     best_positions,
@@ -168,8 +168,8 @@ class BriefBatch:
                     found.append(group)
         return sorted(found)
 
-    def side(self, rows: np.ndarray) -> model.Side:
-        return model.Side(_Taken(self, rows))
+    def side(self, rows: np.ndarray) -> Side:
+        return Side(_Taken(self, rows))
 
     def among(self, rows: np.ndarray, wanted: set[int], hi: np.ndarray) -> np.ndarray:
         """Which of `rows` belong to the briefs in `wanted` (ids as ints; `hi`: their high
@@ -302,8 +302,8 @@ class BriefIndex(FollowedCopy[BriefBatch]):
         applied_hi, _ = split_ids(applied_keys)
         scored: list[_Scored] = []
         for i, account in enumerate(accounts):
-            a = model.Side(account)
-            tier = model.tier_bit(int(account["followers"]), settings)
+            a = Side(account)
+            tier = requirements.tier_bit(int(account["followers"]), settings)
             for batch, alive in self.segments():
                 found = []
                 for start, stop in batch.slices_for(int(account["platform"]), tier):
@@ -318,7 +318,9 @@ class BriefIndex(FollowedCopy[BriefBatch]):
                     rows = rows[~batch.among(rows, applied_keys, applied_hi)]
                 if len(rows):
                     rows = rows[
-                        np.broadcast_to(model.eligible(batch.side(rows), a, settings), rows.shape)
+                        np.broadcast_to(
+                            requirements.eligible(batch.side(rows), a, settings), rows.shape
+                        )
                     ]
                 if not len(rows):
                     continue
@@ -373,7 +375,7 @@ def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Sett
     own engagement and reliability, their audience shares at best all targeted."""
     best = 0.0
     for row in accounts:
-        a = model.Side(row)
+        a = Side(row)
         genders = sum(int(row["genders"]) >> shift & 1023 for _, shift in model.GENDER_SHIFTS)
         countries = sum(
             int(slot) & 1023
@@ -387,7 +389,7 @@ def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Sett
             "audience_country": max(model.NEUTRAL, countries / 1000),
             "audience_gender": max(model.NEUTRAL, genders / 1000),
             "audience_age": max(model.NEUTRAL, ages / 1000),
-            "engagement": float(model.engagement(model.Side({"platform_mask": 0}), a, settings)),
+            "engagement": float(model.engagement(Side({"platform_mask": 0}), a, settings)),
             "price_fit": 1.0,
             "reliability": float(model.reliability(a)),
         }

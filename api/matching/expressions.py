@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import reduce
 from typing import Any
 
@@ -318,3 +318,20 @@ def item(values: Any, index: int) -> Any:
 
 def total(values: Iterable[Any]) -> Any:
     return add(*list(values))
+
+
+class Side:
+    """The features of a brief or an account: numbers, or vectors (one entry per row of a
+    batch). Features not in `values` at first are looked up in it when read (a batch
+    takes its columns on first read)."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = values
+        # Plain attributes: scoring a page reads them a few hundred times, and a
+        # `__getattr__` call for each was a fifth of the time.
+        self.__dict__.update((k, v) for k, v in values.items() if not k.startswith("_"))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._values[name]

@@ -73,7 +73,7 @@ async def rank_creators(
 ) -> tuple[list[Ranked], str | None]:
     """A page of the creators who meet the brief's hard requirements (and the filters),
     best first, without those who applied: ranked in the worker's in-memory creator index
-    (`match_creators`), brought up to date first. Each row holds the best account's
+    (`creator_index`), brought up to date first. Each row holds the best account's
     features, `parts`: the parts of its score, the creator's and account's display fields
     and whether the brand invited the creator."""
     cursor = page_cursor(page, parse_float)
@@ -121,7 +121,7 @@ async def rank_briefs(
 ) -> tuple[list[Ranked], str | None]:
     """A page of the open briefs (deadline ahead) the creator is eligible for through one
     of `accounts`, best first, without those they applied to: ranked in the worker's
-    in-memory brief index (`match_index`), brought up to date first. Each row holds the
+    in-memory brief index (`brief_index`), brought up to date first. Each row holds the
     brief's features (of the row of the account's platform) and summary, `account`: the
     index in `accounts` of the account the score is for (the best one), and `parts`: the
     parts of that score."""

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import NotFound
 from api.matching import features as match_features
-from api.matching import ranking as match_search
+from api.matching import ranking
 from api.matching.apply import rounded_parts
 from api.matching.brief_index import BriefIndex
 from api.matching.creator_index import CreatorIndex
@@ -56,11 +56,11 @@ async def creators_for_brief(
     filters: CreatorMatchFilters,
     page: PageParams,
 ) -> tuple[list[CreatorMatch], str | None]:
-    """A page of creators ranked for `brief` (see `match_search.rank_creators`)."""
+    """A page of creators ranked for `brief` (see `ranking.rank_creators`)."""
     features = await match_features.brief_features(session, brief.id)
     if features is None:
         raise NotFound("brief not found")
-    ranked, cursor = await match_search.rank_creators(
+    ranked, cursor = await ranking.rank_creators(
         session, settings, index, brief.id, features, filters, page
     )
     items = []
@@ -94,11 +94,9 @@ async def briefs_for_creator(
     creator: Creator,
     page: PageParams,
 ) -> tuple[list[BriefMatch], str | None]:
-    """A page of open briefs ranked for `creator` (see `match_search.rank_briefs`)."""
+    """A page of open briefs ranked for `creator` (see `ranking.rank_briefs`)."""
     accounts = await match_features.account_features(session, creator_id=creator.id)
-    ranked, cursor = await match_search.rank_briefs(
-        session, settings, index, creator.id, accounts, page
-    )
+    ranked, cursor = await ranking.rank_briefs(session, settings, index, creator.id, accounts, page)
     items = []
     for r in ranked:
         row = r.row
