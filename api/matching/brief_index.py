@@ -279,14 +279,18 @@ class BriefIndex(FollowedCopy[BriefBatch]):
 
         The briefs sharing one of the creator's niches (or naming none) are scored first:
         any other brief has a niche overlap of 0 and scores at most `best_without_niche_for`,
-        so when `n` of the first score above it they are the page; else every brief is."""
+        so when `n` of the first score above it they are the page; else the others are
+        scored too and the page is taken from both (the first are not scored twice: each
+        brief is in one of the two sets, so the first page's exclusions still hold)."""
         sharing = int(accounts[0]["niche_mask"])
         with np.errstate(all="ignore"):
-            hits = self._page(self._score(settings, accounts, now, applied, sharing), cursor, n)
+            first = self._score(settings, accounts, now, applied, sharing, shared=True)
+            hits = self._page(first, cursor, n)
             bound = best_without_niche_for(accounts, settings)
             if len(hits) == n and hits[-1].key > bound + model.BOUND_SLACK:
                 return hits
-            return self._page(self._score(settings, accounts, now, applied, None), cursor, n)
+            rest = self._score(settings, accounts, now, applied, sharing, shared=False)
+            return self._page(first + rest, cursor, n)
 
     def _score(
         self,
@@ -294,10 +298,12 @@ class BriefIndex(FollowedCopy[BriefBatch]):
         accounts: Sequence[Mapping[str, Any]],
         now: float,
         applied: set[uuid.UUID],
-        sharing: int | None,
+        sharing: int,
+        *,
+        shared: bool,
     ) -> list[_Scored]:
-        """Each account's eligible rows (with `sharing`: only briefs naming no niche or one
-        of those) and their scores."""
+        """Each account's eligible rows and their scores: `shared`, the briefs naming no
+        niche or one of `sharing`; else the others."""
         applied_keys = {brief_id.int for brief_id in applied}
         applied_hi, _ = split_ids(applied_keys)
         scored: list[_Scored] = []
@@ -309,9 +315,9 @@ class BriefIndex(FollowedCopy[BriefBatch]):
                 for start, stop in batch.slices_for(int(account["platform"]), tier):
                     keep = batch.columns["deadline"][start:stop] > now
                     keep &= alive[start:stop]
-                    if sharing is not None:
-                        niches = batch.columns["niche_mask"][start:stop] & sharing
-                        keep &= (niches != 0) | (batch.columns["niche_count"][start:stop] == 0)
+                    niches = batch.columns["niche_mask"][start:stop] & sharing
+                    first = (niches != 0) | (batch.columns["niche_count"][start:stop] == 0)
+                    keep &= first if shared else ~first
                     found.append(start + np.flatnonzero(keep))
                 rows = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
                 if applied and len(rows):
