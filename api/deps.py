@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import get_session
 from api.errors import Forbidden, Unauthorized
+from api.matching.brief_index import BriefIndex
+from api.matching.creator_index import CreatorIndex
 from api.models.creators import Creator
 from api.models.users import Role
 from api.security import SCOPE_DESCRIPTIONS
 from api.services import activity, creators
-from api.services.match_creators import CreatorIndex
-from api.services.match_index import BriefIndex
 from api.services.tokens import Principal, resolve_bearer
 from api.settings import Settings
 
@@ -35,7 +35,7 @@ SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 async def brief_index(request: Request) -> BriefIndex:
-    """This worker's in-memory copy of the open briefs (`api.services.match_index`)."""
+    """This worker's in-memory copy of the open briefs (`api.matching.brief_index`)."""
     index: BriefIndex = request.app.state.brief_index
     return index
 
@@ -44,7 +44,7 @@ BriefIndexDep = Annotated[BriefIndex, Depends(brief_index)]
 
 
 async def creator_index(request: Request) -> CreatorIndex:
-    """This worker's in-memory copy of every account (`api.services.match_creators`)."""
+    """This worker's in-memory copy of every account (`api.matching.creator_index`)."""
     index: CreatorIndex = request.app.state.creator_index
     return index
 

@@ -31,6 +31,9 @@ from api.errors import install_error_handlers
 from api.headers import SecurityHeadersMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
+from api.matching.brief_index import BriefIndex
+from api.matching.creator_index import CreatorIndex
+from api.matching.sync import keep_fresh
 from api.migrations_state import head_revisions
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
 from api.request_body import RequestBodyMiddleware
@@ -57,9 +60,6 @@ from api.routers import (
     webhooks,
 )
 from api.routers.webhook_docs import install_webhook_docs
-from api.services.match_copy import keep_fresh
-from api.services.match_creators import CreatorIndex
-from api.services.match_index import BriefIndex
 from api.services.webhook_dispatch import run_forever as dispatch_forever
 from api.settings import Settings, get_settings
 

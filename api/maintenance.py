@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.services import events, invitations, match_copy, reviews, usage_rights
+from api.matching import sync
+from api.services import events, invitations, reviews, usage_rights
 from api.services.auth import purge_stale_counters
 from api.services.briefs import close_expired_briefs
 from api.settings import Settings
@@ -47,7 +48,7 @@ async def _purge_throttle_counters(session: AsyncSession, settings: Settings) ->
 
 
 async def _prune_match_changes(session: AsyncSession, _: Settings) -> int:
-    return await match_copy.prune_changes(session, limit=BATCH)
+    return await sync.prune_changes(session, limit=BATCH)
 
 
 async def _approve_overdue_drafts(session: AsyncSession, _: Settings) -> int:

@@ -77,18 +77,20 @@ def _default_engagement_norms() -> dict[str, dict[str, EngagementNorm]]:
 
 
 class MatchWeights(BaseModel):
-    """How much each part of the match score counts (see `api.services.match_model`).
+    """How much each part of the match score counts (see `api.matching.model`).
 
     Relative weights: the score divides by their sum, so it stays in [0, 1] whatever
     they add up to.
     """
 
+    # Chosen on the evaluation set in tests/match_eval.py (README, "Matching"): the
+    # measured parts (audience, engagement) outweigh the self-declared niche.
     tier_fit: float = Field(default=0.05, ge=0, le=100)
-    niche_overlap: float = Field(default=0.30, ge=0, le=100)
+    niche_overlap: float = Field(default=0.10, ge=0, le=100)
     audience_country: float = Field(default=0.20, ge=0, le=100)
-    audience_gender: float = Field(default=0.05, ge=0, le=100)
-    audience_age: float = Field(default=0.05, ge=0, le=100)
-    engagement: float = Field(default=0.15, ge=0, le=100)
+    audience_gender: float = Field(default=0.10, ge=0, le=100)
+    audience_age: float = Field(default=0.10, ge=0, le=100)
+    engagement: float = Field(default=0.25, ge=0, le=100)
     price_fit: float = Field(default=0.10, ge=0, le=100)
     reliability: float = Field(default=0.10, ge=0, le=100)
 

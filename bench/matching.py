@@ -45,6 +45,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from api.db import create_engine, create_sessionmaker
+from api.matching import directory as match_directory
+from api.matching import features as match_features
+from api.matching import ranking as match_search
+from api.matching import service as matching
+from api.matching.brief_index import BriefIndex
+from api.matching.creator_index import CreatorIndex
 from api.migrations_state import alembic_config
 from api.models.briefs import Brief, default_disclosure, default_usage_rights
 from api.models.briefs import CompensationType as Comp
@@ -52,9 +58,6 @@ from api.models.common import Niche, Platform, Tier
 from api.models.creators import Creator
 from api.models.matching import CreatorDirectoryQuery, CreatorMatchFilters
 from api.pagination import PageParams
-from api.services import match_directory, match_search, matching
-from api.services.match_creators import CreatorIndex
-from api.services.match_index import BriefIndex
 from api.settings import Settings
 from bench.dataset import libpq, rebuild_match_tables
 
@@ -641,7 +644,7 @@ async def run_brand_cases(
                             session, settings, index, brief, CreatorMatchFilters(), page
                         )
                 result.plan = [
-                    f"ranked in memory (api/services/match_creators.py): {index.size:,} account"
+                    f"ranked in memory (api/matching/creator_index.py): {index.size:,} account"
                     f" rows, {index.nbytes / 1e6:.0f} MB of arrays; the full copy took"
                     f" {copy_seconds:.1f} s. The page load:",
                     *await _plan(sessionmaker, *capture.statements[-1]),
@@ -777,7 +780,7 @@ async def run_creator_case(
         result.found = round(statistics.mean(found)) if found else 0
         if explain:
             result.plan = [
-                f"ranked in memory (api/services/match_index.py): {index.size:,} brief rows;"
+                f"ranked in memory (api/matching/brief_index.py): {index.size:,} brief rows;"
                 f" the first request's full copy took {copy_seconds:.1f} s"
             ]
     finally:
@@ -801,7 +804,7 @@ async def count_candidates(url: str) -> dict[str, int]:
             for spec in CASES:
                 brief = await session.scalar(select(Brief).where(col(Brief.title) == spec.name))
                 assert brief is not None
-                features = await match_search.brief_features(session, brief.id)
+                features = await match_features.brief_features(session, brief.id)
                 assert features is not None
                 await index.refresh(session, brief.id)
                 out[spec.name] = index.count(settings, features)

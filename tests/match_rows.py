@@ -7,18 +7,11 @@ import random
 import uuid
 from typing import Any
 
-from api.models.matching import FORMATS, country_bit, country_code
+from api.models.matching import FORMATS, country_code
 
 
 def _countries(rng: random.Random, pool: list[str], most: int) -> list[int]:
     return sorted(country_code(c) for c in rng.sample(pool, rng.randint(0, most)))
-
-
-def _mask(codes: list[int]) -> int:
-    mask = 0
-    for code in codes:
-        mask |= country_bit(code)
-    return mask
 
 
 def brief_row(rng: random.Random, pool: list[str]) -> dict[str, Any]:
@@ -49,8 +42,6 @@ def brief_row(rng: random.Random, pool: list[str]) -> dict[str, Any]:
         "requires_gifting": rng.random() < 0.2,
         "niche_mask": rng.choice([0, 1, 3, 6, 1 << 19]),
         "niche_count": 0,
-        "creator_mask": _mask(creators),
-        "target_mask": _mask(targets),
         "gender_mask": rng.choice([0, 1, 2, 3, 7]),
         "has_age": any(ages),
         **{f"age_w{i}": w for i, w in enumerate(ages, start=1)},
@@ -81,7 +72,6 @@ def account_row(rng: random.Random, pool: list[str], currency: int) -> dict[str,
         "er": rng.uniform(0, 0.1),
         "accepts_gifting": rng.random() < 0.6,
         "niche_mask": rng.choice([0, 1, 2, 5]),
-        "niche_count": 0,
         "genders": rng.randint(0, 500) | rng.randint(0, 500) << 10 | rng.randint(0, 40) << 20,
         **{f"age_{i}": rng.randint(0, 300) for i in range(1, 8)},
         **{

@@ -93,7 +93,7 @@ async def test_application_stores_its_match_score_with_its_parts(
     for application in (good, poor):
         assert 0 <= application["match_score"] <= 1
         parts = application["match_parts"]
-        # The same named parts as the matching endpoints (see api/services/matching.py).
+        # The same named parts as the matching endpoints (see api/matching/service.py).
         assert {"niche_overlap", "price_fit", "tier_fit", "reliability"} <= set(parts)
         assert all(0 <= value <= 1 for value in parts.values())
     assert good["match_parts"]["niche_overlap"] == 1

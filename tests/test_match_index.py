@@ -14,10 +14,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.main import create_app, lifespan
+from api.matching import features as match_features
+from api.matching import model, requirements
+from api.matching import sync as match_copy
+from api.matching.brief_index import BriefBatch, BriefIndex
 from api.models.matching import BRIEF_FEATURES
-from api.services import match_copy, match_search
-from api.services import match_model as model
-from api.services.match_index import BriefBatch, BriefIndex
 from api.settings import get_settings
 from tests import factories
 from tests.factories import Actor, match_creator
@@ -47,11 +48,10 @@ def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
     eligible_seen = 0
     for _ in range(40):
         account = account_row(rng, pool, rows[0]["currency"])
-        account["niche_count"] = int(account["niche_mask"]).bit_count()
         a = model.Side(account)
         with np.errstate(all="ignore"):
             fits = np.broadcast_to(
-                model.eligible(batch.side(everything), a, settings), everything.shape
+                requirements.eligible(batch.side(everything), a, settings), everything.shape
             )
             parts = model.parts(batch.side(everything), a, settings)
             score = model.score(parts, settings.match_weights)
@@ -60,7 +60,10 @@ def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
             if batch.columns["platform"][i] != account["platform"]:
                 continue  # an account reads the rows of its own platform
             b = model.Side(by_id[brief_id])
-            assert bool(fits[i]) == bool(model.eligible(b, a, settings)), (i, by_id[brief_id])
+            assert bool(fits[i]) == bool(requirements.eligible(b, a, settings)), (
+                i,
+                by_id[brief_id],
+            )
             values = model.parts(b, a, settings)
             for name in model.PARTS:
                 vector = parts[name][i] if np.ndim(parts[name]) else parts[name]
@@ -127,7 +130,7 @@ async def _ranked(app: FastAPI, index: BriefIndex, creator: Actor) -> set[str]:
     """The briefs `index` ranks for `creator` after a sync (every one, whatever the
     page: the API's page load would hide a brief the copy should no longer hold)."""
     async with app.state.sessionmaker() as session:
-        accounts = await match_search.account_features(session, creator_id=creator.creator_id)
+        accounts = await match_features.account_features(session, creator_id=creator.creator_id)
         now, applied = await index.refresh(session, creator.creator_id)
     hits = index.rank(get_settings(), accounts, now=now, applied=applied, cursor=None, n=1000)
     return {str(h.brief_id) for h in hits}
@@ -256,7 +259,7 @@ async def test_merged_changes_rank_as_a_fresh_copy_does(
 
     async def page(index: BriefIndex) -> list[tuple[uuid.UUID, float, int]]:
         async with app.state.sessionmaker() as session:
-            accounts = await match_search.account_features(session, creator_id=creator.creator_id)
+            accounts = await match_features.account_features(session, creator_id=creator.creator_id)
             now, applied = await index.refresh(session, creator.creator_id)
         hits = index.rank(settings, accounts, now=now, applied=applied, cursor=None, n=50)
         return [(h.brief_id, h.key, h.account) for h in hits]

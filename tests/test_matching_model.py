@@ -49,14 +49,19 @@ async def test_a_creator_sharing_the_niche_ranks_first(client: httpx.AsyncClient
     assert "covers beauty" in found[_id(on)]["reasons"]
 
 
-async def test_niche_overlap_counts_the_shorter_list(client: httpx.AsyncClient) -> None:
+async def test_niche_overlap_counts_the_briefs_niches_covered(client: httpx.AsyncClient) -> None:
     brand = await factories.brand(client)
     brief = await factories.open_brief(client, brand, niches=["beauty", "fashion"])
     specialist = await match_creator(client, niches=["beauty"])
     half = await match_creator(client, niches=["beauty", "gaming"])
+    both = await match_creator(client, niches=["beauty", "fashion"])
+    both_and_more = await match_creator(client, niches=["beauty", "fashion", "gaming", "food"])
     found = await _matches(client, brand, brief)
-    assert found[_id(specialist)]["parts"]["niche_overlap"] == 1.0
+    # Listing more niches never lowers the part: only the brief's list divides.
+    assert found[_id(specialist)]["parts"]["niche_overlap"] == 0.5
     assert found[_id(half)]["parts"]["niche_overlap"] == 0.5
+    assert found[_id(both)]["parts"]["niche_overlap"] == 1.0
+    assert found[_id(both_and_more)]["parts"]["niche_overlap"] == 1.0
 
 
 async def test_audience_in_the_target_countries_raises_the_score(

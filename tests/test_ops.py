@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.main import create_app, lifespan
+from api.matching.creator_index import CreatorIndex
+from api.matching.creator_rows import CreatorBatch
 from api.migrations_state import head_revisions
 from api.observability import metrics_payload
-from api.services.match_accounts import CreatorBatch
-from api.services.match_creators import CreatorIndex
 from api.settings import get_settings
 from tests import factories
 from tests.factories import assert_problem

@@ -7,7 +7,7 @@ platform and tier (each tier it names, or 0), all in slot 0 (its view,
 `match_brief_source`, also yields a row per niche, or slot 21 for none; since migration
 0009 they are not stored). Both are kept by triggers (migrations 0006-0011)
 from the tables they summarise, in the same transaction as every write, and hold only
-settings-independent facts: the scoring model (`api.services.match_model`) applies tiers,
+settings-independent facts: the scoring model (`api.matching.model`) applies tiers,
 norms and weights at query time. An account's row carries its creator's track record:
 completed deals, and published deliverables on time and late.
 
@@ -16,7 +16,9 @@ Codes (stable; the migration's SQL functions use the same ones):
 - niche: position in `Niche` + 1, its mask bit `1 << (code - 1)`;
 - deliverable format: position in `DeliverableFormat` (0-9);
 - country: `(A - 65) * 26 + (B - 65)` of its two letters; currency likewise with three;
-  a list of countries also has a mask, bit `code % 63` set for each;
+  a brief's country lists still carry a mask (`creator_mask`, `target_mask`, bit
+  `code % 63` per country) that nothing reads any more: dropping the columns means
+  rewriting the views and triggers of migrations 0006/0009, left to that migration;
 - tier bits: nano 1, micro 2, macro 4, mega 8; gender bits: female 1, male 2, other 4;
 - audience slot: `(country code << 10) | share in permille`, the six largest countries
   (0 for a slot without one);
@@ -88,10 +90,6 @@ def country_code(country: str) -> int:
 
 def country_of(code: int) -> str:
     return chr(65 + code // 26) + chr(65 + code % 26)
-
-
-def country_bit(code: int) -> int:
-    return 1 << (code % 63)
 
 
 def niche_mask(niches: Iterable[str]) -> int:
@@ -228,8 +226,8 @@ def _change_log(name: str, key: str) -> Table:
 
 
 # The in-memory indexes follow the match tables through these logs: the brief index
-# (`api.services.match_index`) `match_briefs` (migration 0008), the creator index
-# (`api.services.match_creators`) `match_accounts` (migration 0010).
+# (`api.matching.brief_index`) `match_briefs` (migration 0008), the creator index
+# (`api.matching.creator_index`) `match_accounts` (migration 0010).
 match_brief_changes = _change_log("match_brief_changes", "brief_id")
 match_account_changes = _change_log("match_account_changes", "account_id")
 

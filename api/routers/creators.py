@@ -16,6 +16,7 @@ from api.deps import (
     require_brand,
 )
 from api.errors import problem_responses
+from api.matching import directory as match_directory
 from api.models.creators import (
     Creator,
     CreatorPublic,
@@ -30,7 +31,7 @@ from api.models.creators import (
 from api.models.matching import CreatorDirectoryQuery
 from api.pagination import Page, PageDep
 from api.security import Scope
-from api.services import creators, match_directory
+from api.services import creators
 from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1/creators", tags=["creators"])

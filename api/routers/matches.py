@@ -16,11 +16,12 @@ from api.deps import (
     require_brand,
 )
 from api.errors import problem_responses
+from api.matching import service as matching
 from api.models.creators import Creator
 from api.models.matching import BriefMatch, CreatorMatch, CreatorMatchFilters
 from api.pagination import Page, PageDep
 from api.security import Scope
-from api.services import briefs, matching
+from api.services import briefs
 from api.services.tokens import Principal
 
 router = APIRouter(prefix="/v1", tags=["matching"])

@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import Conflict, FieldError, Ineligible, InvalidState, NotFound, Unprocessable
+from api.errors import Conflict, FieldError, InvalidState, NotFound, Unprocessable
+from api.matching.apply import score_application
 from api.models.applications import (
     PENDING_STATES,
     Application,
@@ -38,8 +39,6 @@ from api.services import (
     invitations,
     memberships,
 )
-from api.services.eligibility import unmet_requirements
-from api.services.matching import score_application
 from api.services.tokens import Principal
 from api.settings import Settings
 
@@ -150,10 +149,8 @@ async def application_values(
     accounts: Sequence[SocialAccount],
     data: ApplicationCreate,
 ) -> dict[str, Any]:
-    """The new application's row, after the hard requirements (422 `ineligible` if unmet)."""
-    unmet = unmet_requirements(brief, creator, accounts, settings)
-    if unmet:
-        raise Ineligible(f"you miss {len(unmet)} requirement(s) of this brief", errors=unmet)
+    """The new application's row, after the hard requirements (422 `ineligible` if unmet,
+    checked by `score_application`)."""
     score, parts = await score_application(
         session, brief, creator, accounts, data.proposed_fee_minor, settings
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, bindparam, exists, func, select
@@ -11,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, Forbidden, NotFound
+from api.models.account_figures import engagement_rate, tier_for
 from api.models.base import utcnow
-from api.models.common import Tier, sent_values
+from api.models.common import sent_values
 from api.models.creators import (
     AudienceDemographics,
     Creator,
@@ -29,7 +29,7 @@ from api.models.creators import (
     SocialAccountRead,
     SocialAccountUpdate,
 )
-from api.settings import Settings, TierBand
+from api.settings import Settings
 
 # Built once: every creator request looks the profile up.
 CREATOR_OF_USER = select(Creator).where(col(Creator.user_id) == bindparam("user_id"))
@@ -54,22 +54,6 @@ async def creator_row_of(session: AsyncSession, user_id: uuid.UUID) -> Row[Any]:
         (await connection.execute(CREATOR_OF_USER, {"user_id": user_id})).first()
     )
     return row
-
-
-def tier_for(followers: int, bands: Sequence[TierBand]) -> Tier | None:
-    """The configured band that holds `followers`, or None below the smallest."""
-    for band in bands:
-        if followers >= band.min_followers and (
-            band.max_followers is None or followers <= band.max_followers
-        ):
-            return Tier(band.name)
-    return None
-
-
-def engagement_rate(followers: int, avg_likes: int, avg_comments: int) -> float:
-    if followers <= 0:
-        return 0.0
-    return round((avg_likes + avg_comments) / followers, 6)
 
 
 def account_read(account: SocialAccount, settings: Settings) -> SocialAccountRead:

@@ -6,7 +6,7 @@ Create Date: 2026-11-23 10:12:00.000000
 
 `match_accounts` gains `published_on_time` and `published_late`: the creator's published
 deliverables (over all their deals) by the `late` flag set at publishing. The reliability
-part of the score (`api.services.match_model.reliability`) reads them with
+part of the score (`api.matching.model.reliability`) reads them with
 `deals_completed`. The account view computes them too; a trigger on `deal_deliverables`
 recounts the creator's figures whenever a deliverable is published or unpublished (or its
 late flag changes), as the deals trigger does for completed deals, in the same transaction.

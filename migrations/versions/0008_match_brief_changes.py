@@ -4,7 +4,7 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-22 05:00:00.000000
 
-Briefs for a creator are ranked in each worker's memory (`api.services.match_index`),
+Briefs for a creator are ranked in each worker's memory (`api.matching.brief_index`),
 which copies the open briefs' match rows once and then follows their changes:
 
 - `match_brief_changes`: one row per brief whose `match_briefs` rows a transaction

@@ -5,7 +5,7 @@ Revises: 0009
 Create Date: 2026-12-03 09:00:00.000000
 
 Creators for a brief are now ranked in each worker's memory too
-(`api.services.match_creators`), which copies the accounts' match rows once and then
+(`api.matching.creator_index`), which copies the accounts' match rows once and then
 follows their changes, as the brief index follows `match_briefs` (0008):
 
 - `match_account_changes`: one row per account whose `match_accounts` rows a transaction

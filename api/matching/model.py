@@ -2,15 +2,13 @@
 
 One definition serves every use. Each side (the brief, the account) is either a row of
 features loaded as values, or a batch of rows as numpy vectors; see
-`api.services.match_expr`. Both as values: numbers (apply time, explanations, tests). The
-briefs as vectors: every open brief scored at once for a creator (`match_index`). The
+`api.matching.expressions`. Both as values: numbers (apply time, explanations, tests). The
+briefs as vectors: every open brief scored at once for a creator (`brief_index`). The
 accounts as vectors, all on one platform: a platform's accounts scored at once for a brief
-(`match_creators`).
+(`creator_index`).
 
-Hard requirements (`eligible`), as at apply time: the account is on one of the brief's
-platforms; its followers are within the brief's explicit bounds, else in one of its tiers;
-its engagement rate is at least the brief's minimum; the creator lives in one of the
-brief's creator countries; a gifted brief needs a creator who accepts gifting.
+Only accounts meeting every hard requirement are scored: `api.matching.requirements`
+(`eligible`), the same predicates that answer an application with 422 `ineligible`.
 
 The score is the weighted mean (weights: `settings.match_weights`) of eight parts, each in
 [0, 1]. A part the brief does not ask about is 0.5 (neutral) for everybody, as is an
@@ -19,8 +17,10 @@ unknown price or a creator without deal history.
 - `tier_fit`: 1 when the brief names tiers (eligible accounts are in one). Within explicit
   follower bounds, 1 at the middle of the range on a log scale falling linearly to 0.5 at
   either bound (a one-sided bound stands for a tenfold range). 0.5 without size wishes.
-- `niche_overlap`: niches shared / the shorter of the two niche lists (a specialist in one
-  of three wanted niches fits fully); 0 for a creator without niches.
+- `niche_overlap`: the share of the brief's niches the creator lists (all of them: 1; one
+  of three: 1/3; none, or a creator without niches: 0). Only the brief's list divides, so
+  listing more niches never lowers it; a creator listing every niche gets 1, which is why
+  this part weighs less than the measured ones (audience, engagement).
 - `audience_country`: the share of the audience in the brief's target countries, from the
   account's six largest audience countries (unreported shares count as elsewhere).
 - `audience_gender`: the share of the audience of the target gender(s).
@@ -50,23 +50,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from api.models.matching import (
-    AGE_BUCKETS,
-    AUDIENCE_SLOTS,
-    COUNTRY_CODES,
-    FORMATS,
-    PLATFORM_CODES,
-    TIER_BITS,
-    platform_of,
-)
-from api.services.creators import tier_for
-from api.services.match_expr import (
+from api.matching.expressions import (
+    Side,
     absolute,
     add,
     and_,
     band,
     bit_set,
-    bits_of,
     clamp01,
     div,
     eq,
@@ -77,14 +67,11 @@ from api.services.match_expr import (
     in_set,
     is_column,
     is_empty,
-    is_null,
     is_vector,
     item,
     le,
-    least,
     ln,
     mul,
-    not_,
     not_null,
     or_,
     pick,
@@ -93,6 +80,15 @@ from api.services.match_expr import (
     sub,
     total,
     when,
+)
+from api.matching.requirements import bands
+from api.models.matching import (
+    AGE_BUCKETS,
+    AUDIENCE_SLOTS,
+    COUNTRY_CODES,
+    FORMATS,
+    PLATFORM_CODES,
+    platform_of,
 )
 from api.settings import EngagementNorm, MatchWeights, Settings, TierBand
 
@@ -110,95 +106,6 @@ NEUTRAL = 0.5
 # Pruning compares scores with upper bounds: float sums of the weights may exceed an exact
 # bound by an ulp, so a score counts as above a bound only past this margin.
 BOUND_SLACK = 1e-9
-
-
-class Side:
-    """The features of a brief or an account: numbers, or vectors (one entry per row of a
-    batch). Features not in `values` at first are looked up in it when read (a batch
-    takes its columns on first read)."""
-
-    def __init__(self, values: Mapping[str, Any]):
-        self._values = values
-        # Plain attributes: scoring a page reads them a few hundred times, and a
-        # `__getattr__` call for each was a fifth of the time.
-        self.__dict__.update((k, v) for k, v in values.items() if not k.startswith("_"))
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._values[name]
-
-
-# --- hard requirements ------------------------------------------------------------------------
-
-
-def platform_codes(mask: int) -> list[int]:
-    return [bit.bit_length() for bit in bits_of(mask)]
-
-
-def _bands(settings: Settings) -> list[TierBand]:
-    return sorted(settings.tiers, key=lambda b: b.min_followers)
-
-
-def tier_ranges(tier_mask: int, settings: Settings) -> list[tuple[int, int | None]]:
-    """The follower ranges of the tiers in `tier_mask`, adjacent ones merged."""
-    ranges: list[tuple[int, int | None]] = []
-    for band_ in _bands(settings):
-        if not tier_mask & TIER_BITS.get(band_.name, 0):
-            continue
-        if ranges and ranges[-1][1] is not None and ranges[-1][1] + 1 == band_.min_followers:
-            ranges[-1] = (ranges[-1][0], band_.max_followers)
-        else:
-            ranges.append((band_.min_followers, band_.max_followers))
-    return ranges
-
-
-def tier_bit(followers: int, settings: Settings) -> int:
-    tier = tier_for(followers, settings.tiers)
-    return TIER_BITS.get(tier, 0) if tier is not None else 0
-
-
-def _in_wanted_tier(tier_mask: Any, followers: Any, settings: Settings) -> Any:
-    if not is_column(followers):
-        return bit_set(tier_mask, tier_bit(followers, settings))
-    if is_column(tier_mask):
-        raise ValueError("tiers need the brief or the account as values")
-    return or_(
-        *[
-            and_(ge(followers, low), True if high is None else le(followers, high))
-            for low, high in tier_ranges(tier_mask, settings)
-        ]
-    )
-
-
-def _none(codes: Any, mask: Any) -> Any:
-    """Whether a country list is empty (its mask says so without reading the array)."""
-    return is_empty(codes) if not is_column(codes) else eq(mask, 0)
-
-
-def eligible(b: Side, a: Side, settings: Settings) -> Any:
-    """Whether account `a` meets every hard requirement of brief `b`."""
-    if not is_column(b.platform_mask):
-        codes = platform_codes(b.platform_mask)
-        platform_ok = in_set(a.platform, codes) if codes else True
-    else:
-        platform_ok = or_(eq(b.platform_mask, 0), bit_set(b.platform_mask, 1 << (a.platform - 1)))
-    has_bounds = or_(not_null(b.size_min), not_null(b.size_max))
-    size_ok = when(
-        has_bounds,
-        lambda: and_(
-            or_(is_null(b.size_min), ge(a.followers, b.size_min)),
-            or_(is_null(b.size_max), le(a.followers, b.size_max)),
-        ),
-        lambda: or_(eq(b.tier_mask, 0), _in_wanted_tier(b.tier_mask, a.followers, settings)),
-    )
-    return and_(
-        platform_ok,
-        size_ok,
-        ge(a.er, b.min_er),  # 0 when the brief sets no minimum
-        or_(_none(b.creator_countries, b.creator_mask), in_set(a.country, b.creator_countries)),
-        or_(not_(b.requires_gifting), a.accepts_gifting),
-    )
 
 
 # --- the parts ----------------------------------------------------------------------------------
@@ -221,16 +128,11 @@ def tier_fit(b: Side, a: Side) -> Any:
 
 
 def niche_overlap(b: Side, a: Side) -> Any:
+    # Over the brief's niches only: listing more niches never lowers a creator's part.
     return when(
         eq(b.niche_count, 0),
         NEUTRAL,
-        lambda: when(
-            eq(a.niche_count, 0),
-            0.0,
-            lambda: div(
-                popcount_and(b.niche_mask, a.niche_mask), least(b.niche_count, a.niche_count)
-            ),
-        ),
+        lambda: div(popcount_and(b.niche_mask, a.niche_mask), b.niche_count),
     )
 
 
@@ -256,7 +158,7 @@ def audience_country(b: Side, a: Side) -> Any:
         ]
         return div(total(terms), 1000)
 
-    return when(_none(b.target_countries, b.target_mask), NEUTRAL, share)
+    return when(is_empty(b.target_countries), NEUTRAL, share)
 
 
 GENDER_SHIFTS = ((1, 0), (2, 10), (4, 20))
@@ -312,15 +214,15 @@ def _band_norm(norms: dict[str, EngagementNorm], band_: TierBand) -> EngagementN
 
 
 def engagement(b: Side, a: Side, settings: Settings) -> Any:
-    bands = _bands(settings)
-    if not bands:
+    sizes = bands(settings)
+    if not sizes:
         return NEUTRAL
     if not is_column(a.platform):
         # An account as values, or vectors of one platform's accounts: the norm of each
         # account's band, picked by its followers.
         norms = _norms(platform_of(a.platform), settings)
-        bounds = [band_.min_followers for band_ in bands[1:]]
-        ends = [_slopes(_band_norm(norms, band_)) for band_ in bands]
+        bounds = [band_.min_followers for band_ in sizes[1:]]
+        ends = [_slopes(_band_norm(norms, band_)) for band_ in sizes]
         low, high, up, down = (pick(a.followers, bounds, [e[i] for e in ends]) for i in range(4))
         return _curve(a.er, low, high, up, down)
     raise ValueError("engagement needs the accounts of one platform")
@@ -389,22 +291,6 @@ def price_fit(b: Side, a: Side, proposed_fee: int | None = None) -> Any:
 def reliability(a: Side) -> Any:
     successes = add(a.deals_completed, a.published_on_time)
     return div(add(successes, 1), add(successes, a.published_late, 2))
-
-
-def reliability_bound(deals_completed: int, published_on_time: int) -> float:
-    """The most reliability can be for a creator with at most these completed deals and
-    on-time posts (no late ones)."""
-    return float(
-        reliability(
-            Side(
-                {
-                    "deals_completed": deals_completed,
-                    "published_on_time": published_on_time,
-                    "published_late": 0,
-                }
-            )
-        )
-    )
 
 
 ACCOUNT_PARTS = ("engagement", "reliability")

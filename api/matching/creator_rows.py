@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from api.matching import model
+from api.matching.expressions import Side
+from api.matching.sync import rows_with, split_ids
 from api.models.matching import AGE_BUCKETS, ALL_SLOT, AUDIENCE_SLOTS, FORMATS
-from api.services import match_model as model
-from api.services.match_copy import rows_with, split_ids
 from api.settings import Settings
 
 # The columns held, as (name, SQL, binary wire type, stored dtype). Every one is fixed-width
@@ -37,7 +38,6 @@ _COLUMNS: list[tuple[str, str, str, str]] = [
     ("er", "m.er::float8", ">f8", "float64"),
     ("accepts_gifting", "m.accepts_gifting", "?", "bool"),
     ("niche_mask", "m.niche_mask::int4", ">i4", "int32"),
-    ("niche_count", "m.niche_count::int2", ">i2", "int8"),
     ("genders", "m.genders::int4", ">i4", "int32"),
     *[(c, f"m.{c}::int2", ">i2", "int16") for c in _AGES],
     ("deals_completed", "m.deals_completed::int4", ">i4", "int32"),
@@ -201,7 +201,7 @@ class CreatorBatch:
         return cls(_decode_slots(columns))
 
     def account_parts(self, settings: Settings) -> dict[str, np.ndarray]:
-        """`match_model.account_parts` of every row, computed once for these settings."""
+        """`model.account_parts` of every row, computed once for these settings."""
         key = settings.model_dump_json(include={"tiers", "engagement_norms"})
         cache = self._account_cache
         if cache is None or cache[0] != key:
@@ -288,9 +288,9 @@ class CreatorBatch:
         end = stop if high is None else first + int(np.searchsorted(followers, high, side="right"))
         return start, max(start, end)
 
-    def side(self, platform: int, rows: slice | np.ndarray) -> model.Side:
+    def side(self, platform: int, rows: slice | np.ndarray) -> Side:
         """The accounts at `rows` (all on `platform`), as the model's account side."""
-        return model.Side(_Accounts(self, platform, rows))
+        return Side(_Accounts(self, platform, rows))
 
 
 class _Accounts(dict[str, Any]):

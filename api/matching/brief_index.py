@@ -4,11 +4,11 @@ Ranking briefs for a creator scores every open brief on the creator's platforms:
 PostgreSQL that was about a microsecond and a half per brief row (reading a wide index
 tuple, then interpreting the score expression), 10-45 ms for a creator with several
 accounts at 100,000 open briefs. Here the rows are numpy columns and the same model
-(`api.services.match_model`, its brief side given as vectors: `match_expr`) scores them all
+(`api.matching.model`, its brief side given as vectors: `expressions`) scores them all
 at once.
 
 Correct under writes and across workers: the copy follows `match_briefs` through its
-change log (`api.services.match_copy`, which says how). It holds the slot-0 rows of
+change log (`api.matching.sync`, which says how). It holds the slot-0 rows of
 `match_briefs`: one per brief, platform and wanted tier (or tier 0). A full copy takes
 about 4 s at 100,000 open briefs.
 """
@@ -27,16 +27,16 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM, AUDIENCE_SLOTS
-from api.services import match_model as model
-from api.services.match_copy import (
+from api.matching import model, requirements
+from api.matching.expressions import CodeSets, Side, is_vector
+from api.matching.sync import (
     FollowedCopy,
     best_positions,
     rows_with,
     split_ids,
     sync_statement,
 )
-from api.services.match_expr import CodeSets, is_vector
+from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM, AUDIENCE_SLOTS
 from api.settings import Settings
 
 # The brief features the model reads with the brief as a column (rows of one platform).
@@ -47,8 +47,6 @@ _INTS = [
     "tier_mask",
     "niche_mask",
     "niche_count",
-    "creator_mask",
-    "target_mask",
     "gender_mask",
     *[f"age_w{i}" for i in range(1, len(AGE_BUCKETS) + 1)],
     "currency",
@@ -170,8 +168,8 @@ class BriefBatch:
                     found.append(group)
         return sorted(found)
 
-    def side(self, rows: np.ndarray) -> model.Side:
-        return model.Side(_Taken(self, rows))
+    def side(self, rows: np.ndarray) -> Side:
+        return Side(_Taken(self, rows))
 
     def among(self, rows: np.ndarray, wanted: set[int], hi: np.ndarray) -> np.ndarray:
         """Which of `rows` belong to the briefs in `wanted` (ids as ints; `hi`: their high
@@ -281,14 +279,18 @@ class BriefIndex(FollowedCopy[BriefBatch]):
 
         The briefs sharing one of the creator's niches (or naming none) are scored first:
         any other brief has a niche overlap of 0 and scores at most `best_without_niche_for`,
-        so when `n` of the first score above it they are the page; else every brief is."""
+        so when `n` of the first score above it they are the page; else the others are
+        scored too and the page is taken from both (the first are not scored twice: each
+        brief is in one of the two sets, so the first page's exclusions still hold)."""
         sharing = int(accounts[0]["niche_mask"])
         with np.errstate(all="ignore"):
-            hits = self._page(self._score(settings, accounts, now, applied, sharing), cursor, n)
+            first = self._score(settings, accounts, now, applied, sharing, shared=True)
+            hits = self._page(first, cursor, n)
             bound = best_without_niche_for(accounts, settings)
             if len(hits) == n and hits[-1].key > bound + model.BOUND_SLACK:
                 return hits
-            return self._page(self._score(settings, accounts, now, applied, None), cursor, n)
+            rest = self._score(settings, accounts, now, applied, sharing, shared=False)
+            return self._page(first + rest, cursor, n)
 
     def _score(
         self,
@@ -296,31 +298,35 @@ class BriefIndex(FollowedCopy[BriefBatch]):
         accounts: Sequence[Mapping[str, Any]],
         now: float,
         applied: set[uuid.UUID],
-        sharing: int | None,
+        sharing: int,
+        *,
+        shared: bool,
     ) -> list[_Scored]:
-        """Each account's eligible rows (with `sharing`: only briefs naming no niche or one
-        of those) and their scores."""
+        """Each account's eligible rows and their scores: `shared`, the briefs naming no
+        niche or one of `sharing`; else the others."""
         applied_keys = {brief_id.int for brief_id in applied}
         applied_hi, _ = split_ids(applied_keys)
         scored: list[_Scored] = []
         for i, account in enumerate(accounts):
-            a = model.Side(account)
-            tier = model.tier_bit(int(account["followers"]), settings)
+            a = Side(account)
+            tier = requirements.tier_bit(int(account["followers"]), settings)
             for batch, alive in self.segments():
                 found = []
                 for start, stop in batch.slices_for(int(account["platform"]), tier):
                     keep = batch.columns["deadline"][start:stop] > now
                     keep &= alive[start:stop]
-                    if sharing is not None:
-                        niches = batch.columns["niche_mask"][start:stop] & sharing
-                        keep &= (niches != 0) | (batch.columns["niche_count"][start:stop] == 0)
+                    niches = batch.columns["niche_mask"][start:stop] & sharing
+                    first = (niches != 0) | (batch.columns["niche_count"][start:stop] == 0)
+                    keep &= first if shared else ~first
                     found.append(start + np.flatnonzero(keep))
                 rows = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
                 if applied and len(rows):
                     rows = rows[~batch.among(rows, applied_keys, applied_hi)]
                 if len(rows):
                     rows = rows[
-                        np.broadcast_to(model.eligible(batch.side(rows), a, settings), rows.shape)
+                        np.broadcast_to(
+                            requirements.eligible(batch.side(rows), a, settings), rows.shape
+                        )
                     ]
                 if not len(rows):
                     continue
@@ -375,7 +381,7 @@ def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Sett
     own engagement and reliability, their audience shares at best all targeted."""
     best = 0.0
     for row in accounts:
-        a = model.Side(row)
+        a = Side(row)
         genders = sum(int(row["genders"]) >> shift & 1023 for _, shift in model.GENDER_SHIFTS)
         countries = sum(
             int(slot) & 1023
@@ -389,7 +395,7 @@ def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Sett
             "audience_country": max(model.NEUTRAL, countries / 1000),
             "audience_gender": max(model.NEUTRAL, genders / 1000),
             "audience_age": max(model.NEUTRAL, ages / 1000),
-            "engagement": float(model.engagement(model.Side({"platform_mask": 0}), a, settings)),
+            "engagement": float(model.engagement(Side({"platform_mask": 0}), a, settings)),
             "price_fit": 1.0,
             "reliability": float(model.reliability(a)),
         }

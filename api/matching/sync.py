@@ -1,8 +1,8 @@
 """A worker's in-memory copy of a match table that follows every committed change.
 
 Both match tables are copied into each worker's memory as numpy columns and scored there
-with the match model: open briefs for a creator (`api.services.match_index`), creators for
-a brief (`api.services.match_creators`). This module keeps such a copy correct under
+with the match model: open briefs for a creator (`api.matching.brief_index`), creators for
+a brief (`api.matching.creator_index`). This module keeps such a copy correct under
 writes and across workers: every request first brings the worker's copy up to date (one
 round trip when nothing changed, two when rows did), so it sees every change committed
 before it started, whichever worker made it.

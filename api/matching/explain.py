@@ -1,10 +1,17 @@
-"""Why a creator and a brief match: a few short sentences from the score's parts."""
+"""Why a creator and a brief match: short sentences from the score's parts.
+
+Both directions are told: every part below neutral (0.5) gets a sentence saying what
+lowered the score, whatever its weight; the parts that raised it most fill the list up to
+`MAX_REASONS`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from api.matching import model
+from api.models.account_figures import tier_for
 from api.models.matching import (
     AGE_BUCKETS,
     FORMATS,
@@ -13,8 +20,6 @@ from api.models.matching import (
     niches_of,
     platform_of,
 )
-from api.services import match_model as model
-from api.services.creators import tier_for
 from api.settings import Settings
 
 MAX_REASONS = 5
@@ -66,7 +71,15 @@ def _niches(b: Mapping[str, Any], a: Mapping[str, Any]) -> str | None:
     shared = niches_of(b["niche_mask"] & a["niche_mask"])
     if not shared:
         return "no niche in common with the brief"
-    return "covers " + ", ".join(shared)
+    missing = niches_of(b["niche_mask"] & ~a["niche_mask"])
+    if not missing:
+        return "covers " + ", ".join(shared)
+    return f"covers {', '.join(shared)}, not {', '.join(missing)}"
+
+
+def _only(value: float) -> str:
+    """A share that lowered its part says so."""
+    return f"only {_percent(value)}" if value < model.NEUTRAL else _percent(value)
 
 
 def _audience(b: Mapping[str, Any], parts: Mapping[str, float]) -> list[tuple[str, str]]:
@@ -76,12 +89,12 @@ def _audience(b: Mapping[str, Any], parts: Mapping[str, float]) -> list[tuple[st
         out.append(
             (
                 "audience_country",
-                f"{_percent(parts['audience_country'])} of the audience in {where}",
+                f"{_only(parts['audience_country'])} of the audience in {where}",
             )
         )
     if b["gender_mask"]:
         genders = " or ".join(g for g, bit in GENDER_BITS.items() if b["gender_mask"] & bit)
-        out.append(("audience_gender", f"{_percent(parts['audience_gender'])} {genders} audience"))
+        out.append(("audience_gender", f"{_only(parts['audience_gender'])} {genders} audience"))
     if b["has_age"]:
         wanted = [
             (low, high)
@@ -91,7 +104,7 @@ def _audience(b: Mapping[str, Any], parts: Mapping[str, float]) -> list[tuple[st
         if wanted:
             span = f"{wanted[0][0]}-{wanted[-1][1]}" if wanted[-1][1] < 100 else f"{wanted[0][0]}+"
             out.append(
-                ("audience_age", f"{_percent(parts['audience_age'])} of the audience aged {span}")
+                ("audience_age", f"{_only(parts['audience_age'])} of the audience aged {span}")
             )
     return out
 
@@ -146,4 +159,7 @@ def reasons(
 
     told = [entry for entry in candidates if entry[1] is not None and weights[entry[0]] > 0]
     told.sort(key=weight, reverse=True)
-    return [sentence for _, sentence in told[:MAX_REASONS] if sentence]
+    lowered = {part for part, _ in told if parts[part] < model.NEUTRAL}
+    room = max(MAX_REASONS - len(lowered), 0)
+    raised = {part for part, _ in [e for e in told if e[0] not in lowered][:room]}
+    return [sentence for part, sentence in told if sentence and (part in lowered or part in raised)]

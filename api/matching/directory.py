@@ -1,6 +1,6 @@
 """The creator directory: creators with an account meeting every filter, largest first.
 
-Filtered in the worker's creator index (`api.services.match_creators`), keyset-paginated
+Filtered in the worker's creator index (`api.matching.creator_index`), keyset-paginated
 on (followers of the creator's largest matching account, creator id); the page's public
 profiles are loaded from the tables.
 """
@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import FieldError, Unprocessable
+from api.matching import ranking
+from api.matching.creator_index import CreatorIndex
 from api.models.creators import Creator, CreatorPublic, SocialAccount
 from api.models.matching import CreatorDirectoryQuery
 from api.pagination import PageParams, make_page, parse_int
-from api.services import match_search
 from api.services.creators import account_read
-from api.services.match_creators import CreatorIndex
 from api.settings import Settings
 
 
@@ -82,11 +82,11 @@ async def search_creators(
     page: PageParams,
 ) -> tuple[list[CreatorPublic], str | None]:
     """A page of creators, those with the largest matching account first: found in the
-    worker's creator index (`match_creators`), brought up to date first."""
+    worker's creator index (`creator_index`), brought up to date first."""
     errors = _invalid(params)
     if errors:
         raise Unprocessable("the search is invalid", errors=errors)
-    cursor = match_search.page_cursor(page, parse_int)
+    cursor = ranking.page_cursor(page, parse_int)
     await index.sync(session)
     hits = index.directory(settings, params, cursor=cursor, n=page.limit + 1)
     shown, next_cursor = make_page(hits, page, lambda h: (int(h.key), h.creator_id))

@@ -5,13 +5,13 @@ requirements. In PostgreSQL that cost about 0.6-1.2 µs an account row (reading 
 index tuple, then interpreting the score expression): a broad brief of a million
 creators reads a million rows, and a gifted brief naming no niche took 70-90 ms at
 100,000 creators and about a second at 1,000,000. Here every account's match row is a
-numpy column (`api.services.match_accounts`), sorted by platform and then followers, so
+numpy column (`api.matching.creator_rows`), sorted by platform and then followers, so
 a brief reads one slice of each of its platforms (its tiers or follower bounds cut the
-slice), and the same model (`api.services.match_model`, its account side given as
-vectors: `match_expr`) scores the slice at once.
+slice), and the same model (`api.matching.model`, its account side given as
+vectors: `expressions`) scores the slice at once.
 
 Correct under writes and across workers: the copy follows `match_accounts` through its
-change log (`api.services.match_copy`, which says how; migration 0010). A full copy is
+change log (`api.matching.sync`, which says how; migration 0010). A full copy is
 one COPY (one snapshot): 0.7 s for 160,000 accounts, 6-11 s and 257 MB for 1.6 million.
 """
 
@@ -30,6 +30,10 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.matching import model, requirements
+from api.matching.creator_rows import SLOTS, CreatorBatch, copy_rows, uuid_list
+from api.matching.expressions import Side, in_codes, is_vector
+from api.matching.sync import FollowedCopy, best_positions, split_ids, sync_statement
 from api.models.matching import (
     COUNTRY_CODES,
     PLATFORM_CODES,
@@ -39,10 +43,6 @@ from api.models.matching import (
     country_code,
     niche_mask,
 )
-from api.services import match_model as model
-from api.services.match_accounts import SLOTS, CreatorBatch, copy_rows, uuid_list
-from api.services.match_copy import FollowedCopy, best_positions, split_ids, sync_statement
-from api.services.match_expr import in_codes, is_vector
 from api.settings import Settings
 
 ROWS = Gauge(
@@ -105,20 +105,20 @@ def _envelope(
 
 
 def follower_envelope(
-    b: model.Side, filters: CreatorMatchFilters, settings: Settings
+    b: Side, filters: CreatorMatchFilters, settings: Settings
 ) -> tuple[int, int | None]:
     """The follower range holding every account that can meet the brief's size wishes and
     the filters (explicit bounds, else the envelope of its tiers)."""
     if b.size_min is not None or b.size_max is not None:
         bounds = [(int(b.size_min or 0), None if b.size_max is None else int(b.size_max))]
     else:
-        bounds = model.tier_ranges(int(b.tier_mask), settings) if b.tier_mask else []
+        bounds = requirements.tier_ranges(int(b.tier_mask), settings) if b.tier_mask else []
     return _envelope(bounds, filters.min_followers, None)
 
 
-def _platforms(b: model.Side) -> list[int]:
+def _platforms(b: Side) -> list[int]:
     """The platforms a brief accepts (all when it names none)."""
-    return model.platform_codes(int(b.platform_mask)) or list(PLATFORM_CODES.values())
+    return requirements.platform_codes(int(b.platform_mask)) or list(PLATFORM_CODES.values())
 
 
 _SYNC = sync_statement(
@@ -182,7 +182,7 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
         requirement of the brief (`features`) and the filters, by the best score of such
         an account (ties: the account on the lowest platform code), after `cursor`
         (score, creator id), best first; ties by creator id, descending."""
-        b = model.Side(features)
+        b = Side(features)
         platforms = _platforms(b)
         with np.errstate(all="ignore"):
             pieces = self._score(settings, b, platforms, filters, {c.int for c in applied})
@@ -204,7 +204,7 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
         tiers = 0
         for tier in params.tier:
             tiers |= TIER_BITS[tier]
-        ranges = model.tier_ranges(tiers, settings) if tiers else [(0, None)]
+        ranges = requirements.tier_ranges(tiers, settings) if tiers else [(0, None)]
         low, high = _envelope(ranges, params.min_followers, params.max_followers)
         countries = [country_code(c) for c in params.country]
         audience = [country_code(c) for c in params.audience_country]
@@ -248,7 +248,7 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
     def count(self, settings: Settings, features: Mapping[str, Any]) -> int:
         """How many creators have an account that meets every hard requirement of the
         brief (for tools: it scores them all)."""
-        b = model.Side(features)
+        b = Side(features)
         platforms = _platforms(b)
         with np.errstate(all="ignore"):
             pieces = self._score(settings, b, platforms, CreatorMatchFilters(), set())
@@ -260,7 +260,7 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
     def _score(
         self,
         settings: Settings,
-        b: model.Side,
+        b: Side,
         platforms: list[int],
         filters: CreatorMatchFilters,
         applied: set[int],
@@ -279,7 +279,7 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
                     continue
                 ok = usable[start:stop]
                 a = batch.side(platform, slice(start, stop))
-                ok = ok & np.broadcast_to(model.eligible(b, a, settings), ok.shape)
+                ok = ok & np.broadcast_to(requirements.eligible(b, a, settings), ok.shape)
                 if countries:
                     ok &= np.isin(batch.columns["country"][start:stop], countries)
                 if niches:

@@ -1,8 +1,7 @@
-"""Loading what the matching endpoints rank.
-
-Both directions are ranked in the worker's memory: creators for a brief by the creator
-index (`match_creators`), briefs for a creator by the brief index (`match_index`). This
-module brings each up to date, asks it for a page and loads the page's rows.
+"""Ranking a page: both directions are ranked in the worker's memory, creators for a
+brief by the creator index (`creator_index`), briefs for a creator by the brief index
+(`brief_index`). This module brings each up to date, asks it for a page and loads the
+page's rows.
 """
 
 # The SQL here is text built from fixed column names; request values only reach it as
@@ -11,7 +10,6 @@ module brings each up to date, asks it for a page and loads the page's rows.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,15 +18,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Unprocessable
+from api.matching.brief_index import BriefIndex
+from api.matching.creator_index import CreatorIndex
+from api.matching.features import fetch_rows
 from api.models.matching import (
-    ACCOUNT_FEATURES,
     ALL_SLOT,
-    BRIEF_FEATURES,
     CreatorMatchFilters,
 )
 from api.pagination import PageParams, decode_cursor, make_page, parse_float
-from api.services.match_creators import CreatorIndex
-from api.services.match_index import BriefIndex
 from api.settings import Settings
 
 
@@ -48,72 +45,6 @@ def page_cursor(page: PageParams, parse: Callable[[Any], Any]) -> tuple[Any, uui
     if key is None:  # a ranking key is never null
         raise Unprocessable("the cursor is invalid or expired", code="invalid_cursor")
     return key, last
-
-
-_PARAM = re.compile(r"(?<![:\w]):(\w+)")
-
-
-async def fetch_rows(
-    session: AsyncSession, sql: str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Rows of `sql` as dicts. Sent to the driver as it is (`:name` parameters become
-    `$n`): parsing a long statement for bind parameters would cost more than running it."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    statement = _PARAM.sub(number, sql)
-    connection = await session.connection()
-    result = await connection.exec_driver_sql(statement, tuple(params[n] for n in names))
-    return [dict(row) for row in result.mappings()]
-
-
-# --- features ------------------------------------------------------------------------------
-
-
-async def brief_features(session: AsyncSession, brief_id: uuid.UUID) -> dict[str, Any] | None:
-    """A brief's features (any status), as the brief is now."""
-    columns = ", ".join(BRIEF_FEATURES)
-    # Open briefs have their rows in match_briefs; any other brief is computed on the fly.
-    rows = await fetch_rows(
-        session,
-        f"SELECT {columns} FROM match_briefs WHERE brief_id = :id AND slot = {ALL_SLOT} LIMIT 1",
-        {"id": brief_id},
-    )
-    if rows:
-        return rows[0]
-    rows = await fetch_rows(
-        session,
-        f"SELECT {columns} FROM match_brief_source WHERE brief_id = :id AND slot = 0 LIMIT 1",
-        {"id": brief_id},
-    )
-    return rows[0] if rows else None
-
-
-async def account_features(
-    session: AsyncSession,
-    *,
-    creator_id: uuid.UUID | None = None,
-    account_ids: Sequence[uuid.UUID] | None = None,
-) -> list[dict[str, Any]]:
-    """Accounts' features (slot 0 rows) and handles, by creator or by account, in platform
-    order."""
-    columns = ", ".join(f"m.{c}" for c in ACCOUNT_FEATURES)
-    where: list[str] = ["m.slot = 0"]
-    params: dict[str, Any] = {}
-    if creator_id is not None:
-        where.append("m.creator_id = :creator_id")
-        params["creator_id"] = creator_id
-    if account_ids is not None:
-        where.append("m.account_id = ANY(:account_ids)")
-        params["account_ids"] = list(account_ids)
-    sql = f"""SELECT {columns}, sa.handle FROM match_accounts m
-        JOIN social_accounts sa ON sa.id = m.account_id
-        WHERE {" AND ".join(where)} ORDER BY m.platform"""
-    return await fetch_rows(session, sql, params)
 
 
 # --- creators for a brief -------------------------------------------------------------------
@@ -142,7 +73,7 @@ async def rank_creators(
 ) -> tuple[list[Ranked], str | None]:
     """A page of the creators who meet the brief's hard requirements (and the filters),
     best first, without those who applied: ranked in the worker's in-memory creator index
-    (`match_creators`), brought up to date first. Each row holds the best account's
+    (`creator_index`), brought up to date first. Each row holds the best account's
     features, `parts`: the parts of its score, the creator's and account's display fields
     and whether the brand invited the creator."""
     cursor = page_cursor(page, parse_float)
@@ -190,7 +121,7 @@ async def rank_briefs(
 ) -> tuple[list[Ranked], str | None]:
     """A page of the open briefs (deadline ahead) the creator is eligible for through one
     of `accounts`, best first, without those they applied to: ranked in the worker's
-    in-memory brief index (`match_index`), brought up to date first. Each row holds the
+    in-memory brief index (`brief_index`), brought up to date first. Each row holds the
     brief's features (of the row of the account's platform) and summary, `account`: the
     index in `accounts` of the account the score is for (the best one), and `parts`: the
     parts of that score."""

@@ -1,20 +1,28 @@
-"""Matching: score an application, rank creators for a brief and briefs for a creator.
+"""The matching pages: creators ranked for a brief, open briefs ranked for a creator.
 
-The model is `api.services.match_model` (documented there); ranking runs in each worker's
-memory (`api.services.match_creators`, `api.services.match_index`, loaded through
-`api.services.match_search`); this module builds what a page shows and explains it.
+The model is `api.matching.model` (documented there); ranking runs in each worker's
+memory (`api.matching.creator_index`, `api.matching.brief_index`, loaded through
+`api.matching.ranking`); this module builds what a page shows and explains it
+(`api.matching.explain`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import NotFound
+from api.matching import features as match_features
+from api.matching import ranking
+from api.matching.apply import rounded_parts
+from api.matching.brief_index import BriefIndex
+from api.matching.creator_index import CreatorIndex
+from api.matching.explain import reasons
+from api.models.account_figures import tier_for
 from api.models.briefs import Brief
-from api.models.creators import Creator, SocialAccount
+from api.models.creators import Creator
 from api.models.matching import (
     BriefMatch,
     BriefSummary,
@@ -26,59 +34,7 @@ from api.models.matching import (
     platform_of,
 )
 from api.pagination import PageParams
-from api.services import match_model as model
-from api.services import match_search
-from api.services.creators import tier_for
-from api.services.eligibility import qualifying_accounts
-from api.services.match_creators import CreatorIndex
-from api.services.match_index import BriefIndex
-from api.services.match_reasons import reasons
 from api.settings import Settings
-
-
-def evaluate(
-    brief: Mapping[str, Any],
-    account: Mapping[str, Any],
-    settings: Settings,
-    *,
-    proposed_fee: int | None = None,
-) -> tuple[float, dict[str, float]]:
-    """The score and parts of one account for one brief, from their loaded features."""
-    parts = model.parts(model.Side(brief), model.Side(account), settings, proposed_fee=proposed_fee)
-    return float(model.score(parts, settings.match_weights)), {
-        k: float(v) for k, v in parts.items()
-    }
-
-
-def _rounded(parts: Mapping[str, float]) -> dict[str, float]:
-    return {name: round(value, 4) for name, value in parts.items()}
-
-
-async def score_application(
-    session: AsyncSession,
-    brief: Brief,
-    creator: Creator,
-    accounts: Sequence[SocialAccount],
-    proposed_fee_minor: int | None,
-    settings: Settings,
-) -> tuple[float, dict[str, float]]:
-    """The match score and its parts for a creator offering `accounts` to `brief`: the
-    best offered account on a brief platform, with the proposed fee (when there is one)
-    standing in for the rate card."""
-    offered = qualifying_accounts(brief, accounts) or list(accounts)
-    features = await match_search.brief_features(session, brief.id)
-    rows = await match_search.account_features(
-        session, creator_id=creator.id, account_ids=[a.id for a in offered]
-    )
-    if features is None or not rows:
-        return model.NEUTRAL, dict.fromkeys(model.PARTS, model.NEUTRAL)
-    b = model.Side(features)
-    fitting = [row for row in rows if model.eligible(b, model.Side(row), settings)] or rows
-    best = max(
-        (evaluate(features, row, settings, proposed_fee=proposed_fee_minor) for row in fitting),
-        key=lambda scored: scored[0],
-    )
-    return round(best[0], 4), _rounded(best[1])
 
 
 def _account(row: Mapping[str, Any], settings: Settings) -> MatchedAccount:
@@ -100,11 +56,11 @@ async def creators_for_brief(
     filters: CreatorMatchFilters,
     page: PageParams,
 ) -> tuple[list[CreatorMatch], str | None]:
-    """A page of creators ranked for `brief` (see `match_search.rank_creators`)."""
-    features = await match_search.brief_features(session, brief.id)
+    """A page of creators ranked for `brief` (see `ranking.rank_creators`)."""
+    features = await match_features.brief_features(session, brief.id)
     if features is None:
         raise NotFound("brief not found")
-    ranked, cursor = await match_search.rank_creators(
+    ranked, cursor = await ranking.rank_creators(
         session, settings, index, brief.id, features, filters, page
     )
     items = []
@@ -123,7 +79,7 @@ async def creators_for_brief(
                 ),
                 account=_account(row, settings),
                 score=round(float(r.key), 4),
-                parts=MatchParts(**_rounded(parts)),
+                parts=MatchParts(**rounded_parts(parts)),
                 reasons=reasons(features, row, parts, settings),
                 invited=row["invited"],
             )
@@ -138,11 +94,9 @@ async def briefs_for_creator(
     creator: Creator,
     page: PageParams,
 ) -> tuple[list[BriefMatch], str | None]:
-    """A page of open briefs ranked for `creator` (see `match_search.rank_briefs`)."""
-    accounts = await match_search.account_features(session, creator_id=creator.id)
-    ranked, cursor = await match_search.rank_briefs(
-        session, settings, index, creator.id, accounts, page
-    )
+    """A page of open briefs ranked for `creator` (see `ranking.rank_briefs`)."""
+    accounts = await match_features.account_features(session, creator_id=creator.id)
+    ranked, cursor = await ranking.rank_briefs(session, settings, index, creator.id, accounts, page)
     items = []
     for r in ranked:
         row = r.row
@@ -166,7 +120,7 @@ async def briefs_for_creator(
                 ),
                 account=_account(account, settings),
                 score=round(float(r.key), 4),
-                parts=MatchParts(**_rounded(parts)),
+                parts=MatchParts(**rounded_parts(parts)),
                 reasons=reasons(row, account, parts, settings),
             )
         )

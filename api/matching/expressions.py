@@ -1,33 +1,26 @@
 """A tiny expression kit: each operation computes in Python when its operands are values,
 and for a whole column at once when one of them is a numpy array (a *vector*).
 
-The match model (`api.services.match_model`) is written once with these operations. Given
+The match model (`api.matching.model`) is written once with these operations. Given
 a brief and an account both as values it yields numbers (apply time, explanations); given
 one side as vectors (the open briefs, or one platform's accounts, as a worker holds them
-in memory: `api.services.match_index`, `api.services.match_creators`) it scores them all
+in memory: `api.matching.brief_index`, `api.matching.creator_index`) it scores them all
 at once by the same formula.
 
-Values follow SQL's rules, as the match tables they come from do: NULL is None,
-comparisons with NULL are unknown (None), `when` takes unknown as false, `least` and
-`greatest` ignore NULLs, division is always in double precision.
-
-Vectors follow the same rules with NaN for NULL, except that logic is two-valued: an
-unknown comparison is false at once, where a value would carry it as unknown to the
-`when` that reads it. The two agree wherever no negation is applied to a condition that
-can be unknown, which the model never does (it negates only `requires_gifting`, never
-null). Both branches of a vector `when` are computed (and the unused values discarded):
-callers run under `numpy.errstate(all="ignore")`. A NULL branch of a vector `when` or
-`cases` becomes NaN, which is a number, not an unknown condition: the model only writes
-NULL branches where a number is expected. Nullable columns are float vectors (NaN), so
-the bit operations (`band`, `shr`, `bit_set`) apply only to columns that are never null
-(integer vectors).
+A missing feature (no follower bound, no budget, no fee for a format) is None on values and
+NaN in a float vector; arithmetic with it is missing too. Logic is two-valued on both: a
+comparison with a missing operand is false, and `when` takes the `otherwise` branch. Both
+branches of a vector `when` are computed (and the unused values discarded): callers run
+under `numpy.errstate(all="ignore")`; a missing branch becomes NaN. Nullable columns are
+float vectors (NaN), so the bit operations (`band`, `shr`, `bit_set`) apply only to
+columns that are never missing (integer vectors).
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import reduce
 from typing import Any
 
@@ -82,6 +75,9 @@ class CodeSets:
     def __len__(self) -> int:
         return len(self.index)
 
+    def empty(self) -> np.ndarray:
+        return (self.words == 0).all(axis=1)[self.index]  # type: ignore[no-any-return]
+
     def has(self, code: int) -> np.ndarray:
         if not 0 <= code < self.words.shape[1] * 64:
             return np.zeros(len(self.index), dtype=bool)
@@ -107,7 +103,7 @@ def _any_vector(*values: Any) -> bool:
 
 
 def _nan(value: Any) -> Any:
-    """A vector operand: NULL is NaN."""
+    """A vector operand: a missing value is NaN."""
     return np.nan if value is None else value
 
 
@@ -119,7 +115,7 @@ def _force(value: Any) -> Any:
 
 
 def add(*terms: Any) -> Any:
-    """Sum; NULL if any term is NULL."""
+    """Sum; missing if any term is missing."""
     if any(t is None for t in terms):
         return None
     if _any_vector(*terms):
@@ -158,7 +154,7 @@ def absolute(x: Any) -> Any:
 
 
 def least(*xs: Any) -> Any:
-    """SQL's LEAST: NULL arguments are ignored."""
+    """The smallest; missing arguments are ignored."""
     if _any_vector(*xs):
         return reduce(np.fmin, [x for x in xs if x is not None])
     known = [x for x in xs if x is not None]
@@ -176,16 +172,12 @@ def clamp01(x: Any) -> Any:
     return least(1.0, greatest(0.0, x))
 
 
-# --- comparisons and logic (three-valued on values) -------------------------------------------
+# --- comparisons and logic ---------------------------------------------------------------------
 
 
 def _compare(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
-    # Vectors compare elementwise, NaN as false.
-    return None if a is None or b is None else fn(a, b)
-
-
-def lt(a: Any, b: Any) -> Any:
-    return _compare(lambda x, y: x < y, a, b)
+    # Vectors compare elementwise, NaN as false; a missing value compares false.
+    return False if a is None or b is None else fn(a, b)
 
 
 def le(a: Any, b: Any) -> Any:
@@ -205,38 +197,25 @@ def eq(a: Any, b: Any) -> Any:
 
 
 def and_(*conditions: Any) -> Any:
-    """AND: false wins, true drops out, unknown stays unknown."""
+    """AND; a missing condition (None) is false."""
     if _any_vector(*conditions):
         if any(c is None or (not is_vector(c) and not c) for c in conditions):
             return False
         return reduce(np.logical_and, [c for c in conditions if is_vector(c)])
-    unknown = False
-    for c in conditions:
-        if c is None:
-            unknown = True
-        elif not c:
-            return False
-    return None if unknown else True
+    return all(bool(c) for c in conditions)
 
 
 def or_(*conditions: Any) -> Any:
+    """OR; a missing condition (None) is false."""
     if _any_vector(*conditions):
         if any(c is not None and not is_vector(c) and c for c in conditions):
             return True
         return reduce(np.logical_or, [c for c in conditions if is_vector(c)])
-    unknown = False
-    for c in conditions:
-        if c is None:
-            unknown = True
-        elif c:
-            return True
-    return None if unknown else False
+    return any(bool(c) for c in conditions)
 
 
 def not_(c: Any) -> Any:
-    if is_vector(c):
-        return np.logical_not(c)
-    return None if c is None else not c
+    return np.logical_not(c) if is_vector(c) else not c
 
 
 def _nulls(x: Any) -> Any:
@@ -252,7 +231,7 @@ def not_null(x: Any) -> Any:
 
 
 def when(condition: Any, then: Any, otherwise: Any) -> Any:
-    """`then` where `condition` holds, else `otherwise`; unknown counts as false.
+    """`then` where `condition` holds, else `otherwise`.
 
     `then` and `otherwise` may be zero-argument callables, evaluated only if needed, so a
     branch that a known condition rules out is never computed.
@@ -260,22 +239,6 @@ def when(condition: Any, then: Any, otherwise: Any) -> Any:
     if is_vector(condition):
         return np.where(condition, _nan(_force(then)), _nan(_force(otherwise)))
     return _force(then) if condition else _force(otherwise)
-
-
-def cases(branches: Sequence[tuple[Any, Any]], otherwise: Any) -> Any:
-    """A chain of `when`s (the first true branch wins)."""
-    if any(is_vector(condition) for condition, _ in branches):
-        result = _nan(_force(otherwise))
-        for condition, value in reversed(branches):
-            if is_vector(condition):
-                result = np.where(condition, _nan(_force(value)), result)
-            elif condition:
-                result = _nan(_force(value))
-        return result
-    for condition, value in branches:
-        if condition:
-            return _force(value)
-    return _force(otherwise)
 
 
 # --- bits, sets and arrays ----------------------------------------------------------------------
@@ -291,7 +254,7 @@ def shr(x: Any, bits: int) -> Any:
 
 def bit_set(x: Any, bit: Any) -> Any:
     """Whether `x & bit` is not zero."""
-    return None if x is None or bit is None else (x & bit) != 0
+    return False if x is None or bit is None else (x & bit) != 0
 
 
 def bits_of(mask: int) -> list[int]:
@@ -311,7 +274,7 @@ def popcount_and(a: Any, b: Any) -> Any:
 def in_set(x: Any, values: Any) -> Any:
     """Whether `x` is one of `values` (a list of values, or `CodeSets`)."""
     if x is None:
-        return None
+        return False
     if type(values) is CodeSets:
         return values.has(int(x))
     items = list(values)
@@ -340,11 +303,14 @@ def pick(x: Any, bounds: Sequence[float], values: Sequence[float]) -> Any:
 
 
 def is_empty(values: Any) -> Any:
+    """Whether a list is empty (for `CodeSets`: each row's set)."""
+    if type(values) is CodeSets:
+        return values.empty()
     return len(values) == 0
 
 
 def item(values: Any, index: int) -> Any:
-    """The `index`-th element (from 1) of an array, NULL outside it or for a NULL array."""
+    """The `index`-th element (from 1) of an array, None outside it or for a missing array."""
     if values is None or not 1 <= index <= len(values):
         return None
     return values[index - 1]
@@ -352,3 +318,20 @@ def item(values: Any, index: int) -> Any:
 
 def total(values: Iterable[Any]) -> Any:
     return add(*list(values))
+
+
+class Side:
+    """The features of a brief or an account: numbers, or vectors (one entry per row of a
+    batch). Features not in `values` at first are looked up in it when read (a batch
+    takes its columns on first read)."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = values
+        # Plain attributes: scoring a page reads them a few hundred times, and a
+        # `__getattr__` call for each was a fifth of the time.
+        self.__dict__.update((k, v) for k, v in values.items() if not k.startswith("_"))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._values[name]

@@ -1,0 +1,18 @@
+"""Matching: hard requirements, the score model, and the in-memory indexes that rank.
+
+    writes ─triggers─▶ match_accounts / match_briefs ─change logs─▶ sync.py (FollowedCopy)
+                                  │                                      │ COPY, reloads
+                          features.py (rows as values)     creator_rows.py ─▶ creator_index.py
+                                  │                         brief_index.py (open briefs)
+     apply: requirements.py ─▶ apply.py ─┐                        │ columns (numpy)
+                                         ▼                        ▼
+          expressions.py ◀── model.py: requirements `eligible` + the eight parts + `score`
+                                         │
+     ranking.py (page of ids, rows) ─▶ service.py (pages) ─▶ explain.py (reasons)
+     directory.py: GET /v1/creators, filters over creator_index (no score)
+
+One model (`model.py`) scores values (apply time, explanations) and vectors (a platform's
+accounts, or every open brief) alike; `expressions.py` makes each operation work on both.
+The apply path (`requirements`, `apply`) imports no index. The package imports no service
+except `directory.py`, which shows public profiles through `api.services.creators`.
+"""
