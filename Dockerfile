@@ -2,8 +2,9 @@
 # Build: docker build -t briefboard .
 # Migrate (once per release, not at every start; no JWT secret needed):
 #   docker run --rm -e ENVIRONMENT=production -e DATABASE_URL=... briefboard briefboard migrate
-# Serve: docker run -e DATABASE_URL=... -e JWT_SECRET=... -e WEB_CONCURRENCY=2 -p 8000:8000 briefboard
-# Or everything at once: JWT_SECRET=... docker compose up (compose.yaml).
+# Serve: docker run -e DATABASE_URL=... -e JWT_SECRET=... -e WEBHOOKS_ENCRYPTION_KEY=... \
+#   -e WEB_CONCURRENCY=2 -p 8000:8000 briefboard
+# Or everything at once: docker compose up (compose.yaml; README: Deployment).
 # .ci/run lints this file (hadolint) and runs its steps outside Docker.
 
 FROM python:3.11-slim AS build
@@ -42,5 +43,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["briefboard", "healthcheck"]
 # PYTHONPATH=/app: the code runs from /app, beside alembic.ini and migrations/.
-# The worker count comes from WEB_CONCURRENCY; DATABASE_URL and JWT_SECRET are required.
+# The worker count comes from WEB_CONCURRENCY; DATABASE_URL, JWT_SECRET and
+# WEBHOOKS_ENCRYPTION_KEY are required.
 CMD ["briefboard", "serve"]
