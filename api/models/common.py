@@ -137,6 +137,8 @@ LanguageCode = Annotated[
 # never a float (5.0). A float field still takes an integer (3 means 3.0).
 StrictInt = Annotated[int, Strict()]
 StrictFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+# Booleans likewise: JSON `true`/`false` only, never 0/1 or "yes" (lax mode reads those).
+StrictBool = Annotated[bool, Strict()]
 
 # Query parameters arrive as text: numbers there are plain decimal ("5", "-5", "0.25"), not
 # what Python's int() and float() also take (" 5", "+5", "5_0", "1e3", "inf").

@@ -21,7 +21,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import _no_nul, reject_explicit_null
+from api.models.common import StrictBool, _no_nul, reject_explicit_null
 
 MAX_SUBSCRIPTIONS_PER_OWNER = 20
 MAX_EVENT_TYPES = 50
@@ -152,7 +152,7 @@ class WebhookBase(BaseModel):
 
 class WebhookCreate(WebhookBase):
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class WebhookUpdate(BaseModel):
@@ -162,7 +162,7 @@ class WebhookUpdate(BaseModel):
     url: WebhookUrl | None = None
     event_types: list[EventTypeName] | None = Field(default=None, max_length=MAX_EVENT_TYPES)
     description: Description | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
     _not_null = field_validator("url", "event_types", "enabled", mode="before")(
         reject_explicit_null
