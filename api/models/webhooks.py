@@ -21,7 +21,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import StrictBool, _no_nul, reject_explicit_null
+from api.models.common import StrictBool, _no_nul, link_pattern, reject_explicit_null
 
 MAX_SUBSCRIPTIONS_PER_OWNER = 20
 MAX_EVENT_TYPES = 50
@@ -123,10 +123,13 @@ class WebhookAttempt(SQLModel, table=True):
 
 # --- API schemas -------------------------------------------------------------------------------
 
+# The rule is `api.services.webhook_targets` (https, a public address, no credentials, no
+# fragment); the document states its usual form, an https link without a fragment.
 WebhookUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
     AfterValidator(_no_nul),
+    Field(json_schema_extra={"pattern": link_pattern("https", fragment=False)}),
 ]
 EventTypeName = Annotated[
     str,
