@@ -131,9 +131,12 @@ WebhookUrl = Annotated[
     AfterValidator(_no_nul),
     Field(json_schema_extra={"pattern": link_pattern("https", fragment=False)}),
 ]
+# The shape of a name; the names themselves are the catalog's (api.services.event_catalog,
+# which imports these models): the OpenAPI document lists them in place of this pattern.
+EVENT_TYPE_PATTERN = r"^[a-z_]+(\.[a-z_]+|\.\*)$"
 EventTypeName = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=60, pattern=r"^[a-z_]+(\.[a-z_]+|\.\*)$"),
+    StringConstraints(min_length=1, max_length=60, pattern=EVENT_TYPE_PATTERN),
 ]
 Description = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_nul)]
 
