@@ -285,3 +285,8 @@ async def test_allow_over_budget_takes_a_json_boolean_only(
     )
     assert_problem(r, 422, "validation_error")
     assert r.json()["errors"][0]["loc"] == ["body", "allow_over_budget"]
+
+
+def test_the_schema_says_each_application_id_once(app: FastAPI) -> None:
+    schema = app.openapi()["components"]["schemas"]["BulkApplicationDecision"]
+    assert schema["properties"]["application_ids"]["uniqueItems"] is True

@@ -40,7 +40,8 @@ class BulkApplicationDecision(BaseModel):
     action: ApplicationAction
     application_ids: Annotated[
         list[uuid.UUID],
-        Field(min_length=1, max_length=MAX_BULK_ITEMS),
+        # _distinct is the rule; uniqueItems says it in the schema.
+        Field(min_length=1, max_length=MAX_BULK_ITEMS, json_schema_extra={"uniqueItems": True}),
         AfterValidator(_distinct),
     ] = Field(description="Applications of this brief, handled in this order.")
     allow_over_budget: StrictBool = Field(
