@@ -192,6 +192,13 @@ async def test_405_allow_lists_every_method_of_the_path(client: httpx.AsyncClien
     assert r.headers["allow"] == "GET, PATCH"
     r = await client.post("/v1/me/api-tokens/x")
     assert r.headers["allow"] == "DELETE"
+    # `{message_id}` is a UUID: it does not claim its sibling `messages/read`.
+    for thread in (f"applications/{uuid.uuid4()}", f"deals/{uuid.uuid4()}"):
+        r = await client.delete(f"/v1/{thread}/messages/read")
+        assert_problem(r, 405, "method_not_allowed")
+        assert r.headers["allow"] == "POST"
+        r = await client.get(f"/v1/{thread}/messages/{uuid.uuid4()}")
+        assert r.headers["allow"] == "DELETE"
 
 
 # Fields a PATCH may omit but not clear: the schema must not offer null, and null is a 422.
