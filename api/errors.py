@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -320,16 +320,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> str | None:
-    """Every method of the path as the OpenAPI document lists it. FastAPI makes one route per
-    method, and Starlette's 405 names only the first route's methods."""
+    """Every documented method of the routes this path reaches. FastAPI makes one route per
+    method, and Starlette's 405 names only the first route's methods. The routes themselves
+    are asked (not the document's templates), so a typed parameter (`{message_id:uuid}`)
+    does not claim a sibling path such as `…/messages/read`."""
     methods: set[str] = set()
-    for template, item in request.app.openapi()["paths"].items():
-        pattern = "".join(
-            "[^/]+" if part.startswith("{") else re.escape(part)
-            for part in re.split(r"(\{[^/}]+\})", template)
-        )
-        if re.fullmatch(pattern, request.url.path):
-            methods |= {method.upper() for method in item if method in _OPERATION_METHODS}
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        documented = getattr(route, "include_in_schema", False)
+        if documented and regex is not None and regex.match(request.url.path):
+            methods |= {m for m in route.methods or () if m.lower() in _OPERATION_METHODS}
     return ", ".join(sorted(methods)) if methods else None
 
 

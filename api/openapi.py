@@ -24,7 +24,9 @@ from api import idempotency
 from api.errors import problem_responses
 from api.models.common import reject_explicit_null
 from api.models.users import REGISTRATION_ALTERNATIVES, REGISTRATION_FIELDS
+from api.models.webhooks import EVENT_TYPE_PATTERN
 from api.openapi_examples import REQUEST_EXAMPLES
+from api.services.event_catalog import EVENT_TYPES, RESOURCES
 from api.settings import Settings
 
 Document = dict[str, Any]
@@ -155,6 +157,7 @@ def build(app: FastAPI, settings: Settings) -> Document:
     _registration_union(document)
     _form_bodies_as_components(document)
     _closed_pattern_properties(document["components"]["schemas"])
+    _event_type_names(document)
     _clean_schema_names(document)
     return document
 
@@ -307,6 +310,21 @@ def _closed_pattern_properties(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _closed_pattern_properties(value)
+
+
+def _event_type_names(node: Any) -> None:
+    """An event type (a webhook's filter, the feed's `type`) is a name of the catalog or a
+    `resource.*` wildcard of one of its resources: listed, where the model has a pattern."""
+    if isinstance(node, dict):
+        if node.get("pattern") == EVENT_TYPE_PATTERN:
+            for key in ("pattern", "minLength", "maxLength"):
+                node.pop(key, None)
+            node["enum"] = sorted(EVENT_TYPES) + sorted(f"{r}.*" for r in RESOURCES)
+        for value in node.values():
+            _event_type_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            _event_type_names(value)
 
 
 def _form_bodies_as_components(document: Document) -> None:

@@ -266,3 +266,27 @@ async def test_shipping_list_shows_the_active_gifting_deals_with_addresses(
     assert_problem(r, 404)
     r = await client.get(f"/v1/briefs/{brief['id']}/shipping-list", headers=creators[0].headers)
     assert_problem(r, 403)
+
+
+@pytest.mark.parametrize("flag", [0, 1, "true"])
+async def test_allow_over_budget_takes_a_json_boolean_only(
+    client: httpx.AsyncClient, flag: object
+) -> None:
+    brand = await factories.brand(client)
+    brief = await factories.open_brief(client, brand)
+    r = await client.post(
+        f"/v1/briefs/{brief['id']}/applications/bulk",
+        json={
+            "action": "accept",
+            "application_ids": [str(uuid.uuid4())],
+            "allow_over_budget": flag,
+        },
+        headers=brand.headers,
+    )
+    assert_problem(r, 422, "validation_error")
+    assert r.json()["errors"][0]["loc"] == ["body", "allow_over_budget"]
+
+
+def test_the_schema_says_each_application_id_once(app: FastAPI) -> None:
+    schema = app.openapi()["components"]["schemas"]["BulkApplicationDecision"]
+    assert schema["properties"]["application_ids"]["uniqueItems"] is True

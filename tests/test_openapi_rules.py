@@ -192,6 +192,13 @@ async def test_405_allow_lists_every_method_of_the_path(client: httpx.AsyncClien
     assert r.headers["allow"] == "GET, PATCH"
     r = await client.post("/v1/me/api-tokens/x")
     assert r.headers["allow"] == "DELETE"
+    # `{message_id}` is a UUID: it does not claim its sibling `messages/read`.
+    for thread in (f"applications/{uuid.uuid4()}", f"deals/{uuid.uuid4()}"):
+        r = await client.delete(f"/v1/{thread}/messages/read")
+        assert_problem(r, 405, "method_not_allowed")
+        assert r.headers["allow"] == "POST"
+        r = await client.get(f"/v1/{thread}/messages/{uuid.uuid4()}")
+        assert r.headers["allow"] == "DELETE"
 
 
 # Fields a PATCH may omit but not clear: the schema must not offer null, and null is a 422.
@@ -288,3 +295,22 @@ async def test_maps_keyed_by_a_pattern_refuse_other_keys(
     account = factories.social_account(audience={"countries": {"Spain": 40.0}})
     r = await client.post("/v1/creators/me/accounts", json=account, headers=creator.headers)
     assert_problem(r, 422, "validation_error")
+
+
+def test_event_types_are_listed_from_the_catalog(app: FastAPI) -> None:
+    from api.services.event_catalog import EVENT_TYPES, unknown_types
+
+    document = app.openapi()
+    webhook = document["components"]["schemas"]["WebhookCreate"]["properties"]["event_types"]
+    (feed,) = [
+        p for p in document["paths"]["/v1/events"]["get"]["parameters"] if p["name"] == "type"
+    ]
+    for listed in (webhook["items"]["enum"], feed["schema"]["anyOf"][0]["items"]["enum"]):
+        assert set(EVENT_TYPES) < set(listed)
+        assert unknown_types(listed) == []
+
+
+async def test_an_event_type_outside_the_list_is_refused(client: httpx.AsyncClient) -> None:
+    brand = await factories.brand(client)
+    r = await client.get("/v1/events", params={"type": "_._"}, headers=brand.headers)
+    assert_problem(r, 422, "unknown_event_type")

@@ -7,7 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from api.models.common import link_pattern
 from api.urls import UnsafeUrl, check_public_url, is_public_address, on_platform, resolve_public
 from tests import factories
 from tests.factories import assert_problem
@@ -70,6 +73,20 @@ def test_a_link_that_is_not_public_http_is_refused(url: str) -> None:
 
 @pytest.mark.parametrize("url", ACCEPTED)
 def test_a_public_http_link_is_kept_as_given(url: str) -> None:
+    assert check_public_url(url) == url
+
+
+_LOCAL_SUFFIXES = ("localhost", "local", "internal", "localdomain", "arpa")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(link_pattern("https?"), fullmatch=True))
+def test_every_link_of_the_documented_form_is_accepted(url: str) -> None:
+    """The OpenAPI pattern of a link (what generated clients and schemathesis send) is a form
+    the rule takes; only the local names it cannot exclude are refused."""
+    host = url.split("://", 1)[1].split("/")[0].split("?")[0].split("#")[0].split(":")[0]
+    if host.lower().rsplit(".", 1)[-1] in _LOCAL_SUFFIXES:
+        return
     assert check_public_url(url) == url
 
 

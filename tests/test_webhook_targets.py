@@ -219,3 +219,17 @@ async def test_tls_is_checked_against_the_name_while_connecting_to_the_checked_a
     [refused] = await deliveries(client, brand, wrong)
     assert refused["status"] == "pending"
     assert refused["attempts"][0]["error"] == "connection_error"
+
+
+@pytest.mark.parametrize("flag", [0, 1, "false"])
+async def test_enabled_takes_a_json_boolean_only(client: httpx.AsyncClient, flag: object) -> None:
+    brand = await factories.brand(client)
+    url = "https://hooks.example.com/x"
+    r = await client.post("/v1/webhooks", json={"url": url, "enabled": flag}, headers=brand.headers)
+    assert_problem(r, 422, "validation_error")
+    hook = await client.post("/v1/webhooks", json={"url": url}, headers=brand.headers)
+    r = await client.patch(
+        f"/v1/webhooks/{hook.json()['id']}", json={"enabled": flag}, headers=brand.headers
+    )
+    assert_problem(r, 422, "validation_error")
+    assert r.json()["errors"][0]["loc"] == ["body", "enabled"]

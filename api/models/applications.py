@@ -15,7 +15,14 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import DeliverableFormat, MoneyMinor, Platform, StrictInt, _no_nul
+from api.models.common import (
+    DeliverableFormat,
+    MoneyMinor,
+    Platform,
+    StrictBool,
+    StrictInt,
+    _no_nul,
+)
 from api.models.matching import MatchParts
 from api.models.terms import MAX_DELIVERABLES
 
@@ -190,7 +197,7 @@ class ApplicationAccept(BaseModel):
     """Optional body of an accept."""
 
     model_config = ConfigDict(extra="forbid")
-    allow_over_budget: bool = Field(
+    allow_over_budget: StrictBool = Field(
         default=False,
         description="Go past the campaign's budget (else 409 `over_budget`).",
     )

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.errors import Problem
 from api.models.applications import ApplicationRead
+from api.models.common import StrictBool
 from api.models.creators import ShippingAddressRead
 from api.models.deals import DealRead
 from api.models.shipments import ShipmentCreate, ShipmentRead
@@ -39,10 +40,11 @@ class BulkApplicationDecision(BaseModel):
     action: ApplicationAction
     application_ids: Annotated[
         list[uuid.UUID],
-        Field(min_length=1, max_length=MAX_BULK_ITEMS),
+        # _distinct is the rule; uniqueItems says it in the schema.
+        Field(min_length=1, max_length=MAX_BULK_ITEMS, json_schema_extra={"uniqueItems": True}),
         AfterValidator(_distinct),
     ] = Field(description="Applications of this brief, handled in this order.")
-    allow_over_budget: bool = Field(
+    allow_over_budget: StrictBool = Field(
         default=False,
         description="Accept: go past the campaign's budget (else those items fail 409 "
         "`over_budget`).",

@@ -106,11 +106,28 @@ Tag = Annotated[
     StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40),
     AfterValidator(_no_nul),
 ]
+# The form of a link as the OpenAPI document states it: a DNS host name with an alphabetic
+# top-level label (so never an IPv4 number, never a single label), at most 3 + 1 labels (the
+# name stays under 253 characters), an optional port, then printable ASCII without `\\`.
+# `check_public_url` is the rule and takes more (public IP literals, IDN host names, longer
+# names): every link of this form passes it, bar a name under .local, .internal and friends.
+_DNS_HOST = r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,3}[A-Za-z]{2,24}(:[0-9]{1,4})?"
+
+
+def link_pattern(schemes: str, *, fragment: bool = True) -> str:
+    """The documented pattern of a link with these schemes (a regex alternative), with or
+    without a `#fragment`."""
+    if fragment:
+        return rf"^({schemes})://{_DNS_HOST}([/?#][!-\[\]-~]*)?$"
+    return rf"^({schemes})://{_DNS_HOST}([/?][!$-\[\]-~]*)?$"
+
+
 # Every stored link: a public http(s) URL (see `api.urls.check_public_url`).
 Url = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=2_000, pattern=r"^https?://[^\s\x00]+$"),
     AfterValidator(check_public_url),
+    Field(json_schema_extra={"pattern": link_pattern("https?")}),
 ]
 Handle = Annotated[
     str,
@@ -137,6 +154,8 @@ LanguageCode = Annotated[
 # never a float (5.0). A float field still takes an integer (3 means 3.0).
 StrictInt = Annotated[int, Strict()]
 StrictFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+# Booleans likewise: JSON `true`/`false` only, never 0/1 or "yes" (lax mode reads those).
+StrictBool = Annotated[bool, Strict()]
 
 # Query parameters arrive as text: numbers there are plain decimal ("5", "-5", "0.25"), not
 # what Python's int() and float() also take (" 5", "+5", "5_0", "1e3", "inf").

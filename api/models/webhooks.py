@@ -21,7 +21,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import enum_check, id_field, timestamp_field
-from api.models.common import _no_nul, reject_explicit_null
+from api.models.common import StrictBool, _no_nul, link_pattern, reject_explicit_null
 
 MAX_SUBSCRIPTIONS_PER_OWNER = 20
 MAX_EVENT_TYPES = 50
@@ -123,14 +123,20 @@ class WebhookAttempt(SQLModel, table=True):
 
 # --- API schemas -------------------------------------------------------------------------------
 
+# The rule is `api.services.webhook_targets` (https, a public address, no credentials, no
+# fragment); the document states its usual form, an https link without a fragment.
 WebhookUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
     AfterValidator(_no_nul),
+    Field(json_schema_extra={"pattern": link_pattern("https", fragment=False)}),
 ]
+# The shape of a name; the names themselves are the catalog's (api.services.event_catalog,
+# which imports these models): the OpenAPI document lists them in place of this pattern.
+EVENT_TYPE_PATTERN = r"^[a-z_]+(\.[a-z_]+|\.\*)$"
 EventTypeName = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=60, pattern=r"^[a-z_]+(\.[a-z_]+|\.\*)$"),
+    StringConstraints(min_length=1, max_length=60, pattern=EVENT_TYPE_PATTERN),
 ]
 Description = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_nul)]
 
@@ -152,7 +158,7 @@ class WebhookBase(BaseModel):
 
 class WebhookCreate(WebhookBase):
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class WebhookUpdate(BaseModel):
@@ -162,7 +168,7 @@ class WebhookUpdate(BaseModel):
     url: WebhookUrl | None = None
     event_types: list[EventTypeName] | None = Field(default=None, max_length=MAX_EVENT_TYPES)
     description: Description | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
     _not_null = field_validator("url", "event_types", "enabled", mode="before")(
         reject_explicit_null

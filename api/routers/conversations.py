@@ -95,7 +95,7 @@ async def mark_application_read(
 
 
 @router.delete(
-    "/applications/{application_id}/messages/{message_id}",
+    "/applications/{application_id}/messages/{message_id:uuid}",
     operation_id="deleteApplicationMessage",
     description=(
         "The author may delete a message within 15 minutes of sending it; a tombstone (`body: "
@@ -168,7 +168,7 @@ async def mark_deal_read(
 
 
 @router.delete(
-    "/deals/{deal_id}/messages/{message_id}",
+    "/deals/{deal_id}/messages/{message_id:uuid}",
     operation_id="deleteDealMessage",
     description=(
         "The author may delete a message within 15 minutes of sending it; a tombstone (`body: "

@@ -175,6 +175,21 @@ class Seeder:
         api_token = self.call(
             "POST", "/v1/me/api-tokens", brand, json={"name": "fuzz", "scopes": ["briefs:read"]}
         )
+        webhook = self.call(
+            "POST", "/v1/webhooks", brand, json={"url": "https://hooks.fuzz.example/briefboard"}
+        )
+        message = self.call(
+            "POST",
+            f"/v1/applications/{pending['id']}/messages",
+            brand,
+            json={"body": "Fuzz: welcome aboard"},
+        )
+        invitation = self.call(
+            "POST",
+            f"/v1/brands/{brand_me['brand_id']}/invitations",
+            brand,
+            json={"email": f"fuzz-manager-{self.run}@fuzz.example", "role": "manager"},
+        )
         parameters = {
             "path.brand_id": brand_me["brand_id"],
             "path.creator_id": creator_me["creator_id"],
@@ -188,6 +203,9 @@ class Seeder:
             "path.submission_id": unit["submissions"][-1]["id"],
             "path.shipment_id": shipment["id"],
             "path.token_id": api_token["id"],
+            "path.webhook_id": webhook["id"],
+            "path.message_id": message["id"],
+            "path.invitation_id": invitation["id"],
         }
         return {
             "brand": brand,
