@@ -345,6 +345,8 @@ def unexpected_error_response(request: Request, exc: BaseException) -> JSONRespo
                 "the service is overloaded; retry shortly",
                 headers=_retry_later(),
             )
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            request.state.connection_lost = True  # a GET runs again (`RetryLostConnection`)
         log.warning("database unavailable: %s (%s)", type(exc).__name__, _sqlstate(exc) or "-")
         return problem_response(
             request,

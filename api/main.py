@@ -18,7 +18,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 from swagger_ui_bundle import swagger_ui_path
 
-from api.db import WriteSlots, create_engine, create_read_sessionmaker, create_sessionmaker
+from api.db import (
+    RetryLostConnection,
+    WriteSlots,
+    create_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+)
 from api.embedded import database_url
 from api.errors import install_error_handlers
 from api.headers import SecurityHeadersMiddleware
@@ -158,6 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag", "Retry-After", "X-Request-ID", "Location"],
         )
+    # Innermost: a GET whose pooled connection turned out dead runs once more.
+    app.add_middleware(RetryLostConnection)
     # Outermost last: request id and logs, then the body limit, then idempotent replays.
     app.add_middleware(IdempotencyMiddleware, settings=settings)
     # The body read within a time limit, JSON with no duplicate keys (inside the size limit).
