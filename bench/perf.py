@@ -117,13 +117,18 @@ async def load(url: str, seed: int, creators: int, briefs: int, applications: in
     started = time.perf_counter()
     brand_ids = [new_id(rng) for _ in range(max(1, briefs // 100))]
     users = [
-        (new_id(rng), f"brand{i}@bench.example", PASSWORD_HASH, "brand", b, 0, now)
+        (new_id(rng), f"brand{i}@bench.example", PASSWORD_HASH, "brand", 0, now)
         for i, b in enumerate(brand_ids)
+    ]
+    # Each brand user owns its brand (brand membership, not a column of the user).
+    owners = [
+        (new_id(rng), brand_id, user[0], "owner", now, now)
+        for brand_id, user in zip(brand_ids, users, strict=True)
     ]
     creator_rows, social = [], []
     for i in range(creators):
         user_id, creator_id = new_id(rng), new_id(rng)
-        users.append((user_id, f"creator{i}@bench.example", PASSWORD_HASH, "creator", None, 0, now))
+        users.append((user_id, f"creator{i}@bench.example", PASSWORD_HASH, "creator", 0, now))
         creator_rows.append(
             (
                 creator_id,
@@ -163,8 +168,13 @@ async def load(url: str, seed: int, creators: int, briefs: int, applications: in
             ),
             (
                 "users",
-                ["id", "email", "password_hash", "role", "brand_id", "token_generation", *_AT],
+                ["id", "email", "password_hash", "role", "token_generation", *_AT],
                 users,
+            ),
+            (
+                "brand_memberships",
+                ["id", "brand_id", "user_id", "role", "created_at", "updated_at"],
+                owners,
             ),
             (
                 "creators",
@@ -395,6 +405,8 @@ def server(target: str, port: int, url: str, workers: int, log: Path) -> Iterato
         "DATABASE_URL": url,
         "ENVIRONMENT": "production",
         "JWT_SECRET": JWT_SECRET,
+        # The benchmark's tokens outlive the run; servers refuse tokens longer-lived than theirs.
+        "ACCESS_TOKEN_TTL_SECONDS": "86400",
         "MAINTENANCE_INTERVAL_SECONDS": "0",
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", HOST]
