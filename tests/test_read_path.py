@@ -93,3 +93,18 @@ async def test_an_unknown_brief_is_still_404_in_one_statement_after_the_caller(
         )
     factories.problem_of(r, 404, "not_found")
     assert len(sent) == 2, sent
+
+
+async def test_a_search_page_is_one_statement_after_the_caller_deliverables_included(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    owner = await factories.brand(client)
+    reader = await factories.creator(client)
+    briefs = [await factories.open_brief(client, owner) for _ in range(2)]
+    for path, headers in (("/v1/briefs", reader.headers), ("/v1/briefs?mine=true", owner.headers)):
+        with statements(app) as sent:
+            r = await client.get(path, headers=headers)
+        assert r.status_code == 200, r.text
+        shown = {b["id"]: b["deliverables"] for b in r.json()["items"]}
+        assert shown == {b["id"]: b["deliverables"] for b in briefs}
+        assert len(sent) == 2, sent

@@ -49,7 +49,7 @@ from api.pagination import (
     parse_int,
 )
 from api.services import memberships
-from api.services.briefs import BRIEF_READ_COLUMNS, PRESENTED_STATUS, presented, reads_of
+from api.services.briefs import BRIEF_READ_COLUMNS, DELIVERABLE_SPECS, PRESENTED_STATUS, presented
 from api.services.tokens import Principal
 from api.settings import Settings, TierBand
 
@@ -286,10 +286,14 @@ async def search_briefs(
     An open brief past its deadline is treated as closed here even before the sweeper has
     closed it (presented so, never written by a read). Cursors carry the sort, its key and
     the id, so a page never repeats or skips a brief while others are published between
-    requests. Rows are read as Core columns straight into `BriefRead`.
+    requests. Rows (with their deliverables) are read as Core columns into `BriefRead`.
     """
     search = search_statement(
-        settings, params, page, brand_ids=brand_ids, columns=BRIEF_READ_COLUMNS
+        settings,
+        params,
+        page,
+        brand_ids=brand_ids,
+        columns=(*BRIEF_READ_COLUMNS, DELIVERABLE_SPECS),
     )
     connection = await session.connection()
     rows = (await connection.execute(search.stmt)).mappings().all()
@@ -297,4 +301,5 @@ async def search_briefs(
     if brand_ids is not None:  # the open-brief search shows none past its deadline
         now = utcnow()
         kept = [presented(row, now) for row in kept]
-    return await reads_of(session, kept), next_cursor
+    # Each row carries its deliverables: the page is one statement.
+    return [BriefRead.model_validate(row) for row in kept], next_cursor
