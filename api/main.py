@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 from swagger_ui_bundle import swagger_ui_path
 
+from api.compression import CompressionMiddleware
 from api.db import (
     RetryLostConnection,
     WriteSlots,
@@ -27,6 +28,7 @@ from api.db import (
 )
 from api.embedded import database_url
 from api.errors import install_error_handlers
+from api.etags import NotModifiedMiddleware
 from api.headers import SecurityHeadersMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
@@ -174,6 +176,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every route, flat, for the metrics' route labels (included routers match as a whole).
     label_routes: list[BaseRoute] = []
     app.add_middleware(RequestContextMiddleware, routes=lambda: [*label_routes, *app.routes])
+    # 304 for a GET whose ETag the client holds; then gzip for answers above ~1 KB.
+    app.add_middleware(NotModifiedMiddleware)
+    app.add_middleware(CompressionMiddleware)
     # Outermost: security headers on every answer, replays and early refusals included.
     app.add_middleware(SecurityHeadersMiddleware)
 
