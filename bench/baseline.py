@@ -511,6 +511,12 @@ async def apply(request: Request) -> Response:
 # --- the app ----------------------------------------------------------------------------------
 
 
+async def _keep(_conn: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection goes back to the pool: transactions are closed by
+    their context managers, and nothing here LISTENs, locks or changes session settings
+    (asyncpg's default reset is one more round trip per request)."""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=dumps, decoder=json.loads, schema="pg_catalog")
@@ -533,6 +539,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             min_size=1,
             max_size=settings.db_pool_size + settings.db_max_overflow,
             init=_init_connection,
+            reset=_keep,
             server_settings={
                 "application_name": "briefboard-baseline",
                 "jit": "off",
