@@ -193,9 +193,16 @@ async def independent_transaction(request: Request) -> AsyncIterator[AsyncSessio
 
 
 # The request state's flag for "this request's pooled connection turned out dead" (set by
-# the error handler in `api.errors` when the driver reports a lost connection).
+# the error handler in `api.errors` when the driver reports a lost connection), and the
+# one for "this is the second run".
 CONNECTION_LOST = "connection_lost"
+RETRIED = "retried_on_a_fresh_connection"
 _RETRIED_METHODS = ("GET", "HEAD")
+
+
+def will_retry(request: Request) -> bool:
+    """A lost connection on this request is met by running it again (not yet retried)."""
+    return request.method in _RETRIED_METHODS and not getattr(request.state, RETRIED, False)
 
 
 class RetryLostConnection:
@@ -233,6 +240,7 @@ class RetryLostConnection:
         await self.app(scope, receive, first_send)
         if not held:
             return
+        scope.setdefault("state", {})[RETRIED] = True
         replayed = False
 
         async def again(  # the (empty) request body once more, then the client's messages
