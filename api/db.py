@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.settings import Settings
 
@@ -189,3 +190,65 @@ async def independent_transaction(request: Request) -> AsyncIterator[AsyncSessio
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker.begin() as session:
         yield session
+
+
+# The request state's flag for "this request's pooled connection turned out dead" (set by
+# the error handler in `api.errors` when the driver reports a lost connection), and the
+# one for "this is the second run".
+CONNECTION_LOST = "connection_lost"
+RETRIED = "retried_on_a_fresh_connection"
+_RETRIED_METHODS = ("GET", "HEAD")
+
+
+def will_retry(request: Request) -> bool:
+    """A lost connection on this request is met by running it again (not yet retried)."""
+    return request.method in _RETRIED_METHODS and not getattr(request.state, RETRIED, False)
+
+
+class RetryLostConnection:
+    """Run a GET once more when its pooled connection turned out to be dead.
+
+    Connections are not pinged as they leave the pool (a `SELECT 1` round trip on every
+    request; `DB_POOL_PRE_PING` turns it back on): a connection the driver has seen close is
+    still dropped at checkout, but one whose server went away unseen (a restart, a
+    terminated backend) fails on its first statement. SQLAlchemy then invalidates it and
+    every connection opened before it, so a second run gets a fresh one. Only reads are
+    run again (idempotent, nothing sent yet: the failed run's 503 is held back); a write
+    answers 503 as before. A second failure is answered as it is (the database is down).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _RETRIED_METHODS:
+            await self.app(scope, receive, send)
+            return
+        held = False
+
+        async def first_send(message: Message) -> None:
+            nonlocal held
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 503
+                and scope.get("state", {}).pop(CONNECTION_LOST, False)
+            ):
+                held = True
+            if not held:
+                await send(message)
+
+        await self.app(scope, receive, first_send)
+        if not held:
+            return
+        scope.setdefault("state", {})[RETRIED] = True
+        replayed = False
+
+        async def again(  # the (empty) request body once more, then the client's messages
+        ) -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return await receive()
+
+        await self.app(scope, again, send)

@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.db import CONNECTION_LOST, will_retry
+
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -370,7 +372,12 @@ def unexpected_error_response(request: Request, exc: BaseException) -> JSONRespo
                 "the service is overloaded; retry shortly",
                 headers=_retry_later(),
             )
-        log.warning("database unavailable: %s (%s)", type(exc).__name__, _sqlstate(exc) or "-")
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated and will_retry(request):
+            # The GET runs again on a fresh connection (`RetryLostConnection`); a second
+            # failure is logged, as one failed request is one line.
+            setattr(request.state, CONNECTION_LOST, True)
+        else:
+            log.warning("database unavailable: %s (%s)", type(exc).__name__, _sqlstate(exc) or "-")
         return problem_response(
             request,
             503,

@@ -1,8 +1,12 @@
-"""Entity tags: `ETag` on reads, `If-Match` on writes (RFC 9110), for briefs and deal terms."""
+"""Entity tags: `ETag` on reads, `If-Match` on writes, `If-None-Match` on reads (RFC 9110),
+for briefs and deal terms."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PreconditionFailed, PreconditionRequired, problem_responses
 
@@ -45,3 +49,46 @@ def responses_with_etag(
     responses = problem_responses(*statuses)
     responses[success] = {"headers": {**etag_header, **(extra_headers or {})}}
     return responses
+
+
+# What a 304 keeps of the 200 it stands for (RFC 9110 15.4.5), and the request id; the
+# security headers are added outside.
+_KEPT_ON_304 = (
+    *(b"etag", b"vary", b"cache-control", b"expires", b"content-location", b"date"),
+    b"x-request-id",
+)
+
+
+class NotModifiedMiddleware:
+    """`If-None-Match` on a GET: when the answer would be a 200 whose `ETag` the client
+    already holds (weak comparison, or `*`), a 304 without a body is sent instead. Every
+    route that sets an `ETag` on a read gets it, with its own checks (auth, visibility)
+    run first: a 304 is never an answer the 200 would not have been."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        if_none_match = Headers(scope=scope).get("if-none-match")
+        if if_none_match is None:
+            await self.app(scope, receive, send)
+            return
+        not_modified = False
+
+        async def conditional_send(message: Message) -> None:
+            nonlocal not_modified
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                etag = Headers(raw=message["headers"]).get("etag")
+                if etag is not None and matches(if_none_match, etag.removeprefix("W/")):
+                    not_modified = True
+                    kept = [(k, v) for k, v in message["headers"] if k.lower() in _KEPT_ON_304]
+                    await send({"type": "http.response.start", "status": 304, "headers": kept})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            if not not_modified:
+                await send(message)
+
+        await self.app(scope, receive, conditional_send)

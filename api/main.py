@@ -25,9 +25,17 @@ from starlette.routing import BaseRoute
 from swagger_ui_bundle import swagger_ui_path
 
 from api import openapi
-from api.db import WriteSlots, create_engine, create_read_sessionmaker, create_sessionmaker
+from api.compression import CompressionMiddleware
+from api.db import (
+    RetryLostConnection,
+    WriteSlots,
+    create_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+)
 from api.embedded import database_url
 from api.errors import install_error_handlers
+from api.etags import NotModifiedMiddleware
 from api.headers import SecurityHeadersMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
@@ -182,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag", "Retry-After", "X-Request-ID", "Location"],
         )
+    # Innermost: a GET whose pooled connection turned out dead runs once more.
+    app.add_middleware(RetryLostConnection)
     # Outermost last: request id and logs, then the body limit, then idempotent replays.
     app.add_middleware(IdempotencyMiddleware, settings=settings)
     # The body read within a time limit, JSON with no duplicate keys (inside the size limit).
@@ -190,6 +200,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every route, flat, for the metrics' route labels (included routers match as a whole).
     label_routes: list[BaseRoute] = []
     app.add_middleware(RequestContextMiddleware, routes=lambda: [*label_routes, *app.routes])
+    # 304 for a GET whose ETag the client holds; then gzip for answers above ~1 KB.
+    app.add_middleware(NotModifiedMiddleware)
+    app.add_middleware(CompressionMiddleware)
     # Outermost: security headers on every answer, replays and early refusals included.
     app.add_middleware(SecurityHeadersMiddleware)
 

@@ -112,7 +112,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     db_pool_size: int = Field(default=5, ge=1, le=100)
     db_max_overflow: int = Field(default=5, ge=0, le=100)
-    db_pool_pre_ping: bool = True
+    # Off: a lost connection is met on its first statement and a GET is run again
+    # (`api.db.RetryLostConnection`) instead of paying a `SELECT 1` on every request.
+    db_pool_pre_ping: bool = False
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     # PostgreSQL `lock_timeout`: a statement waiting this long for a row lock fails (409

@@ -117,13 +117,18 @@ async def load(url: str, seed: int, creators: int, briefs: int, applications: in
     started = time.perf_counter()
     brand_ids = [new_id(rng) for _ in range(max(1, briefs // 100))]
     users = [
-        (new_id(rng), f"brand{i}@bench.example", PASSWORD_HASH, "brand", b, 0, now)
+        (new_id(rng), f"brand{i}@bench.example", PASSWORD_HASH, "brand", 0, now)
         for i, b in enumerate(brand_ids)
+    ]
+    # Each brand user owns its brand (brand membership, not a column of the user).
+    owners = [
+        (new_id(rng), brand_id, user[0], "owner", now, now)
+        for brand_id, user in zip(brand_ids, users, strict=True)
     ]
     creator_rows, social = [], []
     for i in range(creators):
         user_id, creator_id = new_id(rng), new_id(rng)
-        users.append((user_id, f"creator{i}@bench.example", PASSWORD_HASH, "creator", None, 0, now))
+        users.append((user_id, f"creator{i}@bench.example", PASSWORD_HASH, "creator", 0, now))
         creator_rows.append(
             (
                 creator_id,
@@ -163,8 +168,13 @@ async def load(url: str, seed: int, creators: int, briefs: int, applications: in
             ),
             (
                 "users",
-                ["id", "email", "password_hash", "role", "brand_id", "token_generation", *_AT],
+                ["id", "email", "password_hash", "role", "token_generation", *_AT],
                 users,
+            ),
+            (
+                "brand_memberships",
+                ["id", "brand_id", "user_id", "role", "created_at", "updated_at"],
+                owners,
             ),
             (
                 "creators",
@@ -246,6 +256,7 @@ class Workload:
     )
     latency: dict[str, loadgen.Outcome] = field(default_factory=dict)
     rate: float = 0.0
+    round_trips: dict[str, float] = field(default_factory=dict)
 
 
 class Tokens:
@@ -388,13 +399,19 @@ async def deep_cursor_requests(
 
 
 @contextmanager
-def server(target: str, port: int, url: str, workers: int, log: Path) -> Iterator[None]:
+def server(
+    target: str, port: int, url: str, workers: int, log: Path, app_path: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     factory = "api.main:create_app" if target == "app" else "bench.baseline:create_app"
     env = {
         **os.environ,
+        # `--app-path`: another checkout's `api` (say, the commit before a change) is served.
+        **({"PYTHONPATH": str(app_path)} if app_path and target == "app" else {}),
         "DATABASE_URL": url,
         "ENVIRONMENT": "production",
         "JWT_SECRET": JWT_SECRET,
+        # The benchmark's tokens outlive the run; servers refuse tokens longer-lived than theirs.
+        "ACCESS_TOKEN_TTL_SECONDS": "86400",
         "MAINTENANCE_INTERVAL_SECONDS": "0",
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", HOST]
@@ -403,7 +420,7 @@ def server(target: str, port: int, url: str, workers: int, log: Path) -> Iterato
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait_until_up(port, process)
-            yield
+            yield process
         finally:
             process.terminate()
             try:
@@ -446,6 +463,80 @@ def wrk(
     line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
     stats: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
     stats["rps"] = stats["requests"] / (stats["duration_us"] / 1e6)
+    return stats
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def server_cpu(process: subprocess.Popen[bytes]) -> dict[int, float]:
+    """CPU seconds of the uvicorn supervisor and its workers, by pid."""
+    pids = [process.pid, *_children(process.pid)]
+    return {pid: _proc_cpu(pid) for pid in pids}
+
+
+async def postgres_cpu(url: str, application_name: str) -> dict[int, float]:
+    """CPU seconds of the PostgreSQL backends serving one application, by pid."""
+    conn = await asyncpg.connect(libpq(url))
+    try:
+        pids = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1", application_name
+        )
+    finally:
+        await conn.close()
+    return {r["pid"]: _proc_cpu(r["pid"]) for r in pids}
+
+
+def used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two samples (a process new in `after` counts in full)."""
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
+APPLICATION_NAMES = {"app": "briefboard", "baseline": "briefboard-baseline"}
+
+
+async def measured_wrk(
+    process: subprocess.Popen[bytes],
+    target: str,
+    url: str,
+    port: int,
+    w: Workload,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """One wrk run with the 1-minute load average before it and the CPU the server and its
+    PostgreSQL backends used during it."""
+    load = os.getloadavg()[0]
+    server_before = server_cpu(process)
+    pg_before = await postgres_cpu(url, APPLICATION_NAMES[target])
+    stats = wrk(port, w, args.duration, args.connections, args.threads)
+    server_after = server_cpu(process)
+    pg_after = await postgres_cpu(url, APPLICATION_NAMES[target])
+    requests = max(1, stats["requests"])
+    stats["load"] = load
+    stats["server_ms"] = used(server_before, server_after) * 1000 / requests
+    stats["pg_ms"] = used(pg_before, pg_after) * 1000 / requests
     return stats
 
 
@@ -504,7 +595,66 @@ async def same_answers(workloads_: Sequence[Workload]) -> list[str]:
     return problems
 
 
+async def count_round_trips(url: str, settings: Settings, chosen: Sequence[Workload]) -> None:
+    """Round trips per request of the app and the baseline (in-process, behind a counting
+    proxy), for each workload; the applications made are deleted again."""
+    from api.main import create_app as create_api
+    from bench.baseline import create_app as create_baseline
+    from bench.roundtrips import per_request
+
+    makers = {"app": create_api, "baseline": create_baseline}
+    # The in-process app logs like a server would (every request); not here.
+    os.environ["BRIEFBOARD_CONFIGURE_LOGGING"] = "0"
+    for w in chosen:
+        for target, make in makers.items():
+            since = await _db_now(url)
+            # Each target its own requests (an application made twice is a 409).
+            offset = 0 if target == "app" else 100
+
+            def build(proxied: str, make: Any = make) -> Any:
+                # No background jobs in-process (match index copies, the sweep).
+                update = {"database_url": proxied, "maintenance_interval_seconds": 0}
+                return make(settings.model_copy(update=update))
+
+            w.round_trips[target] = await per_request(
+                build, url, w.requests[offset : offset + 100], warmup=30, count=60
+            )
+            if w.writes:
+                await check_and_undo_applications(url, since)
+        print(f"round trips per request, {w.name}: {w.round_trips}", file=sys.stderr)
+    del os.environ["BRIEFBOARD_CONFIGURE_LOGGING"]
+
+
+async def page_bytes(first_page: Workload) -> dict[str, float]:
+    """Bytes of a first page of briefs as sent plain and gzipped, and the CPU gzip takes."""
+    import gzip
+
+    method, path, token, _ = first_page.requests[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        sizes = {}
+        for coding in ("identity", "gzip"):
+            async with client.stream(
+                method,
+                f"http://{HOST}:{APP_PORT}{path}",
+                headers={**headers, "Accept-Encoding": coding},
+            ) as r:
+                raw = b"".join([chunk async for chunk in r.aiter_raw()])
+                sizes[coding] = float(len(raw))
+                if coding == "identity":
+                    plain = raw
+    started = time.process_time()
+    for _ in range(200):
+        gzip.compress(plain, compresslevel=6, mtime=0)
+    sizes["gzip_ms"] = (time.process_time() - started) * 1000 / 200
+    return sizes
+
+
 # --- the report ---------------------------------------------------------------------------------
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
 
 
 def report(
@@ -514,50 +664,88 @@ def report(
     violations: int,
     differences: list[str],
     counts: dict[str, int],
+    sizes: dict[str, float],
 ) -> str:
     today = date.today().isoformat()
+    loads = [m["load"] for w in workloads_ for t in ("app", "baseline") for m in w.mix[t]] or [
+        os.getloadavg()[0]
+    ]
+    served = f"`api` from {args.app_path}" if args.app_path else "the API"
     lines = [
-        f"# Benchmark {today}: API vs bare asyncpg baseline",
+        f"# Benchmark {today}: {served} vs the bare baseline",
         "",
         f"`make bench` ({args.pairs} alternating pairs per workload, wrk {args.duration:g} s, "
         f"{args.connections} connections, {args.workers} uvicorn workers each, "
-        f"{os.cpu_count()} cores shared with PostgreSQL and wrk). Dataset (seed {args.seed}): "
-        + ", ".join(f"{v:,} {k}" for k, v in counts.items())
-        + ".",
+        f"{os.cpu_count()} cores shared with PostgreSQL, wrk and other work). Dataset "
+        f"(seed {args.seed}): " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + ".",
         "",
-        "| workload | app req/s | baseline req/s | ratio app/baseline (median) | target |"
-        " rate req/s | app p50 / p99 ms | baseline p50 / p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"1-minute load average before the runs: {min(loads):.2f} to {max(loads):.2f} "
+        f"(median {_median(loads):.2f}). On a shared machine throughput moves with it; the "
+        "ratios of alternating pairs and the CPU per request move much less.",
+        "",
+        "| workload | app req/s | baseline req/s | ratio (median of pairs) | target "
+        "| CPU ms/req app: server + PostgreSQL | baseline: server + PostgreSQL "
+        "| CPU ratio baseline/app | round trips app / baseline | rate req/s "
+        "| app p50 / p99 ms | baseline p50 / p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for w in workloads_:
         app, base = w.rps["app"], w.rps["baseline"]
         ratios = [a / b for a, b in zip(app, base, strict=True)]
         target = TARGETS.get(w.name, 0)
-        ok = "" if not target else (" ✅" if statistics.median(ratios) >= target else " ❌")
+        ok = "" if not target else (" ✅" if _median(ratios) >= target else " ❌")
+        cpu = {}
+        for t in ("app", "baseline"):
+            server_ms = _median([m["server_ms"] for m in w.mix[t]])
+            pg_ms = _median([m["pg_ms"] for m in w.mix[t]])
+            cpu[t] = (server_ms, pg_ms)
+        cpu_ratio = sum(cpu["baseline"]) / sum(cpu["app"]) if sum(cpu["app"]) else float("nan")
+        trips = (
+            f"{w.round_trips['app']:.1f} / {w.round_trips['baseline']:.1f}"
+            if w.round_trips
+            else "-"
+        )
         lat = []
         for t in ("app", "baseline"):
             o = w.latency.get(t)
             lat.append(
                 "-"
-                if o is None
+                if o is None or not o.latencies_ms
                 else f"{statistics.median(o.latencies_ms):.1f} / "
                 f"{loadgen.percentile(o.latencies_ms, 0.99):.1f}"
             )
         lines.append(
-            f"| {w.name} | {statistics.median(app):,.0f} | {statistics.median(base):,.0f} "
-            f"| {statistics.median(ratios):.2f}{ok} | {target or '-'} | {w.rate:,.0f} "
-            f"| {lat[0]} | {lat[1]} |"
+            f"| {w.name} | {_median(app):,.0f} | {_median(base):,.0f} "
+            f"| {_median(ratios):.2f}{ok} | {target or '-'} "
+            f"| {cpu['app'][0]:.2f} + {cpu['app'][1]:.2f} "
+            f"| {cpu['baseline'][0]:.2f} + {cpu['baseline'][1]:.2f} | {cpu_ratio:.2f} "
+            f"| {trips} | {w.rate:,.0f} | {lat[0]} | {lat[1]} |"
         )
     lines += [
         "",
-        "Per run (requests/s, in run order; ratios pair each app run with the next baseline run):",
+        "CPU per request: user + system time of the uvicorn processes and of the PostgreSQL "
+        "backends serving each target (`/proc/<pid>/stat`, by `application_name`) over each "
+        "wrk run, divided by its requests; median of the runs. Round trips: counted on the "
+        "wire by a proxy (`bench/roundtrips.py`), 60 requests one at a time after a warm-up; "
+        "the applications mix (7 new, 2 duplicates, 1 full brief in 10) is averaged.",
+        "",
+        "Per run (requests/s app/baseline, 1-minute load average before the app's run):",
         "",
     ]
     for w in workloads_:
         pairs = ", ".join(
-            f"{a:,.0f}/{b:,.0f}" for a, b in zip(w.rps["app"], w.rps["baseline"], strict=True)
+            f"{a:,.0f}/{b:,.0f} (load {m['load']:.1f})"
+            for a, b, m in zip(w.rps["app"], w.rps["baseline"], w.mix["app"], strict=True)
         )
         lines.append(f"- {w.name}: {pairs}")
+    if sizes:
+        lines += [
+            "",
+            f"A first page of 20 briefs: {sizes['identity']:,.0f} bytes plain, "
+            f"{sizes['gzip']:,.0f} gzipped ({sizes['identity'] / sizes['gzip']:.1f}x smaller), "
+            f"at {sizes['gzip_ms']:.2f} ms of CPU per page for gzip (level 6). wrk sends no "
+            "`Accept-Encoding`: the figures above are uncompressed.",
+        ]
     apply = next((w for w in workloads_ if w.writes), None)
     if apply is not None:
         lines += ["", "Applications, per run (2xx / 409 duplicate or full / other):", ""]
@@ -583,11 +771,13 @@ def report(
     return "\n".join(lines)
 
 
+# Issue #19's targets against the bare baseline (throughput ratio, same run).
 TARGETS = {
-    "GET /v1/briefs/{id}": 0.80,
-    "GET /v1/briefs (filters, first page)": 0.75,
-    "GET /v1/briefs (filters, deep cursor)": 0.75,
-    "POST /v1/briefs/{id}/applications": 0.75,
+    "GET /v1/briefs/{id}": 0.60,
+    "GET /v1/briefs (filters, first page)": 0.80,
+    "GET /v1/briefs (filters, deep cursor)": 0.80,
+    "GET /v1/briefs?q= (full text)": 0.85,
+    "POST /v1/briefs/{id}/applications": 0.60,
 }
 
 
@@ -624,6 +814,13 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-seconds", type=float, default=6.0)
     parser.add_argument("--only", help="run only workloads whose name contains this")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--app-path",
+        type=Path,
+        default=None,
+        help="serve the `api` package of another checkout (e.g. a worktree of the commit "
+        "before a change) against the same baseline; round trips are then not counted",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is missing: install it (apt-get install -y wrk) and run again", file=sys.stderr)
@@ -648,10 +845,17 @@ async def main(argv: list[str] | None = None) -> int:
     violations = 0
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmpdir = Path(tmp)
+        if args.app_path is None:
+            await count_round_trips(url, settings, [w for w in all_workloads if w.requests])
         with (
-            server("app", APP_PORT, url, args.workers, tmpdir / "app.log"),
-            server("baseline", BASELINE_PORT, url, args.workers, tmpdir / "baseline.log"),
+            server(
+                "app", APP_PORT, url, args.workers, tmpdir / "app.log", args.app_path
+            ) as app_process,
+            server(
+                "baseline", BASELINE_PORT, url, args.workers, tmpdir / "baseline.log"
+            ) as baseline_process,
         ):
+            processes = {"app": app_process, "baseline": baseline_process}
             deep = all_workloads[2]
             deep.requests = await deep_cursor_requests(all_workloads[1], 50, size, args.seed)
             chosen = [w for w in all_workloads if not args.only or args.only in w.name]
@@ -659,6 +863,7 @@ async def main(argv: list[str] | None = None) -> int:
                 w.path = tmpdir / f"{len(w.name)}-{abs(hash(w.name))}.tsv"
                 w.path.write_text("".join("\t".join(r) + "\n" for r in w.requests))
             differences = await same_answers(chosen)
+            sizes = await page_bytes(all_workloads[1])
             ports = {"app": APP_PORT, "baseline": BASELINE_PORT}
             for w in chosen:
                 print(f"\n{w.name}", file=sys.stderr)
@@ -670,7 +875,7 @@ async def main(argv: list[str] | None = None) -> int:
                 for _ in range(args.pairs):
                     for target, port in ports.items():
                         since = await _db_now(url)
-                        stats = wrk(port, w, args.duration, args.connections, args.threads)
+                        stats = await measured_wrk(processes[target], target, url, port, w, args)
                         w.rps[target].append(stats["rps"])
                         w.mix[target].append(stats)
                         if w.writes:
@@ -686,7 +891,12 @@ async def main(argv: list[str] | None = None) -> int:
                     if w.writes:
                         violations += await check_and_undo_applications(url, since)
     text = report(
-        chosen, args=args, violations=violations, differences=differences, counts=await _counts(url)
+        chosen,
+        args=args,
+        violations=violations,
+        differences=differences,
+        counts=await _counts(url),
+        sizes=sizes,
     )
     output = args.output or BENCH_DIR / "results" / f"{date.today().isoformat()}.md"
     output.parent.mkdir(parents=True, exist_ok=True)

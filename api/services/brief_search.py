@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import FieldError, Forbidden, Unprocessable
+from api.models.base import utcnow
 from api.models.briefs import (
     Brief,
     BriefRead,
@@ -48,7 +49,7 @@ from api.pagination import (
     parse_int,
 )
 from api.services import memberships
-from api.services.briefs import BRIEF_READ_COLUMNS, close_expired, reads_of
+from api.services.briefs import BRIEF_READ_COLUMNS, DELIVERABLE_SPECS, PRESENTED_STATUS, presented
 from api.services.tokens import Principal
 from api.settings import Settings, TierBand
 
@@ -254,7 +255,8 @@ def search_statement(
     if brand_ids is not None:
         scope = [col(Brief.brand_id).in_(list(brand_ids))]
         if params.status:
-            scope.append(col(Brief.status).in_([s.value for s in params.status]))
+            # As the briefs are shown: one past its deadline is closed, written or not.
+            scope.append(PRESENTED_STATUS.in_([s.value for s in params.status]))
     else:
         scope = [
             col(Brief.status) == BriefStatus.open,
@@ -282,16 +284,22 @@ async def search_briefs(
     """One page of briefs: open ones for everybody, or (with `brand_ids`) those brands' own.
 
     An open brief past its deadline is treated as closed here even before the sweeper has
-    closed it. Cursors carry the sort, its key and the id, so a page never repeats or
-    skips a brief while others are published between requests. Rows are read as Core
-    columns straight into `BriefRead`.
+    closed it (presented so, never written by a read). Cursors carry the sort, its key and
+    the id, so a page never repeats or skips a brief while others are published between
+    requests. Rows (with their deliverables) are read as Core columns into `BriefRead`.
     """
     search = search_statement(
-        settings, params, page, brand_ids=brand_ids, columns=BRIEF_READ_COLUMNS
+        settings,
+        params,
+        page,
+        brand_ids=brand_ids,
+        columns=(*BRIEF_READ_COLUMNS, DELIVERABLE_SPECS),
     )
-    if brand_ids is not None:
-        await close_expired(session, col(Brief.brand_id).in_(list(brand_ids)))
     connection = await session.connection()
     rows = (await connection.execute(search.stmt)).mappings().all()
     kept, next_cursor = search.page(rows, lambda row: (row["sort_key"], row["id"]))
-    return await reads_of(session, kept), next_cursor
+    if brand_ids is not None:  # the open-brief search shows none past its deadline
+        now = utcnow()
+        kept = [presented(row, now) for row in kept]
+    # Each row carries its deliverables: the page is one statement.
+    return [BriefRead.model_validate(row) for row in kept], next_cursor

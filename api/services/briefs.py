@@ -13,10 +13,11 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Insert,
-    Row,
     Select,
+    and_,
     any_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -25,8 +26,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from api.errors import InvalidState, NotFound, Unprocessable
@@ -76,7 +78,89 @@ def brief_by_id(brief_id: uuid.UUID) -> Select[Brief]:
 # never construct (or track) a `Brief` object.
 BRIEF_READ_FIELDS = [name for name in BriefRead.model_fields if name != "deliverables"]
 BRIEF_READ_COLUMNS: tuple[Any, ...] = tuple(Brief.__table__.c[name] for name in BRIEF_READ_FIELDS)  # type: ignore[attr-defined]
-BRIEF_READ_BY_ID = select(*BRIEF_READ_COLUMNS).where(col(Brief.id) == bindparam("brief_id"))
+
+# A brief's deliverables (as `DeliverableSpec` fields, in order) as one JSON array, read in
+# the brief's own statement: one round trip for a brief and its deliverables.
+DELIVERABLE_SPECS = (
+    select(
+        func.coalesce(
+            func.jsonb_agg(
+                aggregate_order_by(
+                    func.jsonb_build_object(
+                        literal_column("'platform'"),
+                        col(BriefDeliverable.platform),
+                        literal_column("'format'"),
+                        col(BriefDeliverable.format),
+                        literal_column("'quantity'"),
+                        col(BriefDeliverable.quantity),
+                        literal_column("'alternatives'"),
+                        col(BriefDeliverable.alternatives),
+                    ),
+                    col(BriefDeliverable.position),
+                )
+            ),
+            literal_column("'[]'::jsonb"),
+            type_=JSONB,
+        )
+    )
+    .where(col(BriefDeliverable.brief_id) == col(Brief.id))
+    .scalar_subquery()
+    .label("deliverables")
+)
+BRIEF_READ_BY_ID = select(*BRIEF_READ_COLUMNS, DELIVERABLE_SPECS).where(
+    col(Brief.id) == bindparam("brief_id")
+)
+
+
+class BriefValues(dict[str, Any]):
+    """A brief's columns as a mapping (for its `BriefRead`) that also reads like a `Brief`
+    for the rules, without building or tracking an ORM object."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def closed_by_deadline(status: str, deadline: datetime | None, now: datetime) -> bool:
+    """An open brief whose application deadline has passed counts as closed."""
+    return status == BriefStatus.open and deadline is not None and deadline <= now
+
+
+def deadline_closure(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns an expired open brief has once closed at its deadline: what
+    `_close_rows_stmt` writes, and what reads present before anything has written it."""
+    deadline = values["application_deadline"]
+    return {
+        "status": BriefStatus.closed,
+        "closed_reason": CloseReason.deadline,
+        "closed_at": deadline,
+        "version": values["version"] + 1,
+        "updated_at": max(values["updated_at"], deadline),
+    }
+
+
+# `closed_by_deadline` in SQL: the status reads filter by (statement time, like the sweep).
+PRESENTED_STATUS: ColumnElement[str] = case(
+    (
+        and_(
+            col(Brief.status) == BriefStatus.open,
+            col(Brief.application_deadline) <= func.now(),
+        ),
+        literal_column(f"'{BriefStatus.closed.value}'"),
+    ),
+    else_=col(Brief.status),
+)
+
+
+def presented(values: Mapping[str, Any], now: datetime) -> BriefValues:
+    """A brief as reads show it: an open brief past its deadline is closed, whether or
+    not the maintenance sweep (or the next write) has persisted that yet. Reads never write."""
+    out = BriefValues(values)
+    if closed_by_deadline(out["status"], out["application_deadline"], now):
+        out.update(deadline_closure(out))
+    return out
 
 
 # The deliverables of a list of briefs, built once: `= ANY(:ids)` takes any number of ids in
@@ -153,11 +237,15 @@ def can_read(principal: Principal, brief: Brief) -> bool:
 async def get_visible_brief(
     session: AsyncSession, principal: Principal, brief_id: uuid.UUID
 ) -> Brief:
-    """A brief the caller may see; 404 alike for unknown and private ones."""
-    await session.execute(CLOSE_EXPIRED_BY_ID, {"brief_id": brief_id})
+    """A brief the caller may see; 404 alike for unknown and private ones. An open brief
+    past its deadline is presented closed (not written: see `presented`)."""
     brief = await session.scalar(brief_by_id(brief_id).execution_options(populate_existing=True))
     if brief is None or not can_read(principal, brief):
         raise NotFound("brief not found")
+    if _expired(brief, utcnow()):
+        # As loaded, not as changed: nothing is flushed for it; the sweep writes the same.
+        for name, value in deadline_closure(brief.__dict__).items():
+            set_committed_value(brief, name, value)
     return brief
 
 
@@ -176,23 +264,24 @@ async def get_own_brief(
 
 async def visible_brief_row(
     session: AsyncSession, principal: Principal, brief_id: uuid.UUID
-) -> Row[Any]:
-    """`get_visible_brief` as a Core row of `BriefRead`'s columns, for the hot paths: it
-    reads like a `Brief` for the rules, and no ORM object is built or tracked."""
+) -> BriefValues:
+    """`get_visible_brief` as `BriefRead`'s columns and deliverables, in one statement, for
+    the hot paths: it reads like a `Brief` for the rules, and no ORM object is built."""
     connection = await session.connection()
-    await connection.execute(CLOSE_EXPIRED_BY_ID, {"brief_id": brief_id})
     row = (await connection.execute(BRIEF_READ_BY_ID, {"brief_id": brief_id})).first()
-    if row is None or not _visible(principal, row.brand_id, row.status):
+    if row is None:
         raise NotFound("brief not found")
-    return row
+    brief = presented(cast(Mapping[str, Any], row._mapping), utcnow())
+    if not _visible(principal, brief.brand_id, brief.status):
+        raise NotFound("brief not found")
+    return brief
 
 
 async def read_visible_brief(
     session: AsyncSession, principal: Principal, brief_id: uuid.UUID
 ) -> BriefRead:
     """`get_visible_brief` as its API view."""
-    row = await visible_brief_row(session, principal, brief_id)
-    return (await reads_of(session, [row._mapping]))[0]
+    return BriefRead.model_validate(await visible_brief_row(session, principal, brief_id))
 
 
 async def lock_owned_brief(
@@ -221,8 +310,7 @@ async def lock_owned_brief(
 
 
 def _expired(brief: Brief, now: datetime) -> bool:
-    deadline = brief.application_deadline
-    return brief.status == BriefStatus.open and deadline is not None and deadline <= now
+    return closed_by_deadline(brief.status, brief.application_deadline, now)
 
 
 def _expired_rows(*where: ColumnElement[bool]) -> Any:
@@ -234,8 +322,9 @@ def _expired_rows(*where: ColumnElement[bool]) -> Any:
 
 
 def _close_rows_stmt(ids: Any) -> Insert:
-    """Close the briefs and record a `brief.closed` event for each, in one statement (read
-    paths run it in autocommit mode): the payload is `BriefRead`'s fields, built in SQL."""
+    """Close the briefs and record a `brief.closed` event for each, in one statement (the
+    sweep and writes run it; reads only present an expired brief as closed): the payload
+    is `BriefRead`'s fields, built in SQL."""
     closed = (
         update(Brief)
         .where(col(Brief.id).in_(ids), col(Brief.status) == BriefStatus.open)
@@ -244,7 +333,8 @@ def _close_rows_stmt(ids: Any) -> Insert:
             closed_reason=CloseReason.deadline,
             closed_at=col(Brief.application_deadline),
             version=col(Brief.version) + 1,
-            updated_at=func.now(),
+            # As `deadline_closure` presents it: reads before and after this agree.
+            updated_at=func.greatest(col(Brief.updated_at), col(Brief.application_deadline)),
         )
         .returning(*BRIEF_READ_COLUMNS)
         .cte("closed")
@@ -295,10 +385,6 @@ def _close_rows_stmt(ids: Any) -> Insert:
 def close_expired_stmt(*where: ColumnElement[bool]) -> Insert:
     """Close the matching open briefs past their deadline; rows locked in id order."""
     return _close_rows_stmt(_expired_rows(*where).order_by(col(Brief.id)).with_for_update())
-
-
-# Built once: reading a brief runs it on every request.
-CLOSE_EXPIRED_BY_ID = close_expired_stmt(col(Brief.id) == bindparam("brief_id"))
 
 
 async def _close_rows(session: AsyncSession, stmt: Insert) -> int:
