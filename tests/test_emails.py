@@ -153,7 +153,7 @@ async def test_registration_still_works_for_plain_addresses(client: httpx.AsyncC
     assert (await login(client, actor.email)).status_code == 200
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.emails())
 def test_every_address_of_the_documented_format_is_accepted(address: str) -> None:
     """The schema says `format: email` (what generated clients and schemathesis send); the

@@ -79,7 +79,7 @@ def test_a_public_http_link_is_kept_as_given(url: str) -> None:
 _LOCAL_SUFFIXES = ("localhost", "local", "internal", "localdomain", "arpa")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.from_regex(link_pattern("https?"), fullmatch=True))
 def test_every_link_of_the_documented_form_is_accepted(url: str) -> None:
     """The OpenAPI pattern of a link (what generated clients and schemathesis send) is a form
