@@ -38,6 +38,13 @@ class Receiver:
             return [json.loads(r.body) for r in self.requests]
 
 
+class _Server(ThreadingHTTPServer):
+    # The standard backlog is 5: two dispatchers' 32 concurrent connections overflowed it,
+    # and a refused connection is a failed attempt, not the dispatcher's fault.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @contextmanager
 def receiver(path: str = "/hooks", tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
     state = Receiver()
@@ -62,8 +69,7 @@ def receiver(path: str = "/hooks", tls: ssl.SSLContext | None = None) -> Iterato
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), Handler)
     scheme = "http"
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
