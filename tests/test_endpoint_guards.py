@@ -128,3 +128,32 @@ async def test_my_applications_refuse_bad_filters(
     r = await client.get("/v1/me/applications", params=params, headers=world["creator"].headers)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def _secured_operations(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the document says needs a credential."""
+    return [
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and operation.get("security")
+    ]
+
+
+async def test_every_secured_operation_refuses_anonymous_callers_first(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """No route checks its input or looks up its object before it knows the caller: an
+    anonymous request is 401 everywhere the document asks for a credential, whatever the
+    ids and the body."""
+    operations = _secured_operations(app)
+    assert len(operations) > 80, operations  # the walk reaches the whole API
+    refused = []
+    for method, path in operations:
+        url = path
+        for name in [p.split("}")[0] for p in path.split("{")[1:]]:
+            url = url.replace(f"{{{name}}}", "00000000-0000-4000-8000-000000000000")
+        r = await client.request(method, url, json={} if method != "GET" else None)
+        if r.status_code != 401:
+            refused.append((method, path, r.status_code))
+    assert refused == []
