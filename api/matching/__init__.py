@@ -16,3 +16,8 @@ accounts, or every open brief) alike; `expressions.py` makes each operation work
 The apply path (`requirements`, `apply`) imports no index. The package imports no service
 except `directory.py`, which shows public profiles through `api.services.creators`.
 """
+
+# The models first: the feature registry (`registry`) reads their enums, and the match
+# tables (`api.models.matching`) are built from the registry; imported the other way round
+# the two would meet half-initialised.
+import api.models  # noqa: E402, F401

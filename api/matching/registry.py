@@ -32,18 +32,21 @@ import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Integer, SmallInteger, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.types import TypeEngine
 
-from api.models.briefs import CompensationType
+from api.models.briefs import BriefStatus, CompensationType
 from api.models.common import DeliverableFormat, Platform, Tier
+from api.models.creators import GenderBucket
+from api.models.deals import DealStatus
+from api.models.deliverables import DeliverableStatus
 
 _EUR = (4 * 26 + 20) * 26 + 17  # the currency code of EUR (see below)
-GENDER_BITS: dict[str, int] = {"female": 1, "male": 2, "other": 4}
+GENDER_BITS: dict[str, int] = {g: 1 << i for i, g in enumerate(get_args(GenderBucket))}
 AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("13-17", 13, 17),
     ("18-24", 18, 24),
@@ -326,13 +329,13 @@ CROSS JOIN LATERAL (
 CROSS JOIN LATERAL unnest(ARRAY[0]::smallint[] || n.codes) s(slot)
 LEFT JOIN LATERAL (
     SELECT count(*)::integer AS completed FROM deals dl
-    WHERE dl.creator_id = a.creator_id AND dl.status = 'completed'
+    WHERE dl.creator_id = a.creator_id AND dl.status = '{DealStatus.completed.value}'
 ) d ON true
 LEFT JOIN LATERAL (
     SELECT count(*) FILTER (WHERE NOT coalesce(dd.late, false))::integer AS on_time,
            count(*) FILTER (WHERE dd.late)::integer AS late
     FROM deals dl JOIN deal_deliverables dd ON dd.deal_id = dl.id
-    WHERE dl.creator_id = a.creator_id AND dd.status = 'published'
+    WHERE dl.creator_id = a.creator_id AND dd.status = '{DeliverableStatus.published.value}'
 ) p ON true"""
 
 
@@ -446,7 +449,7 @@ BRIEF: tuple[Feature, ...] = (
     Feature(
         "requires_gifting",
         BOOL,
-        "b.compensation_type = 'gifted'",
+        f"b.compensation_type = '{CompensationType.gifted.value}'",
         ("briefs.compensation_type",),
         held="bool",
         values=Values((False, False, False, False, True)),
@@ -682,9 +685,80 @@ def sample(
     return row
 
 
-if __name__ == "__main__":  # the SQL a migration freezes when a feature changes
-    for table, (features, view, _) in SIDES.items():
-        print(f"-- {table}: {', '.join(names(features))}")
-        print(f"CREATE OR REPLACE VIEW {view} AS\n{view_sql(table)};\n")
-    for table, columns in trigger_columns().items():
-        print(f"-- triggers on {table}: AFTER UPDATE OF {', '.join(columns)}")
+@dataclass(frozen=True)
+class Trigger:
+    """A change trigger on a source table whose `AFTER UPDATE OF` list is derived
+    (`trigger_columns`); `also`: the other events it fires on; `when_changed`: it fires only
+    when one of the listed columns' values changed."""
+
+    name: str
+    function: str
+    also: tuple[str, ...] = ()
+    when_changed: bool = False
+
+
+# Social accounts and brief deliverables fire on any update: no list to keep.
+TRIGGERS: dict[str, Trigger] = {
+    "briefs": Trigger("match_briefs_update", "match_on_brief"),
+    "creators": Trigger("match_creators", "match_on_creator", when_changed=True),
+    "deals": Trigger("match_deals", "match_on_deal", also=("INSERT", "DELETE")),
+    "deal_deliverables": Trigger(
+        "match_deal_deliverables", "match_on_deal_deliverable", also=("INSERT", "DELETE")
+    ),
+}
+
+
+def trigger_sql(table: str) -> str:
+    """The CREATE TRIGGER of a source table's change trigger, its list from the registry."""
+    t = TRIGGERS[table]
+    columns = trigger_columns()[table]
+    events = [f"UPDATE OF {', '.join(columns)}"]
+    if t.also:
+        events = [t.also[0], *events, *t.also[1:]]
+    when = ""
+    if t.when_changed:
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
+        when = f"\nWHEN ({changed})"
+    return (
+        f"CREATE TRIGGER {t.name}\nAFTER {' OR '.join(events)} ON {table}\n"
+        f"FOR EACH ROW{when}\nEXECUTE FUNCTION {t.function}()"
+    )
+
+
+# The functions that rewrite a key's match rows from the source view (slot 0 only).
+REFRESHERS: dict[str, tuple[str, str, str]] = {
+    "match_refresh_account": ("match_accounts", "account_id", "p_account"),
+    "match_refresh_creator": ("match_accounts", "creator_id", "p_creator"),
+    "match_refresh_brief": ("match_briefs", "brief_id", "p_brief"),
+}
+
+
+def refresher_sql(function: str) -> str:
+    table, key, arg = REFRESHERS[function]
+    features, view, _ = SIDES[table]
+    columns = ", ".join(names(features))
+    only_open = f" AND status = '{BriefStatus.open.value}'" if table == "match_briefs" else ""
+    return f"""CREATE OR REPLACE FUNCTION {function}({arg} uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {table} WHERE {key} = {arg};
+    INSERT INTO {table} ({columns})
+    SELECT {columns} FROM {view}
+    WHERE {key} = {arg}{only_open} AND slot = 0;
+END $$"""
+
+
+def install_sql() -> list[str]:
+    """The statements that install the registry's views, refresh functions and change
+    triggers, for a migration to freeze when a feature changes (after it adds or drops the
+    table column): `python -c "from api.matching import registry;
+    print(';\\n\\n'.join(registry.install_sql()))"`. A view keeps its columns' order, so a new
+    feature goes at the end of its side's tuple."""
+    statements = [
+        f"CREATE OR REPLACE VIEW {view} AS\n{view_sql(table)}"
+        for table, (_, view, _) in SIDES.items()
+    ]
+    statements += [refresher_sql(function) for function in REFRESHERS]
+    for table, t in TRIGGERS.items():
+        statements += [f"DROP TRIGGER {t.name} ON {table}", trigger_sql(table)]
+    return statements
