@@ -5,12 +5,13 @@ expression that computes it from the source tables (in the table's source view),
 whether it may be null, the source columns whose change must refresh it, how an in-memory
 index holds it, and the values it typically takes. Everything else is derived from here:
 
-- the match tables' columns (`api.models.matching`, `table_columns`);
-- the source views (`view_sql`), and the column lists of the change triggers on the source
-  tables (`trigger_columns`). Migrations are frozen text: a migration that adds a feature
-  pastes what these print (`python -m api.matching.registry`), and
-  `tests/test_matching_registry.py` checks the migrated database against this module (the
-  tables, the views, the triggers' column lists and the code functions);
+- the match tables' columns (`api.models.matching`);
+- the source views (`view_sql`), the refresh functions' column lists (`refresher_sql`) and
+  the change triggers' `AFTER UPDATE OF` lists (`trigger_columns`, `trigger_sql`).
+  Migrations are frozen text: a migration that changes a feature adds or drops its column
+  and freezes what `install_sql()` prints, and `tests/test_matching_registry.py` checks
+  the migrated database against this module (the tables, the views, the source columns
+  they read, the refresh functions, the triggers' column lists, the code functions);
 - the creator index's COPY select and its binary wire format (`api.matching.creator_rows`),
   the brief index's select and columns (`api.matching.brief_index`);
 - the random rows of the tests (`tests/match_rows.py`).
@@ -29,6 +30,7 @@ the registry test compares them with these enums.
 from __future__ import annotations
 
 import random
+import textwrap
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -681,7 +683,9 @@ def sample(
         elif f.nullable and rng.random() < f.values.nulls:
             row[f.name] = None
         else:
-            row[f.name] = f.values.draw(rng, countries)
+            value = f.values.draw(rng, countries)
+            cast = {BOOL: bool, FLOAT8: float, INT2: int, INT4: int, INT8: int}.get(f.kind)
+            row[f.name] = cast(value) if cast and not isinstance(value, list) else value
     return row
 
 
@@ -708,16 +712,21 @@ TRIGGERS: dict[str, Trigger] = {
 }
 
 
+def _wrapped(columns: Sequence[str]) -> str:
+    """A column list, in lines that fit a migration's width."""
+    return textwrap.fill(", ".join(columns), width=88, subsequent_indent="        ")
+
+
 def trigger_sql(table: str) -> str:
     """The CREATE TRIGGER of a source table's change trigger, its list from the registry."""
     t = TRIGGERS[table]
     columns = trigger_columns()[table]
-    events = [f"UPDATE OF {', '.join(columns)}"]
+    events = [f"UPDATE OF {_wrapped(columns)}"]
     if t.also:
         events = [t.also[0], *events, *t.also[1:]]
     when = ""
     if t.when_changed:
-        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
+        changed = "\n    OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
         when = f"\nWHEN ({changed})"
     return (
         f"CREATE TRIGGER {t.name}\nAFTER {' OR '.join(events)} ON {table}\n"
@@ -736,24 +745,26 @@ REFRESHERS: dict[str, tuple[str, str, str]] = {
 def refresher_sql(function: str) -> str:
     table, key, arg = REFRESHERS[function]
     features, view, _ = SIDES[table]
-    columns = ", ".join(names(features))
+    columns = _wrapped(names(features))
     only_open = f" AND status = '{BriefStatus.open.value}'" if table == "match_briefs" else ""
     return f"""CREATE OR REPLACE FUNCTION {function}({arg} uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM {table} WHERE {key} = {arg};
-    INSERT INTO {table} ({columns})
-    SELECT {columns} FROM {view}
+    INSERT INTO {table} (
+        {columns})
+    SELECT
+        {columns}
+    FROM {view}
     WHERE {key} = {arg}{only_open} AND slot = 0;
 END $$"""
 
 
 def install_sql() -> list[str]:
     """The statements that install the registry's views, refresh functions and change
-    triggers, for a migration to freeze when a feature changes (after it adds or drops the
-    table column): `python -c "from api.matching import registry;
-    print(';\\n\\n'.join(registry.install_sql()))"`. A view keeps its columns' order, so a new
-    feature goes at the end of its side's tuple."""
+    triggers, for a migration to freeze (as text) when a feature changes, after it adds or
+    drops the table column. A view keeps its columns' order, so a new feature goes at the
+    end of its side's tuple."""
     statements = [
         f"CREATE OR REPLACE VIEW {view} AS\n{view_sql(table)}"
         for table, (_, view, _) in SIDES.items()
