@@ -23,7 +23,13 @@ from api.matching import features as match_features
 from api.matching import model, requirements
 from api.matching.creator_index import CreatorIndex
 from api.matching.creator_rows import CreatorBatch
-from api.models.matching import ACCOUNT_FEATURES, CreatorMatchFilters, country_code, niche_mask
+from api.models.matching import (
+    ACCOUNT_FEATURES,
+    CreatorMatchFilters,
+    country_code,
+    currency_code,
+    niche_mask,
+)
 from api.settings import get_settings
 from tests import factories
 from tests.factories import Actor, match_creator
@@ -38,7 +44,7 @@ def _accounts(rng: random.Random, creators: int) -> list[dict[str, Any]]:
     for _ in range(creators):
         creator_id = uuid.UUID(int=rng.getrandbits(128))
         for platform in rng.sample([1, 2, 3], rng.randint(1, 3)):
-            row = account_row(rng, POOL, country_code("EU") * 26 + 20)
+            row = account_row(rng, POOL, currency_code("EUR"))
             row.update(platform=platform, creator_id=creator_id, account_id=uuid.uuid4())
             rows.append(row)
     return rows

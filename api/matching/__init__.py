@@ -15,4 +15,13 @@ One model (`model.py`) scores values (apply time, explanations) and vectors (a p
 accounts, or every open brief) alike; `expressions.py` makes each operation work on both.
 The apply path (`requirements`, `apply`) imports no index. The package imports no service
 except `directory.py`, which shows public profiles through `api.services.creators`.
+
+`registry.py` states each feature once (SQL, type, nullability, the source columns that feed
+it); the match tables, the views and triggers (checked against the migrated database), the
+COPY and its wire format, the index columns and the tests' random rows derive from it.
 """
+
+# The models first: the feature registry (`registry`) reads their enums, and the match
+# tables (`api.models.matching`) are built from the registry; imported the other way round
+# the two would meet half-initialised.
+import api.models  # noqa: F401

@@ -27,7 +27,7 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.matching import model, requirements
+from api.matching import model, registry, requirements
 from api.matching.expressions import CodeSets, Side, is_vector
 from api.matching.sync import (
     FollowedCopy,
@@ -39,32 +39,28 @@ from api.matching.sync import (
 from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM, AUDIENCE_SLOTS
 from api.settings import Settings
 
-# The brief features the model reads with the brief as a column (rows of one platform).
-_INTS = [
-    "platform",
-    "tier",
-    "platform_mask",
-    "tier_mask",
-    "niche_mask",
-    "niche_count",
-    "gender_mask",
-    *[f"age_w{i}" for i in range(1, len(AGE_BUCKETS) + 1)],
-    "currency",
-    "row_units",
-    "row_units_total",
-]
-_BOOLS = ["requires_gifting", "has_age"]
-# Floats; NULL is NaN. `deadline` is in seconds since the epoch.
-_FLOATS = ["deadline", "min_er", "size_min", "size_max", "row_budget"]
-# Country lists, as bitsets of country codes.
-_LISTS = ["creator_countries", "target_countries"]
+# The brief features the index holds (the registry's `held`), as the model reads them with
+# the brief as a column (rows of one platform): ints, booleans, floats (NULL is NaN;
+# `deadline` in seconds since the epoch), and country lists as bitsets of country codes.
+_HELD = {
+    held: [f for f in registry.BRIEF if f.held == held]
+    for held in ("int64", "bool", "float64", "codes")
+}
+_INTS = [f.name for f in _HELD["int64"]]
+_BOOLS = [f.name for f in _HELD["bool"]]
+_FLOATS = [f.name for f in _HELD["float64"]]
+_LISTS = [f.name for f in _HELD["codes"]]
 _COUNTRY_WORDS = (26 * 26 + 63) // 64
 _SELECTED = ", ".join(
     [
         "m.brief_id",
         *[f"m.{c}" for c in _INTS + _BOOLS],
-        "extract(epoch FROM m.deadline)::float8 AS deadline",
-        *[f"m.{c}::float8 AS {c}" for c in _FLOATS if c != "deadline"],
+        *[
+            f"extract(epoch FROM m.{f.name})::float8 AS {f.name}"
+            if f.kind is registry.TIMESTAMPTZ
+            else f"m.{f.name}::float8 AS {f.name}"
+            for f in _HELD["float64"]
+        ],
         *[f"m.{c}" for c in _LISTS],
     ]
 )

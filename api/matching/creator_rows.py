@@ -21,41 +21,46 @@ from typing import Any
 
 import numpy as np
 
-from api.matching import model
+from api.matching import model, registry
 from api.matching.expressions import Side
 from api.matching.sync import rows_with, split_ids
-from api.models.matching import AGE_BUCKETS, ALL_SLOT, AUDIENCE_SLOTS, FORMATS
+from api.models.matching import ALL_SLOT, AUDIENCE_SLOTS, FORMATS
 from api.settings import Settings
 
-# The columns held, as (name, SQL, binary wire type, stored dtype). Every one is fixed-width
-# and never null on the wire (nulls are sent as -1), so every COPY row has one size.
-_AGES = [f"age_{i}" for i in range(1, len(AGE_BUCKETS) + 1)]
 SLOTS = range(1, AUDIENCE_SLOTS + 1)
-_COLUMNS: list[tuple[str, str, str, str]] = [
-    ("platform", "m.platform::int2", ">i2", "int8"),
-    ("country", "coalesce(m.country, -1)::int2", ">i2", "float32"),
-    ("followers", "m.followers::int8", ">i8", "int64"),
-    ("er", "m.er::float8", ">f8", "float64"),
-    ("accepts_gifting", "m.accepts_gifting", "?", "bool"),
-    ("niche_mask", "m.niche_mask::int4", ">i4", "int32"),
-    ("genders", "m.genders::int4", ">i4", "int32"),
-    *[(c, f"m.{c}::int2", ">i2", "int16") for c in _AGES],
-    ("deals_completed", "m.deals_completed::int4", ">i4", "int32"),
-    ("published_on_time", "m.published_on_time::int4", ">i4", "int32"),
-    ("published_late", "m.published_late::int4", ">i4", "int32"),
-    # Audience slots, held decoded (`_decode_slots`).
-    *[(f"aud_{i}", f"m.aud_{i}::int4", ">i4", "int32") for i in SLOTS],
-    ("fee_currency", "coalesce(m.fee_currency, -1)::int2", ">i2", "float32"),
-    *[(f"fee_{k}", f"coalesce(m.fees[{k}], -1)::int8", ">i8", "int64") for k in range(1, 11)],
-]
+
+
+def _held_columns() -> list[tuple[str, str, str, str]]:
+    """The columns held, as (name, SQL, binary wire type, stored dtype): every account
+    feature the registry says the index holds. Each is fixed-width and never null on the
+    wire (NULL is sent as -1), so every COPY row has one size; the rate card is spread
+    over one column per format (`fee_1`..)."""
+    columns = []
+    for f in registry.ACCOUNT:
+        if f.held is None or f.held == "uuid":
+            continue
+        if f.name == "fees":
+            columns += [
+                (f"fee_{k}", f"coalesce(m.fees[{k}], -1)::int8", ">i8", f.held)
+                for k in range(1, FORMATS + 1)
+            ]
+            continue
+        if f.kind.wire is None:
+            raise ValueError(f"{f.name}: the account COPY holds fixed-width features only")
+        value = f"coalesce(m.{f.name}, -1)" if f.nullable else f"m.{f.name}"
+        columns.append((f.name, f"{value}::{f.kind.cast}", f.kind.wire, f.held))
+    return columns
+
+
+_COLUMNS = _held_columns()
 _IDS = ("id", "creator")  # account and creator ids, each as two 64-bit halves
 _HALVES = ("hi", "lo")
 _FEES = [f"fee_{k}" for k in range(1, FORMATS + 1)]
 # Columns the model reads as floats, NULL as NaN (sent as -1).
-_NULLABLE = ("country", "fee_currency")
+_NULLABLE = [f.name for f in registry.ACCOUNT if f.nullable and f.held and f.name != "fees"]
 # Stored narrow, widened as the model reads them (products of age shares and weights
 # need 32 bits).
-_WIDEN = dict.fromkeys(_AGES, np.int32)
+_WIDEN = {name: np.int32 for name, _, _, held in _COLUMNS if held == "int16"}
 
 
 def _wire_dtype() -> np.dtype[Any]:

@@ -11,26 +11,17 @@ settings-independent facts: the scoring model (`api.matching.model`) applies tie
 norms and weights at query time. An account's row carries its creator's track record:
 completed deals, and published deliverables on time and late.
 
-Codes (stable; the migration's SQL functions use the same ones):
-- platform: position in `Platform` + 1 (0 = any platform, briefs only);
-- niche: position in `Niche` + 1, its mask bit `1 << (code - 1)`;
-- deliverable format: position in `DeliverableFormat` (0-9);
-- country: `(A - 65) * 26 + (B - 65)` of its two letters; currency likewise with three;
-  a brief's country lists still carry a mask (`creator_mask`, `target_mask`, bit
-  `code % 63` per country) that nothing reads any more: dropping the columns means
-  rewriting the views and triggers of migrations 0006/0009, left to that migration;
-- tier bits: nano 1, micro 2, macro 4, mega 8; gender bits: female 1, male 2, other 4;
-- audience slot: `(country code << 10) | share in permille`, the six largest countries
-  (0 for a slot without one);
-- genders: female, male and other permille packed in 10 bits each.
+Their columns are the features of `api.matching.registry`, which states each once (its SQL,
+type, nullability, the source columns that feed it) and documents the compact codes; the
+helpers below turn codes back into names.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import (
@@ -39,23 +30,24 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
-    Float,
     ForeignKey,
     Index,
-    Integer,
     PrimaryKeyConstraint,
-    SmallInteger,
     Table,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
+from api.matching import registry
+from api.matching.registry import AGE_BUCKETS as AGE_BUCKETS
+from api.matching.registry import AUDIENCE_SLOTS as AUDIENCE_SLOTS
+from api.matching.registry import FORMATS as FORMATS
+from api.matching.registry import GENDER_BITS as GENDER_BITS
+from api.matching.registry import Feature
 from api.models.base import metadata
 from api.models.briefs import CollaborationType, CompensationType
 from api.models.common import (
     CountryCode,
-    DeliverableFormat,
     Niche,
     Platform,
     QueryCount,
@@ -67,25 +59,17 @@ from api.models.common import (
 PLATFORM_CODES: dict[str, int] = {p.value: i + 1 for i, p in enumerate(Platform)}
 NICHE_CODES: dict[str, int] = {n.value: i + 1 for i, n in enumerate(Niche)}
 TIER_BITS: dict[str, int] = {t.value: 1 << i for i, t in enumerate(Tier)}
-GENDER_BITS: dict[str, int] = {"female": 1, "male": 2, "other": 4}
-AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
-    ("13-17", 13, 17),
-    ("18-24", 18, 24),
-    ("25-34", 25, 34),
-    ("35-44", 35, 44),
-    ("45-54", 45, 54),
-    ("55-64", 55, 64),
-    ("65+", 65, 100),
-)
-AUDIENCE_SLOTS = 6
 COUNTRY_CODES = 26 * 26  # codes 0-675, see `country_code`
 ALL_SLOT = 0
 ANY_PLATFORM = 0
-FORMATS = len(DeliverableFormat)
 
 
 def country_code(country: str) -> int:
     return (ord(country[0]) - 65) * 26 + (ord(country[1]) - 65)
+
+
+def currency_code(currency: str) -> int:
+    return country_code(currency[:2]) * 26 + ord(currency[2]) - 65
 
 
 def country_of(code: int) -> str:
@@ -107,55 +91,28 @@ def platform_of(code: int) -> str:
     return list(PLATFORM_CODES)[code - 1]
 
 
-def _aud(i: int) -> Column[int]:
-    return Column(f"aud_{i}", Integer, nullable=False)
+# The row keys reference the rows they summarise; every other column is a feature of the
+# registry (`api.matching.registry`), in its order.
+_REFERENCES = {
+    "account_id": "social_accounts.id",
+    "creator_id": "creators.id",
+    "brief_id": "briefs.id",
+}
 
 
-def _age(i: int) -> Column[int]:
-    return Column(f"age_{i}", SmallInteger, nullable=False)
+def _columns(features: Sequence[Feature]) -> list[Column[Any]]:
+    columns = []
+    for f in registry.stored(features):
+        target = _REFERENCES.get(f.name)
+        keys = [ForeignKey(target, ondelete="CASCADE")] if target else []
+        columns.append(f.column(*keys))
+    return columns
 
-
-def _age_weight(i: int) -> Column[int]:
-    # The share of the bucket's years inside the brief's age range, in permille.
-    return Column(f"age_w{i}", SmallInteger, nullable=False)
-
-
-# Missing audience slots are 0, not null. (The column order followed the covering indexes
-# of the SQL ranking, 0006-0010: fixed-width columns that are never null first.)
 
 match_accounts = Table(
     "match_accounts",
     metadata,
-    Column(
-        "account_id",
-        PG_UUID(as_uuid=True),
-        ForeignKey("social_accounts.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("slot", SmallInteger, nullable=False),
-    Column(
-        "creator_id",
-        PG_UUID(as_uuid=True),
-        ForeignKey("creators.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("platform", SmallInteger, nullable=False),
-    Column("country", SmallInteger, nullable=True),
-    Column("followers", BigInteger, nullable=False),
-    Column("er", Float, nullable=False),
-    Column("accepts_gifting", Boolean, nullable=False),
-    Column("niche_mask", Integer, nullable=False),
-    Column("niche_count", SmallInteger, nullable=False),
-    Column("genders", Integer, nullable=False),
-    *[_age(i) for i in range(1, len(AGE_BUCKETS) + 1)],
-    Column("deals_completed", Integer, nullable=False),
-    *[_aud(i) for i in range(1, AUDIENCE_SLOTS + 1)],
-    Column("fee_currency", SmallInteger, nullable=True),
-    # The creator's rate card for this account's platform, by format index (+1); null: none.
-    Column("fees", ARRAY(BigInteger), nullable=True),
-    # The creator's published deliverables (all deals), on time and late (migration 0007).
-    Column("published_on_time", Integer, nullable=False),
-    Column("published_late", Integer, nullable=False),
+    *_columns(registry.ACCOUNT),
     PrimaryKeyConstraint("account_id", "slot"),
     Index("ix_match_accounts_creator_id_slot", "creator_id", "slot"),
 )
@@ -163,47 +120,7 @@ match_accounts = Table(
 match_briefs = Table(
     "match_briefs",
     metadata,
-    Column(
-        "brief_id",
-        PG_UUID(as_uuid=True),
-        ForeignKey("briefs.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("slot", SmallInteger, nullable=False),
-    Column("platform", SmallInteger, nullable=False),
-    # A tier the brief wants (its bit), or 0: any size (no tier named, or explicit bounds).
-    Column("tier", SmallInteger, nullable=False),
-    Column("deadline", DateTime(timezone=True), nullable=True),
-    Column("platform_mask", Integer, nullable=False),
-    Column("tier_mask", SmallInteger, nullable=False),
-    Column("requires_gifting", Boolean, nullable=False),
-    Column("niche_mask", Integer, nullable=False),
-    Column("niche_count", SmallInteger, nullable=False),
-    # 63-bit summaries of the country lists (bit `code % 63` per country): a cheap test
-    # that rules out most countries before an array is read. Empty list: 0.
-    Column("creator_mask", BigInteger, nullable=False),
-    Column("target_mask", BigInteger, nullable=False),
-    Column("gender_mask", SmallInteger, nullable=False),
-    Column("has_age", Boolean, nullable=False),
-    *[_age_weight(i) for i in range(1, len(AGE_BUCKETS) + 1)],
-    Column("units_total", Integer, nullable=False),
-    # 0 when the brief sets no minimum; -1 when it names no currency.
-    Column("min_er", Float, nullable=False),
-    Column("currency", SmallInteger, nullable=False),
-    # This row's platform: its deliverable units per format index (6 bits each), their sum,
-    # and its pro-rata share of the budget (null when unknown). Briefs for a creator read
-    # these; the whole brief's figures (`units`, `budget`) serve everything else.
-    Column("row_units", BigInteger, nullable=False),
-    Column("row_units_total", SmallInteger, nullable=False),
-    Column("creator_countries", ARRAY(SmallInteger), nullable=False),
-    Column("target_countries", ARRAY(SmallInteger), nullable=False),
-    # Deliverable units by platform code * 10 + format index + 1 (1-100), then their sum
-    # per platform at 100 + platform code (101-110).
-    Column("units", ARRAY(SmallInteger), nullable=False),
-    Column("budget", Float, nullable=True),
-    Column("row_budget", Float, nullable=True),
-    Column("size_min", BigInteger, nullable=True),
-    Column("size_max", BigInteger, nullable=True),
+    *_columns(registry.BRIEF),
     PrimaryKeyConstraint("brief_id", "slot", "platform", "tier"),
 )
 
@@ -247,8 +164,8 @@ match_index_state = Table(
 )
 
 # The columns of a brief's features, as `match_brief_source` yields them (any status).
-BRIEF_FEATURES = [c.name for c in match_briefs.columns]
-ACCOUNT_FEATURES = [c.name for c in match_accounts.columns]
+BRIEF_FEATURES = registry.names(registry.BRIEF)
+ACCOUNT_FEATURES = registry.names(registry.ACCOUNT)
 
 
 # --- API schemas ----------------------------------------------------------------------------
