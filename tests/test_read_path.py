@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -19,19 +20,37 @@ from tests import factories
 
 @contextmanager
 def statements(app: FastAPI) -> Iterator[list[str]]:
-    """The SQL the app's engine sends meanwhile (the background jobs' own excluded)."""
+    """The SQL the app's engine sends meanwhile (the background jobs' own excluded): through
+    SQLAlchemy, and straight to the driver (`api.services.hot_sql`)."""
     seen: list[str] = []
+    drivers: list[Any] = []
 
-    def record(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+    def keep(sql: str) -> None:
         if "match_" not in sql and "SKIP LOCKED" not in sql:
             seen.append(sql)
 
+    def record(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        keep(sql)
+
+    def logged(query: Any) -> None:
+        keep(query.query)
+
+    def watch(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver not in drivers:
+            driver.add_query_logger(logged)
+            drivers.append(driver)
+
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine.pool, "checkout", watch)
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine.pool, "checkout", watch)
+        for driver in drivers:
+            driver.remove_query_logger(logged)
 
 
 async def _stored(app: FastAPI, brief_id: str) -> dict[str, object]:
