@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.db import get_session
@@ -145,6 +146,20 @@ class HotAccess(Access):
         return HotCaller(
             self, security_scopes.scopes, credential, cache, cached_principal(cache, credential)
         )
+
+
+def json_response(
+    model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A hot route's answer: the schema it validated, serialised once (the route declares
+    `response_model` for OpenAPI; FastAPI passes a `Response` through without validating
+    and serialising the value again)."""
+    return Response(
+        model.__pydantic_serializer__.to_json(model, by_alias=True),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 _BRAND_ONLY = ("only brand members may do this", "brand_only")

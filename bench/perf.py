@@ -55,7 +55,8 @@ from bench.dataset import (
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_perf"
 HOST = "127.0.0.1"
-APP_PORT, BASELINE_PORT = 8701, 8702
+# On a shared machine each engineer has a port range: BENCH_PORTS="<app>,<baseline>".
+APP_PORT, BASELINE_PORT = (int(p) for p in os.environ.get("BENCH_PORTS", "8701,8702").split(","))
 BENCH_DIR = Path(__file__).resolve().parent
 JWT_SECRET = "bench-only-secret-0123456789abcdef-not-for-production"  # noqa: S105
 # Fewer open briefs than brief_search's set: ~30 % open, as the issue asks.

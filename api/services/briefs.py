@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -275,6 +276,22 @@ async def visible_brief_row(
     if not _visible(principal, brief.brand_id, brief.status):
         raise NotFound("brief not found")
     return brief
+
+
+def visible_read(principal: Principal, row: Mapping[str, Any]) -> BriefRead:
+    """A row of `hot_sql.BRIEF_BY_ID` (its `id` null when there is no such brief) as its
+    API view, if the caller may see it: `visible_brief_row` for the driver's records."""
+    if row["id"] is None:
+        raise NotFound("brief not found")
+    values = {name: row[name] for name in BRIEF_READ_FIELDS}
+    deliverables = row["deliverables"]
+    values["deliverables"] = (
+        json.loads(deliverables) if isinstance(deliverables, str) else deliverables
+    )
+    brief = presented(values, utcnow())
+    if not _visible(principal, brief.brand_id, brief.status):
+        raise NotFound("brief not found")
+    return BriefRead.model_validate(brief)
 
 
 async def read_visible_brief(
