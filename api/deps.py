@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import get_session
 from api.errors import Forbidden
@@ -18,10 +17,10 @@ from api.matching.creator_index import CreatorIndex
 from api.models.creators import Creator
 from api.models.users import Role
 from api.security import SCOPE_DESCRIPTIONS
-from api.services import activity, creators
+from api.services import activity, creators, hot_sql
 from api.services.access_cache import AccessCache
 from api.services.tokens import (
-    Credential,
+    HotCaller,
     Principal,
     cached_principal,
     read_credential,
@@ -115,37 +114,29 @@ class Access(OAuth2PasswordBearer):
         return self.admit(principal, security_scopes.scopes)
 
 
-@dataclass(slots=True)
-class HotCaller:
-    """A hot route's caller: from this worker's cache when it holds it, confirmed against
-    the version the route's own statement read (`confirm`), else read on that connection."""
-
-    access: Access
-    scopes: Sequence[str]
-    credential: Credential
-    cache: AccessCache
-    cached: Principal | None
-
-    async def confirm(self, connection: AsyncConnection, version: int) -> Principal:
-        """The principal as of the snapshot that read `version` (`access_state.version`)."""
-        if self.cached is not None and self.cache.current(version):
-            return self.access.admit(self.cached, self.scopes)
-        principal = await resolve(connection, self.credential, self.cache)
-        return self.access.admit(principal, self.scopes)
-
-
 class HotAccess(Access):
-    """`Access` for the hot routes (`api.services.hot_sql`): no session, no query here.
-    The route calls `HotCaller.confirm` with the version its statement returned."""
+    """`Access` for the hot routes (`api.services.hot_sql`): no session. The caller comes
+    from this worker's cache when it holds it (the route's statement then confirms it,
+    `HotCaller.confirm`), else it is read here on a connection of its own and kept."""
 
     async def __call__(  # type: ignore[override]
         self, request: Request, security_scopes: SecurityScopes
     ) -> HotCaller:
         credential = read_credential(request.app.state.settings, bearer_token(request))
         cache: AccessCache = request.app.state.access_cache
-        return HotCaller(
-            self, security_scopes.scopes, credential, cache, cached_principal(cache, credential)
-        )
+        principal = cached_principal(cache, credential)
+        fresh = principal is None
+        if principal is None:
+            async with hot_sql.read_connection(request) as connection:
+                principal = await resolve(connection, credential, cache)
+        scopes = security_scopes.scopes
+
+        def admit(principal: Principal) -> Principal:
+            return self.admit(principal, scopes)
+
+        # Role and scopes never change for an account or a token, so a cached principal
+        # is admitted (or refused) here, before the body is read, as a fresh one is.
+        return HotCaller(admit(principal), fresh, credential, cache, admit)
 
 
 def json_response(
@@ -174,6 +165,7 @@ require_party = Access(
     Role.brand, Role.creator, refusal=("only a deal's brand or creator may do this", "party_only")
 )
 hot_caller = HotAccess()
+hot_creator = HotAccess(Role.creator, refusal=_CREATOR_ONLY)
 
 CurrentPrincipal = Annotated[Principal, Security(get_principal)]
 

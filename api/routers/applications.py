@@ -12,8 +12,9 @@ from api.deps import (
     SettingsDep,
     current_creator,
     get_principal,
+    hot_creator,
+    json_response,
     require_brand,
-    require_creator,
 )
 from api.errors import problem_responses
 from api.models.applications import (
@@ -33,7 +34,7 @@ from api.pagination import Page, PageDep
 from api.security import Scope
 from api.services import applications, briefs, deals, exports, invitations
 from api.services.exports import ExportFormat
-from api.services.tokens import Principal
+from api.services.tokens import HotCaller, Principal
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 
@@ -44,7 +45,7 @@ BrandReader = Annotated[Principal, Security(require_brand, scopes=[Scope.applica
 PartyReader = Annotated[Principal, Security(get_principal, scopes=[Scope.applications_read])]
 PartyWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.applications_write])]
 # Applying: a creator; the service reads the creator's profile itself (a Core row).
-Applicant = Annotated[Principal, Security(require_creator, scopes=[Scope.applications_write])]
+Applicant = Annotated[HotCaller, Security(hot_creator, scopes=[Scope.applications_write])]
 StatusFilter = Annotated[list[ApplicationStatus], Query(max_length=len(ApplicationStatus))]
 
 
@@ -52,6 +53,7 @@ StatusFilter = Annotated[list[ApplicationStatus], Query(max_length=len(Applicati
     "/briefs/{brief_id}/applications",
     status_code=status.HTTP_201_CREATED,
     operation_id="applyToBrief",
+    response_model=ApplicationRead,
     summary="Apply to an open brief (creators)",
     description=(
         "Hard requirements (platform, tier or follower bounds, country, minimum engagement "
@@ -63,11 +65,12 @@ StatusFilter = Annotated[list[ApplicationStatus], Query(max_length=len(Applicati
 async def apply(
     brief_id: uuid.UUID,
     data: ApplicationCreate,
-    principal: Applicant,
+    caller: Applicant,
     session: SessionDep,
     settings: SettingsDep,
-) -> ApplicationRead:
-    return await applications.apply(session, settings, principal, brief_id, data)
+) -> Response:
+    read = await applications.apply(session, settings, caller, brief_id, data)
+    return json_response(read, status_code=status.HTTP_201_CREATED)
 
 
 @router.get(

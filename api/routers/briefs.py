@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, Securi
 from api import etags
 from api.db import read_only
 from api.deps import (
-    HotCaller,
     SessionDep,
     SettingsDep,
     get_principal,
@@ -24,7 +23,7 @@ from api.models.memberships import BrandRole
 from api.pagination import Page, PageDep
 from api.security import Scope
 from api.services import brief_search, briefs, hot_sql, memberships
-from api.services.tokens import Principal
+from api.services.tokens import HotCaller, Principal
 
 router = APIRouter(prefix="/v1/briefs", tags=["briefs"])
 

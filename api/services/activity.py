@@ -12,7 +12,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -20,11 +20,10 @@ from api.models.activity import Activity, ActivityRead
 from api.models.base import utcnow
 from api.observability import request_id_var
 from api.pagination import PageParams, keyset, make_page, parse_datetime
+from api.services import hot_sql
 
 # The user acting in this request (set when the caller is authenticated).
 actor_var: ContextVar[uuid.UUID | None] = ContextVar("actor_user_id", default=None)
-
-_INSERT = insert(Activity)
 
 
 def _id(value: Any) -> uuid.UUID | None:
@@ -45,20 +44,19 @@ async def record_row(session: AsyncSession, action: str, **subject: uuid.UUID | 
     if subject.get("brief_id") is None and subject.get("deal_id") is None:
         return  # the trail is read per brief and per deal
     connection = await session.connection()
-    await connection.execute(
-        _INSERT,
-        {
-            "id": uuid.uuid4(),
-            "action": action,
-            "actor_user_id": actor_var.get(),
-            "request_id": request_id_var.get(),
-            "brand_id": subject.get("brand_id"),
-            "brief_id": subject.get("brief_id"),
-            "application_id": subject.get("application_id"),
-            "deal_id": subject.get("deal_id"),
-            # Python's clock, not the transaction's: several rows of one request keep order.
-            "occurred_at": utcnow(),
-        },
+    await hot_sql.execute(
+        connection,
+        hot_sql.INSERT_ACTIVITY,
+        uuid.uuid4(),
+        action,
+        actor_var.get(),
+        request_id_var.get(),
+        subject.get("brand_id"),
+        subject.get("brief_id"),
+        subject.get("application_id"),
+        subject.get("deal_id"),
+        # Python's clock, not the transaction's: several rows of one request keep order.
+        utcnow(),
     )
 
 

@@ -51,7 +51,7 @@ from api.models.events import OutboxEvent
 from api.models.memberships import BrandRole
 from api.models.terms import DeliverableSpec
 from api.models.users import Role
-from api.services import events, memberships
+from api.services import events, hot_sql, memberships
 from api.services.brief_rules import (
     RANGE_FIELDS,
     check_draft_ranges,
@@ -108,20 +108,9 @@ DELIVERABLE_SPECS = (
     .scalar_subquery()
     .label("deliverables")
 )
-BRIEF_READ_BY_ID = select(*BRIEF_READ_COLUMNS, DELIVERABLE_SPECS).where(
-    col(Brief.id) == bindparam("brief_id")
-)
-
-
-class BriefValues(dict[str, Any]):
-    """A brief's columns as a mapping (for its `BriefRead`) that also reads like a `Brief`
-    for the rules, without building or tracking an ORM object."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+# A brief's columns as a mapping (for its `BriefRead`) that also reads like a `Brief` for
+# the rules, without building or tracking an ORM object.
+BriefValues = hot_sql.Values
 
 
 def closed_by_deadline(status: str, deadline: datetime | None, now: datetime) -> bool:
@@ -263,24 +252,10 @@ async def get_own_brief(
     return brief
 
 
-async def visible_brief_row(
-    session: AsyncSession, principal: Principal, brief_id: uuid.UUID
-) -> BriefValues:
-    """`get_visible_brief` as `BriefRead`'s columns and deliverables, in one statement, for
-    the hot paths: it reads like a `Brief` for the rules, and no ORM object is built."""
-    connection = await session.connection()
-    row = (await connection.execute(BRIEF_READ_BY_ID, {"brief_id": brief_id})).first()
-    if row is None:
-        raise NotFound("brief not found")
-    brief = presented(cast(Mapping[str, Any], row._mapping), utcnow())
-    if not _visible(principal, brief.brand_id, brief.status):
-        raise NotFound("brief not found")
-    return brief
-
-
-def visible_read(principal: Principal, row: Mapping[str, Any]) -> BriefRead:
-    """A row of `hot_sql.BRIEF_BY_ID` (its `id` null when there is no such brief) as its
-    API view, if the caller may see it: `visible_brief_row` for the driver's records."""
+def visible_values(principal: Principal, row: Mapping[str, Any]) -> BriefValues:
+    """A row of `hot_sql.BRIEF_BY_ID` (its `id` null when there is no such brief) as reads
+    present it, if the caller may see it (404 alike for unknown and private ones): it reads
+    like a `Brief` for the rules, and no ORM object is built."""
     if row["id"] is None:
         raise NotFound("brief not found")
     values = {name: row[name] for name in BRIEF_READ_FIELDS}
@@ -291,14 +266,12 @@ def visible_read(principal: Principal, row: Mapping[str, Any]) -> BriefRead:
     brief = presented(values, utcnow())
     if not _visible(principal, brief.brand_id, brief.status):
         raise NotFound("brief not found")
-    return BriefRead.model_validate(brief)
+    return brief
 
 
-async def read_visible_brief(
-    session: AsyncSession, principal: Principal, brief_id: uuid.UUID
-) -> BriefRead:
-    """`get_visible_brief` as its API view."""
-    return BriefRead.model_validate(await visible_brief_row(session, principal, brief_id))
+def visible_read(principal: Principal, row: Mapping[str, Any]) -> BriefRead:
+    """`visible_values` as the brief's API view."""
+    return BriefRead.model_validate(visible_values(principal, row))
 
 
 async def lock_owned_brief(

@@ -24,7 +24,9 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
+from api.models.applications import Application
 from api.models.briefs import BriefRead
+from api.models.creators import Creator, SocialAccount
 
 # --- the caller -------------------------------------------------------------------------------
 
@@ -65,6 +67,69 @@ SELECT a.version AS access_version, {BRIEF_COLUMNS}, {DELIVERABLES_JSON}
 """  # noqa: S608 - column names from our own schema, the id is a parameter
 
 
+# --- applying (`api.services.applications.apply`) ---------------------------------------------
+
+
+def _columns(table: Any) -> list[str]:
+    return [column.name for column in table.columns]
+
+
+CREATOR_COLUMNS = _columns(Creator.__table__)  # type: ignore[attr-defined]
+ACCOUNT_COLUMNS = _columns(SocialAccount.__table__)  # type: ignore[attr-defined]
+APPLICATION_COLUMNS = _columns(Application.__table__)  # type: ignore[attr-defined]
+
+CREATOR_OF_USER = f"SELECT {', '.join(CREATOR_COLUMNS)} FROM creators WHERE user_id = $1"  # noqa: S608
+
+# The offered accounts that are the creator's own (ids: one array parameter).
+OFFERED_ACCOUNTS = (
+    f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM social_accounts"  # noqa: S608
+    " WHERE id = ANY($1::uuid[]) AND creator_id = $2"
+)
+
+# The creator's live invitation to the brief, marked used.
+CONSUME_INVITATION = """
+UPDATE invitations SET applied_at = $3
+ WHERE brief_id = $1 AND creator_id = $2 AND applied_at IS NULL AND expires_at > $3
+RETURNING id
+"""
+
+# ON CONFLICT: a concurrent second application loses cleanly instead of raising.
+INSERT_APPLICATION = (
+    f"INSERT INTO applications ({', '.join(APPLICATION_COLUMNS)})"  # noqa: S608
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(APPLICATION_COLUMNS) + 1))})"
+    " ON CONFLICT (brief_id, creator_id) DO NOTHING"
+    f" RETURNING {', '.join(APPLICATION_COLUMNS)}"
+)
+
+# --- every write: its event and trail row (`api.services.events`, `api.services.activity`) --
+
+INSERT_EVENT = """
+INSERT INTO outbox_events (id, type, brand_id, creator_id, payload, occurred_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
+INSERT_ACTIVITY = """
+INSERT INTO activity (id, action, actor_user_id, request_id, brand_id, brief_id,
+                      application_id, deal_id, occurred_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+"""
+
+
+class Values(dict[str, Any]):
+    """A row as a mapping that also reads like its model (`row.id`) for the rules, without
+    building or tracking an ORM object."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def values(record: Record) -> Values:
+    return Values(record.items())
+
+
 # --- running them -----------------------------------------------------------------------------
 
 
@@ -98,7 +163,27 @@ async def _raise_as_sqlalchemy(
     raise error  # not reached: the handler raises
 
 
+async def _begun(connection: AsyncConnection) -> None:
+    """Open the transaction SQLAlchemy holds for this connection, if it has not yet.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN with the first statement that goes through it;
+    a statement sent to the driver before that would run outside the request's transaction
+    (committed on its own even if the request then fails). Autocommit connections (the
+    `read_only` routes, `read_connection`) have no transaction to open.
+    """
+    sync = connection.sync_connection
+    if sync is not None and sync.in_transaction():
+        adapter: Any = sync.connection.dbapi_connection
+        if adapter._transaction is None:
+            try:
+                await adapter._start_transaction()
+            except Exception as error:
+                await _raise_as_sqlalchemy(connection, error, "BEGIN", ())
+                raise
+
+
 async def fetch(connection: AsyncConnection, statement: str, *args: Any) -> list[Record]:
+    await _begun(connection)
     try:
         rows: list[Record] = await driver(connection).fetch(statement, *args)
         return rows
@@ -108,6 +193,7 @@ async def fetch(connection: AsyncConnection, statement: str, *args: Any) -> list
 
 
 async def fetchrow(connection: AsyncConnection, statement: str, *args: Any) -> Record | None:
+    await _begun(connection)
     try:
         return await driver(connection).fetchrow(statement, *args)
     except Exception as error:
@@ -116,6 +202,7 @@ async def fetchrow(connection: AsyncConnection, statement: str, *args: Any) -> R
 
 
 async def execute(connection: AsyncConnection, statement: str, *args: Any) -> None:
+    await _begun(connection)
     try:
         await driver(connection).execute(statement, *args)
     except Exception as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -219,6 +219,27 @@ def cached_principal(cache: AccessCache, credential: Credential) -> Principal | 
         return principal_of(credential, entry.caller, entry.brands, grant and check_grant(grant))
     except Unauthorized:
         return None  # a refusal is read again from the database, never decided on a copy
+
+
+@dataclass(slots=True)
+class HotCaller:
+    """A hot route's caller (`api.deps.HotAccess`): from this worker's cache, or read from
+    the database when the cache did not hold it (`fresh`). A cached principal is confirmed
+    against the version the route's own statement read (`confirm`)."""
+
+    principal: Principal
+    fresh: bool
+    credential: Credential
+    cache: AccessCache
+    admit: Callable[[Principal], Principal]
+
+    async def confirm(self, connection: AsyncConnection, version: int) -> Principal:
+        """The principal as of the snapshot that read `version` (`access_state.version`):
+        the cached one if this worker had applied every change up to it, else read again."""
+        if not self.fresh and not self.cache.current(version):
+            self.principal = self.admit(await resolve(connection, self.credential, self.cache))
+            self.fresh = True
+        return self.principal
 
 
 async def resolve_bearer(
