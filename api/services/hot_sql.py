@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from asyncpg import Connection, Record
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import greenlet_spawn
 
 from api.models.applications import Application
@@ -208,6 +210,38 @@ async def execute(connection: AsyncConnection, statement: str, *args: Any) -> No
     except Exception as error:
         await _raise_as_sqlalchemy(connection, error, statement, args)
         raise
+
+
+# Statements built per request (the brief search, whose filters vary) are compiled once per
+# shape: SQLAlchemy's cache key names the shape and carries this request's values.
+_COMPILED: dict[Any, Any] = {}
+_COMPILED_MAX = 2_000
+
+
+def compiled(connection: AsyncConnection, statement: ClauseElement) -> tuple[str, list[Any]]:
+    """A SQLAlchemy statement as SQL text for the driver and its positional arguments.
+
+    The text is SQLAlchemy's own for this dialect, compiled once per shape and reused as
+    its `execute` would; only the adapter and result machinery are skipped.
+    """
+    key = statement._generate_cache_key()
+    assert key is not None  # every statement the search builds is cacheable
+    compiled_statement: SQLCompiler | None = _COMPILED.get(key.key)
+    if compiled_statement is None:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        compiled_statement = cast(
+            SQLCompiler, statement.compile(dialect=connection.dialect, cache_key=key)
+        )
+        _COMPILED[key.key] = compiled_statement
+    params = compiled_statement.construct_params(extracted_parameters=key.bindparams)
+    state = compiled_statement.construct_expanded_state(params, escape_names=False)
+    processors = state.processors
+    args = [
+        processors[name](state.parameters[name]) if name in processors else state.parameters[name]
+        for name in state.positiontup or ()
+    ]
+    return state.statement, args
 
 
 @asynccontextmanager

@@ -233,10 +233,11 @@ class HotCaller:
     cache: AccessCache
     admit: Callable[[Principal], Principal]
 
-    async def confirm(self, connection: AsyncConnection, version: int) -> Principal:
+    async def confirm(self, connection: AsyncConnection, version: int | None) -> Principal:
         """The principal as of the snapshot that read `version` (`access_state.version`):
-        the cached one if this worker had applied every change up to it, else read again."""
-        if not self.fresh and not self.cache.current(version):
+        the cached one if this worker had applied every change up to it, else read again
+        (also when the route's statement had no row to carry the version)."""
+        if not self.fresh and (version is None or not self.cache.current(version)):
             self.principal = self.admit(await resolve(connection, self.credential, self.cache))
             self.fresh = True
         return self.principal
