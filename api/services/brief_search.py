@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -114,6 +115,18 @@ def _band(bands: list[TierBand], tier: Tier) -> TierBand | None:
 def _tier_matches(tiers: list[Tier], bands: list[TierBand]) -> ColumnElement[bool]:
     """A brief wants tier T if its follower bounds (which rule when set) overlap T's band,
     else if T is among its tiers, or if it asks for no particular size at all."""
+    # Built once per set of tiers and bands (expressions are immutable): building it cost
+    # more than the rest of a search's statement.
+    return _tier_expression(
+        tuple(tiers), tuple((b.name, b.min_followers, b.max_followers) for b in bands)
+    )
+
+
+@lru_cache(maxsize=256)
+def _tier_expression(
+    tiers: tuple[Tier, ...], band_limits: tuple[tuple[str, int, int | None], ...]
+) -> ColumnElement[bool]:
+    bands = [TierBand(name=n, min_followers=lo, max_followers=hi) for n, lo, hi in band_limits]
     min_f, max_f = col(Brief.min_followers), col(Brief.max_followers)
     has_bounds = or_(min_f.is_not(None), max_f.is_not(None))
     overlaps = []

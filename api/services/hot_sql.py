@@ -69,6 +69,18 @@ SELECT a.version AS access_version, {BRIEF_COLUMNS}, {DELIVERABLES_JSON}
 """  # noqa: S608 - column names from our own schema, the id is a parameter
 
 
+# --- the caller's own view (`GET /v1/me`) -----------------------------------------------------
+
+# Always one row: the version, the creator profile's id (if any) and the named brands (the
+# ones the credential sees, $2) as [id, name] pairs in name order.
+ME = """
+SELECT a.version AS access_version,
+       (SELECT c.id FROM creators c WHERE c.user_id = $1) AS creator_id,
+       coalesce((SELECT jsonb_agg(jsonb_build_array(b.id, b.name) ORDER BY b.name, b.id)
+                   FROM brands b WHERE b.id = ANY($2::uuid[])), '[]'::jsonb) AS brands
+  FROM access_state a
+"""
+
 # --- applying (`api.services.applications.apply`) ---------------------------------------------
 
 
