@@ -166,6 +166,7 @@ require_party = Access(
 )
 hot_caller = HotAccess()
 hot_creator = HotAccess(Role.creator, refusal=_CREATOR_ONLY)
+hot_brand = HotAccess(Role.brand, refusal=_BRAND_ONLY)
 
 CurrentPrincipal = Annotated[Principal, Security(get_principal)]
 

@@ -73,8 +73,15 @@ async def test_a_removed_member_loses_the_brand_on_the_next_request_on_every_wor
     viewer = await factories.member(client, owner, role="viewer")
     draft = await factories.brief(client, owner)  # a draft: its brand's members only
     path = f"/v1/briefs/{draft['id']}"
+    applicants = f"{path}/applications"
     workers = [client, second_worker]
     await _read_on_both(workers, path, viewer.headers, viewer.user_id)
+    for worker in workers:
+        assert (await worker.get(applicants, headers=viewer.headers)).status_code == 200
+        me = (await worker.get("/v1/me", headers=viewer.headers)).json()
+        assert [m["brand_id"] for m in me["memberships"]] == [str(owner.brand_id)]
+        r = await worker.get("/v1/briefs?mine=true", headers=viewer.headers)
+        assert [b["id"] for b in r.json()["items"]] == [draft["id"]]
 
     r = await client.delete(
         f"/v1/brands/{owner.brand_id}/members/{viewer.user_id}", headers=owner.headers
@@ -82,6 +89,12 @@ async def test_a_removed_member_loses_the_brand_on_the_next_request_on_every_wor
     assert r.status_code == 204, r.text
     for worker in workers:
         factories.problem_of(await worker.get(path, headers=viewer.headers), 404, "not_found")
+        factories.problem_of(await worker.get(applicants, headers=viewer.headers), 404, "not_found")
+        me = (await worker.get("/v1/me", headers=viewer.headers)).json()
+        assert me["memberships"] == []
+        r = await worker.get("/v1/briefs?mine=true", headers=viewer.headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["items"] == []
 
 
 async def test_a_revoked_api_token_is_refused_on_the_next_request_on_every_worker(
@@ -149,3 +162,24 @@ async def test_a_cached_caller_is_read_again_when_the_statement_saw_a_newer_chan
     )
     assert cache.user(creator.user_id) is not None  # the stale entry is still there
     factories.problem_of(await client.get(path, headers=creator.headers), 401, "account_suspended")
+
+
+async def test_a_page_read_for_a_stale_cached_member_is_read_again_for_the_member_as_now(
+    client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that depends on the caller's brands (`mine=true`, `/v1/me`) is read again
+    when its snapshot shows a change this worker has not applied yet."""
+    owner = await factories.brand(client)
+    viewer = await factories.member(client, owner, role="viewer")
+    draft = await factories.brief(client, owner)
+    await _read_on_both([client], f"/v1/briefs/{draft['id']}", viewer.headers, viewer.user_id)
+    cache = cache_of(client)
+    monkeypatch.setattr(cache, "forget", lambda _payload: None)
+    await factories.db_execute(
+        app, "DELETE FROM brand_memberships WHERE user_id = :id", id=viewer.user_id
+    )
+    assert cache.user(viewer.user_id) is not None  # the stale entry is still there
+    r = await client.get("/v1/briefs?mine=true", headers=viewer.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == []
+    assert (await client.get("/v1/me", headers=viewer.headers)).json()["memberships"] == []

@@ -269,6 +269,17 @@ def visible_values(principal: Principal, row: Mapping[str, Any]) -> BriefValues:
     return brief
 
 
+def own_values(
+    principal: Principal, row: Mapping[str, Any], need: BrandRole = BrandRole.viewer
+) -> BriefValues:
+    """`get_own_brief` for a row of `hot_sql.BRIEF_BY_ID`: a brief of one of the caller's
+    brands where the caller's role is at least `need`; 404 alike for any other brand's,
+    403 for a role too low."""
+    brief = visible_values(principal, row)
+    memberships.require_role(principal, brief.brand_id, need, noun="brief")
+    return brief
+
+
 def visible_read(principal: Principal, row: Mapping[str, Any]) -> BriefRead:
     """`visible_values` as the brief's API view."""
     return BriefRead.model_validate(visible_values(principal, row))
