@@ -33,18 +33,13 @@ async def record(
     # with nothing pending, as on the apply path, this costs nothing.
     await session.flush()
     connection = await session.connection()
-    # The event is written, never read back in the request (`hot_sql.INSERT_EVENT`).
-    await hot_sql.execute(
-        connection,
-        hot_sql.INSERT_EVENT,
-        uuid.uuid4(),
-        event_type,
-        brand_id,
-        creator_id,
-        json.dumps(body),
-        utcnow(),
-    )
-    await activity.from_event(session, event_type, body, brand_id)
+    # The event (and its trail row) is written, never read back in the request.
+    event = [uuid.uuid4(), event_type, brand_id, creator_id, json.dumps(body), utcnow()]
+    trail = activity.trail_row(event_type, body)
+    if trail is None:
+        await hot_sql.execute(connection, hot_sql.INSERT_EVENT, *event)
+    else:
+        await hot_sql.execute(connection, hot_sql.INSERT_EVENT_AND_ACTIVITY, *event, *trail)
 
 
 # --- the feed -------------------------------------------------------------------------------

@@ -122,10 +122,16 @@ INSERT INTO outbox_events (id, type, brand_id, creator_id, payload, occurred_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 
-INSERT_ACTIVITY = """
-INSERT INTO activity (id, action, actor_user_id, request_id, brand_id, brief_id,
+# The event and its trail row (action = the event's type, the event's brand) in one round
+# trip; the trail row's own id ($7), actor, request, subjects and time follow.
+INSERT_EVENT_AND_ACTIVITY = """
+WITH event AS (
+    INSERT INTO outbox_events (id, type, brand_id, creator_id, payload, occurred_at)
+    VALUES ($1, $2, $3, $4, $5, $6)
+)
+INSERT INTO activity (id, action, brand_id, actor_user_id, request_id, brief_id,
                       application_id, deal_id, occurred_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+VALUES ($7, $2, $3, $8, $9, $10, $11, $12, $13)
 """
 
 
