@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.security import token_digest
 from api.services.access_cache import AccessCache
 from tests import factories
 
@@ -183,3 +184,28 @@ async def test_a_page_read_for_a_stale_cached_member_is_read_again_for_the_membe
     assert r.status_code == 200, r.text
     assert r.json()["items"] == []
     assert (await client.get("/v1/me", headers=viewer.headers)).json()["memberships"] == []
+
+
+async def test_a_cached_api_token_still_records_each_use(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    owner = await factories.brand(client)
+    creator = await factories.creator(client)
+    path = f"/v1/briefs/{(await factories.open_brief(client, owner))['id']}"
+    created = await factories.api_token(client, creator, ["briefs:read"])
+    headers = factories.bearer(created["token"])
+    await _read_on_both([client], path, headers, creator.user_id)
+    assert cache_of(client).token(token_digest(created["token"])) is not None
+    # Not an access change (no notification): the cached token is used as it is.
+    await factories.db_execute(
+        app,
+        "UPDATE api_tokens SET last_used_at = '2000-01-01T00:00:00Z' WHERE id = :id",
+        id=created["id"],
+    )
+    assert (await client.get(path, headers=headers)).status_code == 200
+    [row] = await factories.db_rows(
+        app,
+        "SELECT last_used_at > '2001-01-01' AS recent FROM api_tokens WHERE id = :id",
+        id=created["id"],
+    )
+    assert row["recent"]

@@ -196,9 +196,15 @@ async def resolve(
         if cache is not None:
             cache.keep_user(caller, brands, row["access_version"])
     principal = principal_of(credential, caller, brands, grant)
-    if grant is not None:
-        await hot_sql.execute(connection, hot_sql.TOUCH_GRANT, grant.id)
+    await touch(connection, principal)
     return principal
+
+
+async def touch(connection: AsyncConnection, principal: Principal) -> None:
+    """Record an API token's use (`last_used_at`): every request made with it, whether its
+    caller was read from the database or from this worker's cache."""
+    if principal.api_token_id is not None:
+        await hot_sql.execute(connection, hot_sql.TOUCH_GRANT, principal.api_token_id)
 
 
 def cached_principal(cache: AccessCache, credential: Credential) -> Principal | None:
@@ -237,9 +243,13 @@ class HotCaller:
         """The principal as of the snapshot that read `version` (`access_state.version`):
         the cached one if this worker had applied every change up to it, else read again
         (also when the route's statement had no row to carry the version)."""
-        if not self.fresh and (version is None or not self.cache.current(version)):
+        if self.fresh:
+            return self.principal
+        if version is None or not self.cache.current(version):
             self.principal = self.admit(await resolve(connection, self.credential, self.cache))
-            self.fresh = True
+        else:
+            await touch(connection, self.principal)
+        self.fresh = True
         return self.principal
 
 
