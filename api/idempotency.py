@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -245,11 +245,10 @@ class _Exchange:
             )
         # Only a caller who may act now gets the answer: the token may have been revoked,
         # the account suspended, since the first request.
-        async with AsyncSession(bind=conn) as session:
-            try:
-                await resolve_bearer(session, self.settings, token)
-            except AppError as exc:
-                return await _Answer.of(app_error_response(self.request, exc), self.scope)
+        try:
+            await resolve_bearer(conn, self.settings, token)
+        except AppError as exc:
+            return await _Answer.of(app_error_response(self.request, exc), self.scope)
         body: bytes = stored.response_body or b""
         headers = [
             (name.encode("latin-1"), str(value).encode("latin-1"))

@@ -68,6 +68,7 @@ from api.routers import (
     webhooks,
 )
 from api.routers.webhook_docs import install_webhook_docs
+from api.services.access_cache import AccessCache, listen_forever
 from api.services.webhook_dispatch import run_forever as dispatch_forever
 from api.settings import Settings, get_settings
 
@@ -121,8 +122,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.read_sessionmaker = create_read_sessionmaker(engine)
         app.state.write_slots = WriteSlots(settings)
+        app.state.access_cache = AccessCache()
         app.state.migration_heads = head_revisions()
-        tasks = []
+        tasks = [
+            asyncio.create_task(
+                listen_forever(
+                    app.state.access_cache,
+                    engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                    ping_seconds=settings.access_listener_ping_seconds,
+                    retry_seconds=settings.access_listener_retry_seconds,
+                ),
+                name="access listener",
+            )
+        ]
         copied = asyncio.Event()
         if settings.maintenance_interval_seconds > 0:
             tasks.append(
@@ -148,7 +160,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 )
             )
         try:
-            if tasks:
+            if settings.maintenance_interval_seconds > 0:
                 await _first_copy(copied, settings.index_warmup_timeout_seconds)
             yield
         finally:

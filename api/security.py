@@ -149,8 +149,40 @@ def create_access_token(
     return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
 
 
+# Tokens already verified, by their text and the settings that verified them: a client
+# sends the same token for up to `access_token_ttl_seconds`, and verifying it (signature,
+# JSON, claims) cost as much CPU as the rest of a cached brief read. Only expiry changes
+# with time; it is checked on every use. Past this many tokens it starts again empty.
+_VERIFIED: dict[tuple[str, ...], tuple[AccessClaims, int]] = {}
+_VERIFIED_MAX = 50_000
+
+
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     """Verify signature (pinned algorithm), expiry, audience, issuer and token type."""
+    key = (
+        token,
+        settings.jwt_secret,
+        settings.jwt_algorithm,
+        settings.jwt_audience,
+        settings.jwt_issuer,
+        str(settings.access_token_ttl_seconds),
+    )
+    verified = _VERIFIED.get(key)
+    if verified is not None:
+        claims, expires = verified
+        # python-jose's rule: expired once `exp` is before the current second.
+        if expires >= int(datetime.now(UTC).timestamp()):
+            return claims
+        del _VERIFIED[key]
+        raise InvalidToken("Signature has expired.")
+    claims, expires = _verify(settings, token)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[key] = (claims, expires)
+    return claims
+
+
+def _verify(settings: Settings, token: str) -> tuple[AccessClaims, int]:
     try:
         claims = jwt.decode(
             token,
@@ -179,7 +211,8 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
             raise TypeError("gen must be an integer")
     except (KeyError, ValueError, TypeError, OverflowError) as exc:
         raise InvalidToken("malformed claims") from exc
-    return AccessClaims(user_id=user_id, issued_at=issued_at, generation=generation)
+    access = AccessClaims(user_id=user_id, issued_at=issued_at, generation=generation)
+    return access, claims["exp"]
 
 
 _TIME_CLAIMS = ("exp", "iat", "nbf")

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # Off: a lost connection is met on its first statement and a GET is run again
     # (`api.db.RetryLostConnection`) instead of paying a `SELECT 1` on every request.
     db_pool_pre_ping: bool = False
+    # The caller cache's listener (`api.services.access_cache`): a silent connection is
+    # found within the ping interval; a lost one is reopened after the retry delay.
+    access_listener_ping_seconds: float = Field(default=15.0, gt=0)
+    access_listener_retry_seconds: float = Field(default=1.0, gt=0)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     # PostgreSQL `lock_timeout`: a statement waiting this long for a row lock fails (409

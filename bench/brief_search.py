@@ -143,7 +143,11 @@ async def _page(
     params = BriefSearch.model_validate(scenario.params)
     page = PageParams(limit=settings.default_page_size, cursor=cursor)
     brand_ids = [brand_id] if brand_id is not None else None
-    return await brief_search.search_briefs(session, settings, params, page, brand_ids=brand_ids)
+    connection = await session.connection()
+    items, cursor, _ = await brief_search.search_briefs(
+        connection, settings, params, page, brand_ids=brand_ids
+    )
+    return items, cursor
 
 
 async def run(url: str, runs: int, explain: bool, settings: Settings) -> list[Scenario]:

@@ -55,9 +55,12 @@ from bench.dataset import (
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_perf"
 HOST = "127.0.0.1"
-APP_PORT, BASELINE_PORT = 8701, 8702
+# On a shared machine each engineer has a port range: BENCH_PORTS="<app>,<baseline>".
+APP_PORT, BASELINE_PORT = (int(p) for p in os.environ.get("BENCH_PORTS", "8701,8702").split(","))
 BENCH_DIR = Path(__file__).resolve().parent
 JWT_SECRET = "bench-only-secret-0123456789abcdef-not-for-production"  # noqa: S105
+# Production refuses to start without one (webhook signing secrets at rest).
+WEBHOOKS_KEY = "mxzI9oUtB-jeg0iVRoFSiQCjuR3zc4_RQpytVGLMzLo="
 # Fewer open briefs than brief_search's set: ~30 % open, as the issue asks.
 STATES = [("open", 30), ("closed", 35), ("completed", 15), ("draft", 12), ("cancelled", 8)]
 PERMISSIVE_BRIEFS = 2_000  # open paid Instagram briefs anyone may apply to
@@ -410,6 +413,7 @@ def server(
         "DATABASE_URL": url,
         "ENVIRONMENT": "production",
         "JWT_SECRET": JWT_SECRET,
+        "WEBHOOKS_ENCRYPTION_KEY": WEBHOOKS_KEY,
         # The benchmark's tokens outlive the run; servers refuse tokens longer-lived than theirs.
         "ACCESS_TOKEN_TTL_SECONDS": "86400",
         "MAINTENANCE_INTERVAL_SECONDS": "0",
@@ -839,6 +843,7 @@ async def main(argv: list[str] | None = None) -> int:
         jwt_secret=JWT_SECRET,
         database_url=url,
         access_token_ttl_seconds=86_400,
+        webhooks_encryption_key=WEBHOOKS_KEY,
     )
     size = 30_000
     all_workloads = await workloads(url, settings, args.seed, size)

@@ -31,6 +31,7 @@ from bench.perf import (
     JWT_SECRET,
     SELECT_PERMISSIVE_BRIEFS,
     SELECT_VISIBLE_BRIEFS,
+    WEBHOOKS_KEY,
     Tokens,
     _db_now,
     check_and_undo_applications,
@@ -167,10 +168,14 @@ async def main(argv: list[str] | None = None) -> int:
         DATABASE_URL=args.database_url,
         ENVIRONMENT="production",
         JWT_SECRET=JWT_SECRET,
+        WEBHOOKS_ENCRYPTION_KEY=WEBHOOKS_KEY,
         MAINTENANCE_INTERVAL_SECONDS="0",
     )
     settings = Settings(
-        environment="production", jwt_secret=JWT_SECRET, database_url=args.database_url
+        environment="production",
+        jwt_secret=JWT_SECRET,
+        database_url=args.database_url,
+        webhooks_encryption_key=WEBHOOKS_KEY,
     )
     from api.main import create_app
     from bench.baseline import create_app as create_baseline

@@ -86,7 +86,7 @@ async def _empty_tables(app: FastAPI) -> None:
     statements = "; ".join(
         f'DELETE FROM "{t.name}"'  # noqa: S608
         for t in reversed(metadata.sorted_tables)
-        if t.name != "match_index_state"
+        if t.name not in ("match_index_state", "access_state")
     )
     # As a bulk loader would: a new generation sends the workers' brief indexes back to a
     # full copy (the log of the rows just deleted is deleted too).

@@ -5,12 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import httpx
 import pytest
 from jose import jwt
 
+from api import security
+from api.security import InvalidToken, create_access_token, decode_access_token
 from api.settings import get_settings
 from tests import factories
 from tests.factories import Actor, assert_problem, bearer
@@ -191,3 +195,23 @@ async def test_token_with_integer_nbf_and_the_full_lifetime_is_accepted(
     ttl = get_settings().access_token_ttl_seconds
     token = _sign(_claims(actor, iat=now + 5, nbf=now - 5, exp=now + 5 + ttl))
     assert (await _me(client, token)).status_code == 200
+
+
+def test_a_token_verified_once_is_refused_once_it_has_expired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Verified tokens are kept (by their text), and their expiry is checked on every use."""
+    settings = get_settings()
+    token = create_access_token(settings, uuid.uuid4(), 0)
+    assert decode_access_token(settings, token).generation == 0
+    assert decode_access_token(settings, token).generation == 0  # the kept verification
+    later = datetime.now(UTC) + timedelta(seconds=settings.access_token_ttl_seconds + 1)
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Later:  # type: ignore[override]
+            return cast(Later, later)
+
+    monkeypatch.setattr(security, "datetime", Later)
+    with pytest.raises(InvalidToken):
+        decode_access_token(settings, token)

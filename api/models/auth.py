@@ -7,12 +7,23 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from api.models.base import id_field, timestamp_field
+from api.models.base import id_field, metadata, timestamp_field
 from api.models.common import Name, StrictInt
 from api.security import Scope
 
@@ -69,6 +80,19 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = timestamp_field(nullable=True)
     last_used_at: datetime | None = timestamp_field(nullable=True)
     revoked_at: datetime | None = timestamp_field(nullable=True)
+
+
+# One row: `version` is raised at the commit of every change to who may do what (accounts,
+# brand memberships, API tokens; by the triggers of migration 0021, which also announce
+# each change on the `access_changed` channel). See `api.services.access_cache`.
+access_state = Table(
+    "access_state",
+    metadata,
+    Column("id", Boolean, nullable=False, server_default=text("true")),
+    Column("version", BigInteger, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("id"),
+    CheckConstraint("id", name="one_row"),
+)
 
 
 # --- API schemas ----------------------------------------------------------------------------

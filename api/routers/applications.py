@@ -12,8 +12,10 @@ from api.deps import (
     SettingsDep,
     current_creator,
     get_principal,
+    hot_brand,
+    hot_creator,
+    json_response,
     require_brand,
-    require_creator,
 )
 from api.errors import problem_responses
 from api.models.applications import (
@@ -31,9 +33,9 @@ from api.models.deals import DealRead
 from api.models.memberships import BrandRole
 from api.pagination import Page, PageDep
 from api.security import Scope
-from api.services import applications, briefs, deals, exports, invitations
+from api.services import applications, briefs, deals, exports, hot_sql, invitations
 from api.services.exports import ExportFormat
-from api.services.tokens import Principal
+from api.services.tokens import HotCaller, Principal
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 
@@ -41,10 +43,11 @@ CreatorWriter = Annotated[Creator, Security(current_creator, scopes=[Scope.appli
 CreatorReader = Annotated[Creator, Security(current_creator, scopes=[Scope.applications_read])]
 BrandWriter = Annotated[Principal, Security(require_brand, scopes=[Scope.applications_write])]
 BrandReader = Annotated[Principal, Security(require_brand, scopes=[Scope.applications_read])]
+HotBrandReader = Annotated[HotCaller, Security(hot_brand, scopes=[Scope.applications_read])]
 PartyReader = Annotated[Principal, Security(get_principal, scopes=[Scope.applications_read])]
 PartyWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.applications_write])]
 # Applying: a creator; the service reads the creator's profile itself (a Core row).
-Applicant = Annotated[Principal, Security(require_creator, scopes=[Scope.applications_write])]
+Applicant = Annotated[HotCaller, Security(hot_creator, scopes=[Scope.applications_write])]
 StatusFilter = Annotated[list[ApplicationStatus], Query(max_length=len(ApplicationStatus))]
 
 
@@ -52,6 +55,7 @@ StatusFilter = Annotated[list[ApplicationStatus], Query(max_length=len(Applicati
     "/briefs/{brief_id}/applications",
     status_code=status.HTTP_201_CREATED,
     operation_id="applyToBrief",
+    response_model=ApplicationRead,
     summary="Apply to an open brief (creators)",
     description=(
         "Hard requirements (platform, tier or follower bounds, country, minimum engagement "
@@ -63,11 +67,12 @@ StatusFilter = Annotated[list[ApplicationStatus], Query(max_length=len(Applicati
 async def apply(
     brief_id: uuid.UUID,
     data: ApplicationCreate,
-    principal: Applicant,
+    caller: Applicant,
     session: SessionDep,
     settings: SettingsDep,
-) -> ApplicationRead:
-    return await applications.apply(session, settings, principal, brief_id, data)
+) -> Response:
+    read = await applications.apply(session, settings, caller, brief_id, data)
+    return json_response(read, status_code=status.HTTP_201_CREATED)
 
 
 @router.get(
@@ -79,23 +84,28 @@ async def apply(
 )
 async def list_brief_applications(
     brief_id: uuid.UUID,
-    principal: BrandReader,
-    session: SessionDep,
+    caller: HotBrandReader,
     page: PageDep,
     request: Request,
     status_: Annotated[StatusFilter, Query(alias="status")] = [],  # noqa: B006
     sort: ApplicationSort = ApplicationSort.match_score,
     format_: ExportFormat = None,
-) -> Page[ApplicationRead] | Response:
+) -> Response:
     """Only the brief's brand sees its applicants; filter by status, sort by match score, newest
     first or proposed fee. `?format=csv` (or `Accept: text/csv`) exports every applicant."""
-    brief = await briefs.get_own_brief(session, principal, brief_id)
-    if exports.wants_csv(request, format_):
-        return exports.applicants(request, brief.id, status_, sort)
-    rows, cursor = await applications.list_for_brief(
-        session, brief.id, page, statuses=status_, sort=sort
-    )
-    return Page(items=[applications.to_read(a) for a in rows], next_cursor=cursor)
+    # A hot path (`api.services.hot_sql`): the brief's statement confirms the caller from
+    # this worker's cache, then one statement for the page.
+    async with hot_sql.read_connection(request) as connection:
+        row = await hot_sql.fetchrow(connection, hot_sql.BRIEF_BY_ID, brief_id)
+        assert row is not None  # the one-row access_state, joined
+        principal = await caller.confirm(connection, row["access_version"])
+        brief = briefs.own_values(principal, row)
+        if exports.wants_csv(request, format_):
+            return exports.applicants(request, brief.id, status_, sort)
+        items, cursor = await applications.list_for_brief(
+            connection, brief.id, page, statuses=status_, sort=sort
+        )
+    return json_response(Page[ApplicationRead](items=items, next_cursor=cursor))
 
 
 @router.post(

@@ -13,26 +13,17 @@ from fastapi import Depends, Header, Security
 
 from api import etags
 from api.deps import (
-    CurrentPrincipal,
     SessionDep,
     get_principal,
     require_brand,
     require_creator,
+    require_party,
 )
-from api.errors import Forbidden
 from api.models.memberships import BrandRole
-from api.models.users import Role
 from api.security import Scope
 from api.services import deals
 from api.services.deals import DealAccess
 from api.services.tokens import Principal
-
-
-def require_party(principal: CurrentPrincipal) -> Principal:
-    if principal.role not in (Role.brand, Role.creator):
-        raise Forbidden("only a deal's brand or creator may do this", code="party_only")
-    return principal
-
 
 DealReader = Annotated[Principal, Security(get_principal, scopes=[Scope.deals_read])]
 PartyWriter = Annotated[Principal, Security(require_party, scopes=[Scope.deals_write])]

@@ -5,21 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Response, Security, status
+from fastapi import APIRouter, Request, Response, Security, status
 
-from api.deps import SessionDep, get_principal
+from api.deps import SessionDep, get_principal, hot_caller, json_response
 from api.errors import problem_responses
 from api.idempotency import shows_secret
 from api.models.auth import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
 from api.models.users import MeRead
 from api.pagination import Page, PageDep
 from api.security import Scope
-from api.services import accounts, tokens
-from api.services.tokens import Principal
+from api.services import accounts, hot_sql, tokens
+from api.services.tokens import HotCaller, Principal
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 
 ProfileReader = Annotated[Principal, Security(get_principal, scopes=[Scope.profile_read])]
+HotProfileReader = Annotated[HotCaller, Security(hot_caller, scopes=[Scope.profile_read])]
 ProfileWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.profile_write])]
 
 
@@ -27,12 +28,21 @@ ProfileWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.profi
     "",
     operation_id="getMe",
     summary="The caller: role, brand memberships with roles, or creator id",
+    response_model=MeRead,
     responses=problem_responses(401, 403),
 )
-async def get_me(principal: ProfileReader, session: SessionDep) -> MeRead:
+async def get_me(caller: HotProfileReader, request: Request) -> Response:
     """Who the credential belongs to: role, the brands (with your role in each) or creator
     profile it acts as (use these ids in other calls), and the scopes it carries."""
-    return await accounts.me_read(session, principal.user, principal.scopes, principal.brands)
+    # A hot path (`api.services.hot_sql`): one statement, the caller from this worker's
+    # cache when it is current for that statement's snapshot.
+    async with hot_sql.read_connection(request) as connection:
+        principal = caller.principal
+        version, me = await accounts.hot_me(connection, principal)
+        confirmed = await caller.confirm(connection, version)
+        if confirmed is not principal:  # the caller as it is now: its brands may differ
+            _, me = await accounts.hot_me(connection, confirmed)
+    return json_response(me)
 
 
 @router.post(

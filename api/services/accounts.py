@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict
 from api.models.brands import Brand
 from api.models.creators import Creator
 from api.models.memberships import BrandRole
-from api.models.users import MeRead, RegisterRequest, Role, User, normalize_email
+from api.models.users import (
+    MembershipSummary,
+    MeRead,
+    RegisterRequest,
+    Role,
+    User,
+    normalize_email,
+)
 from api.security import hash_password
-from api.services import memberships
-from api.services.tokens import Caller
+from api.services import hot_sql, memberships
+from api.services.tokens import Caller, Principal
 from api.settings import Settings
 
 
@@ -83,13 +91,45 @@ async def me_read(
     token limited to one brand sees that one), by default every membership."""
     if brands is None:
         brands = await memberships.brands_of_user(session, user.id)
+    return _me(
+        user,
+        scopes,
+        brands,
+        await memberships.summaries(session, brands),
+        await creator_id_for(session, user.id),
+    )
+
+
+def _me(
+    user: User | Caller,
+    scopes: Iterable[str],
+    brands: Mapping[uuid.UUID, str],
+    summaries: list[MembershipSummary],
+    creator_id: uuid.UUID | None,
+) -> MeRead:
     return MeRead(
         id=user.id,
         email=user.email,
         role=Role(user.role),
         brand_id=next(iter(brands)) if len(brands) == 1 else None,
-        memberships=await memberships.summaries(session, brands),
-        creator_id=await creator_id_for(session, user.id),
+        memberships=summaries,
+        creator_id=creator_id,
         scopes=sorted(scopes),
         created_at=user.created_at,
     )
+
+
+async def hot_me(connection: AsyncConnection, principal: Principal) -> tuple[int, MeRead]:
+    """`me_read` for `GET /v1/me` in one statement (`hot_sql.ME`), with the access version
+    of its snapshot (to confirm a cached principal)."""
+    brands = principal.brands
+    row = await hot_sql.fetchrow(connection, hot_sql.ME, principal.user.id, list(brands))
+    assert row is not None  # the one-row access_state
+    named = row["brands"]
+    named = json.loads(named) if isinstance(named, str) else named
+    summaries = [
+        MembershipSummary(brand_id=brand_id, brand_name=name, role=brands[uuid.UUID(brand_id)])
+        for brand_id, name in named
+    ]
+    me = _me(principal.user, principal.scopes, brands, summaries, row["creator_id"])
+    return row["access_version"], me

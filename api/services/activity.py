@@ -12,7 +12,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,8 +23,6 @@ from api.pagination import PageParams, keyset, make_page, parse_datetime
 
 # The user acting in this request (set when the caller is authenticated).
 actor_var: ContextVar[uuid.UUID | None] = ContextVar("actor_user_id", default=None)
-
-_INSERT = insert(Activity)
 
 
 def _id(value: Any) -> uuid.UUID | None:
@@ -40,32 +38,23 @@ def subjects(event_type: str, payload: dict[str, Any]) -> dict[str, uuid.UUID | 
     }
 
 
-async def record_row(session: AsyncSession, action: str, **subject: uuid.UUID | None) -> None:
-    """Write one trail row (brand_id, brief_id, application_id, deal_id as known)."""
-    if subject.get("brief_id") is None and subject.get("deal_id") is None:
-        return  # the trail is read per brief and per deal
-    connection = await session.connection()
-    await connection.execute(
-        _INSERT,
-        {
-            "id": uuid.uuid4(),
-            "action": action,
-            "actor_user_id": actor_var.get(),
-            "request_id": request_id_var.get(),
-            "brand_id": subject.get("brand_id"),
-            "brief_id": subject.get("brief_id"),
-            "application_id": subject.get("application_id"),
-            "deal_id": subject.get("deal_id"),
-            # Python's clock, not the transaction's: several rows of one request keep order.
-            "occurred_at": utcnow(),
-        },
-    )
-
-
-async def from_event(
-    session: AsyncSession, event_type: str, payload: dict[str, Any], brand_id: uuid.UUID | None
-) -> None:
-    await record_row(session, event_type, brand_id=brand_id, **subjects(event_type, payload))
+def trail_row(event_type: str, payload: dict[str, Any]) -> list[Any] | None:
+    """The trail row of an event, as the arguments `hot_sql.INSERT_EVENT_AND_ACTIVITY` takes
+    after the event's own (id, actor, request id, brief, application, deal, time), or None:
+    the trail is read per brief and per deal, and an event about neither has no row."""
+    subject = subjects(event_type, payload)
+    if subject["brief_id"] is None and subject["deal_id"] is None:
+        return None
+    return [
+        uuid.uuid4(),
+        actor_var.get(),
+        request_id_var.get(),
+        subject["brief_id"],
+        subject["application_id"],
+        subject["deal_id"],
+        # Python's clock, not the transaction's: several rows of one request keep order.
+        utcnow(),
+    ]
 
 
 async def trail(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, any_, bindparam, case, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, InvalidState, NotFound, Unprocessable
@@ -36,10 +37,11 @@ from api.services import (
     deals,
     deliverable_options,
     events,
+    hot_sql,
     invitations,
     memberships,
 )
-from api.services.tokens import Principal
+from api.services.tokens import HotCaller, Principal
 from api.settings import Settings
 
 _UUIDS = ARRAY(UUID(as_uuid=True))
@@ -98,22 +100,15 @@ def _input_errors(brief: Brief, data: ApplicationCreate) -> list[FieldError]:
     return errors
 
 
-# Built once (apply is a hot path): the creator's own accounts among those offered.
-_OFFERED_ACCOUNTS = select(SocialAccount).where(
-    col(SocialAccount.id) == any_(bindparam("ids", type_=_UUIDS)),
-    col(SocialAccount.creator_id) == bindparam("creator_id"),
-)
-
-
 async def offered_accounts(
     session: AsyncSession, creator_id: uuid.UUID, account_ids: list[uuid.UUID]
 ) -> Sequence[SocialAccount]:
-    """The offered accounts that are the creator's, as Core rows that read like the model."""
+    """The offered accounts that are the creator's, as values that read like the model."""
     connection = await session.connection()
-    result = await connection.execute(
-        _OFFERED_ACCOUNTS, {"ids": sorted(set(account_ids)), "creator_id": creator_id}
+    rows = await hot_sql.fetch(
+        connection, hot_sql.OFFERED_ACCOUNTS, sorted(set(account_ids)), creator_id
     )
-    return cast(Sequence[SocialAccount], result.all())
+    return cast(Sequence[SocialAccount], [hot_sql.values(row) for row in rows])
 
 
 def require_offered(rows: Sequence[Any], account_ids: list[uuid.UUID]) -> None:
@@ -172,34 +167,43 @@ async def application_values(
     }
 
 
-# ON CONFLICT: a concurrent second application loses cleanly instead of raising.
-_INSERT_APPLICATION = (
-    insert(Application)
-    .on_conflict_do_nothing(index_elements=["brief_id", "creator_id"])
-    .returning(Application)
-)
-
-
-async def add_application(session: AsyncSession, values: dict[str, Any]) -> Row[Any] | None:
-    """Insert the application row; None if the creator has applied already."""
+async def add_application(session: AsyncSession, values: dict[str, Any]) -> hot_sql.Values | None:
+    """Insert the application row (`hot_sql.INSERT_APPLICATION`); None if the creator has
+    applied already."""
+    now = utcnow()
+    row = {"decided_at": None, "created_at": now, "updated_at": now, **values}
+    args = [
+        json.dumps(row[name]) if name in _JSON_COLUMNS else row[name]
+        for name in hot_sql.APPLICATION_COLUMNS
+    ]
     connection = await session.connection()
-    return (await connection.execute(_INSERT_APPLICATION, values)).first()
+    added = await hot_sql.fetchrow(connection, hot_sql.INSERT_APPLICATION, *args)
+    return hot_sql.values(added) if added is not None else None
+
+
+_JSON_COLUMNS = frozenset({"answers", "deliverable_choices", "match_parts"})
 
 
 async def apply(
     session: AsyncSession,
     settings: Settings,
-    principal: Principal,
+    caller: HotCaller,
     brief_id: uuid.UUID,
     data: ApplicationCreate,
 ) -> ApplicationRead:
     """Apply to an open brief before its deadline, once; hard requirements are checked.
 
-    The hot write path: the creator, the brief, the accounts and the new row are read as
-    Core rows (each reads like its model for the rules), so no ORM object is built.
+    The hot write path: the brief, the creator, the accounts and the new row are fixed
+    statements on the driver (`api.services.hot_sql`) read as plain values (each reads like
+    its model for the rules), so no ORM object is built. The caller may come from this
+    worker's cache: the brief's statement confirms it (`HotCaller.confirm`).
     """
+    connection = await session.connection()
+    row = await hot_sql.fetchrow(connection, hot_sql.BRIEF_BY_ID, brief_id)
+    assert row is not None  # the one-row access_state, joined
+    principal = await caller.confirm(connection, row["access_version"])
     creator = cast(Creator, await creators.creator_row_of(session, principal.user.id))
-    brief = cast(Brief, await briefs.visible_brief_row(session, principal, brief_id))
+    brief = cast(Brief, briefs.visible_values(principal, row))
     check_application(brief, data)
     accounts = await offered_accounts(session, creator.id, data.account_ids)
     require_offered(accounts, data.account_ids)
@@ -210,10 +214,10 @@ async def apply(
         )
     values = await application_values(session, settings, brief, creator, accounts, data)
     values["invitation_id"] = await invitations.consume(session, brief.id, creator.id)
-    row = await add_application(session, values)
-    if row is None:
+    added = await add_application(session, values)
+    if added is None:
         raise Conflict("you already applied to this brief", code="already_applied")
-    read = ApplicationRead.model_validate(row, from_attributes=True)
+    read = ApplicationRead.model_validate(added)
     await events.record(
         session, "application.created", read, brand_id=brief.brand_id, creator_id=creator.id
     )
@@ -244,27 +248,31 @@ def applicant_order(sort: ApplicationSort) -> tuple[list[Any], list[Any], list[b
 
 
 async def list_for_brief(
-    session: AsyncSession,
+    connection: AsyncConnection,
     brief_id: uuid.UUID,
     page: PageParams,
     *,
     statuses: list[ApplicationStatus],
     sort: ApplicationSort,
-) -> tuple[list[Application], str | None]:
+) -> tuple[list[ApplicationRead], str | None]:
+    """A page of the brief's applicants: a hot read, its statement compiled once per shape
+    and sent to the driver (`hot_sql.compiled`), its records read into `ApplicationRead`."""
     stmt = select(Application).where(col(Application.brief_id) == brief_id)
     if statuses:
         stmt = stmt.where(col(Application.status).in_(statuses))
     columns, parsers, descending = applicant_order(sort)
-    rows = (await session.scalars(keyset(stmt, page, columns, parsers, descending))).all()
+    sql, args = hot_sql.compiled(connection, keyset(stmt, page, columns, parsers, descending))
+    rows = [hot_sql.values(row) for row in await hot_sql.fetch(connection, sql, *args)]
 
-    def key(a: Application) -> tuple[Any, ...]:
+    def key(a: Any) -> tuple[Any, ...]:
         if sort == ApplicationSort.match_score:
             return (a.match_score, a.id)
         if sort == ApplicationSort.proposed_fee:
             return (a.proposed_fee_minor or 0, a.id)
         return (a.created_at, a.id)
 
-    return make_page(rows, page, key)
+    kept, cursor = make_page(rows, page, key)
+    return [ApplicationRead.model_validate(row) for row in kept], cursor
 
 
 async def list_for_creator(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -22,10 +24,11 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from api.errors import FieldError, Forbidden, Unprocessable
+from api.models.auth import access_state
 from api.models.base import utcnow
 from api.models.briefs import (
     Brief,
@@ -48,14 +51,22 @@ from api.pagination import (
     parse_float,
     parse_int,
 )
-from api.services import memberships
-from api.services.briefs import BRIEF_READ_COLUMNS, DELIVERABLE_SPECS, PRESENTED_STATUS, presented
+from api.services import hot_sql, memberships
+from api.services.briefs import (
+    BRIEF_READ_COLUMNS,
+    BRIEF_READ_FIELDS,
+    DELIVERABLE_SPECS,
+    PRESENTED_STATUS,
+    presented,
+)
 from api.services.tokens import Principal
 from api.settings import Settings, TierBand
 
 # The text-search configuration of the stored `search` column; queries must use the same.
 TS_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
 _FAR_DATE = date(9999, 12, 31)
+# Read with each page, in its snapshot: confirms a cached caller (`HotCaller.confirm`).
+ACCESS_VERSION = select(access_state.c.version).scalar_subquery().label("access_version")
 _FAR_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -104,6 +115,18 @@ def _band(bands: list[TierBand], tier: Tier) -> TierBand | None:
 def _tier_matches(tiers: list[Tier], bands: list[TierBand]) -> ColumnElement[bool]:
     """A brief wants tier T if its follower bounds (which rule when set) overlap T's band,
     else if T is among its tiers, or if it asks for no particular size at all."""
+    # Built once per set of tiers and bands (expressions are immutable): building it cost
+    # more than the rest of a search's statement.
+    return _tier_expression(
+        tuple(tiers), tuple((b.name, b.min_followers, b.max_followers) for b in bands)
+    )
+
+
+@lru_cache(maxsize=256)
+def _tier_expression(
+    tiers: tuple[Tier, ...], band_limits: tuple[tuple[str, int, int | None], ...]
+) -> ColumnElement[bool]:
+    bands = [TierBand(name=n, min_followers=lo, max_followers=hi) for n, lo, hi in band_limits]
     min_f, max_f = col(Brief.min_followers), col(Brief.max_followers)
     has_bounds = or_(min_f.is_not(None), max_f.is_not(None))
     overlaps = []
@@ -274,32 +297,41 @@ def search_statement(
 
 
 async def search_briefs(
-    session: AsyncSession,
+    connection: AsyncConnection,
     settings: Settings,
     params: BriefSearch,
     page: PageParams,
     *,
     brand_ids: Sequence[uuid.UUID] | None = None,
-) -> tuple[list[BriefRead], str | None]:
-    """One page of briefs: open ones for everybody, or (with `brand_ids`) those brands' own.
+) -> tuple[list[BriefRead], str | None, int | None]:
+    """One page of briefs: open ones for everybody, or (with `brand_ids`) those brands' own;
+    with `access_state.version` as of the page's snapshot (None for an empty page).
 
     An open brief past its deadline is treated as closed here even before the sweeper has
     closed it (presented so, never written by a read). Cursors carry the sort, its key and
     the id, so a page never repeats or skips a brief while others are published between
-    requests. Rows (with their deliverables) are read as Core columns into `BriefRead`.
+    requests. The statement (with each brief's deliverables) goes to the driver, compiled
+    once per shape of search (`hot_sql.compiled`), and its records become `BriefRead`s.
     """
     search = search_statement(
         settings,
         params,
         page,
         brand_ids=brand_ids,
-        columns=(*BRIEF_READ_COLUMNS, DELIVERABLE_SPECS),
+        columns=(*BRIEF_READ_COLUMNS, DELIVERABLE_SPECS, ACCESS_VERSION),
     )
-    connection = await session.connection()
-    rows = (await connection.execute(search.stmt)).mappings().all()
+    sql, args = hot_sql.compiled(connection, search.stmt)
+    rows = await hot_sql.fetch(connection, sql, *args)
     kept, next_cursor = search.page(rows, lambda row: (row["sort_key"], row["id"]))
-    if brand_ids is not None:  # the open-brief search shows none past its deadline
-        now = utcnow()
-        kept = [presented(row, now) for row in kept]
-    # Each row carries its deliverables: the page is one statement.
-    return [BriefRead.model_validate(row) for row in kept], next_cursor
+    now = utcnow()
+    reads = []
+    for row in kept:
+        values = {name: row[name] for name in BRIEF_READ_FIELDS}
+        deliverables = row["deliverables"]
+        values["deliverables"] = (
+            json.loads(deliverables) if isinstance(deliverables, str) else deliverables
+        )
+        if brand_ids is not None:  # the open-brief search shows none past its deadline
+            values = presented(values, now)
+        reads.append(BriefRead.model_validate(values))
+    return reads, next_cursor, rows[0]["access_version"] if rows else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,7 +51,7 @@ from api.models.events import OutboxEvent
 from api.models.memberships import BrandRole
 from api.models.terms import DeliverableSpec
 from api.models.users import Role
-from api.services import events, memberships
+from api.services import events, hot_sql, memberships
 from api.services.brief_rules import (
     RANGE_FIELDS,
     check_draft_ranges,
@@ -107,20 +108,9 @@ DELIVERABLE_SPECS = (
     .scalar_subquery()
     .label("deliverables")
 )
-BRIEF_READ_BY_ID = select(*BRIEF_READ_COLUMNS, DELIVERABLE_SPECS).where(
-    col(Brief.id) == bindparam("brief_id")
-)
-
-
-class BriefValues(dict[str, Any]):
-    """A brief's columns as a mapping (for its `BriefRead`) that also reads like a `Brief`
-    for the rules, without building or tracking an ORM object."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+# A brief's columns as a mapping (for its `BriefRead`) that also reads like a `Brief` for
+# the rules, without building or tracking an ORM object.
+BriefValues = hot_sql.Values
 
 
 def closed_by_deadline(status: str, deadline: datetime | None, now: datetime) -> bool:
@@ -262,26 +252,37 @@ async def get_own_brief(
     return brief
 
 
-async def visible_brief_row(
-    session: AsyncSession, principal: Principal, brief_id: uuid.UUID
-) -> BriefValues:
-    """`get_visible_brief` as `BriefRead`'s columns and deliverables, in one statement, for
-    the hot paths: it reads like a `Brief` for the rules, and no ORM object is built."""
-    connection = await session.connection()
-    row = (await connection.execute(BRIEF_READ_BY_ID, {"brief_id": brief_id})).first()
-    if row is None:
+def visible_values(principal: Principal, row: Mapping[str, Any]) -> BriefValues:
+    """A row of `hot_sql.BRIEF_BY_ID` (its `id` null when there is no such brief) as reads
+    present it, if the caller may see it (404 alike for unknown and private ones): it reads
+    like a `Brief` for the rules, and no ORM object is built."""
+    if row["id"] is None:
         raise NotFound("brief not found")
-    brief = presented(cast(Mapping[str, Any], row._mapping), utcnow())
+    values = {name: row[name] for name in BRIEF_READ_FIELDS}
+    deliverables = row["deliverables"]
+    values["deliverables"] = (
+        json.loads(deliverables) if isinstance(deliverables, str) else deliverables
+    )
+    brief = presented(values, utcnow())
     if not _visible(principal, brief.brand_id, brief.status):
         raise NotFound("brief not found")
     return brief
 
 
-async def read_visible_brief(
-    session: AsyncSession, principal: Principal, brief_id: uuid.UUID
-) -> BriefRead:
-    """`get_visible_brief` as its API view."""
-    return BriefRead.model_validate(await visible_brief_row(session, principal, brief_id))
+def own_values(
+    principal: Principal, row: Mapping[str, Any], need: BrandRole = BrandRole.viewer
+) -> BriefValues:
+    """`get_own_brief` for a row of `hot_sql.BRIEF_BY_ID`: a brief of one of the caller's
+    brands where the caller's role is at least `need`; 404 alike for any other brand's,
+    403 for a role too low."""
+    brief = visible_values(principal, row)
+    memberships.require_role(principal, brief.brand_id, need, noun="brief")
+    return brief
+
+
+def visible_read(principal: Principal, row: Mapping[str, Any]) -> BriefRead:
+    """`visible_values` as the brief's API view."""
+    return BriefRead.model_validate(visible_values(principal, row))
 
 
 async def lock_owned_brief(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,6 +29,7 @@ from api.models.creators import (
     SocialAccountRead,
     SocialAccountUpdate,
 )
+from api.services import hot_sql
 from api.settings import Settings
 
 # Built once: every creator request looks the profile up.
@@ -47,13 +48,13 @@ async def creator_of(session: AsyncSession, user_id: uuid.UUID) -> Creator:
     return creator
 
 
-async def creator_row_of(session: AsyncSession, user_id: uuid.UUID) -> Row[Any]:
-    """The account's creator profile as a Core row, for reads on hot paths; 403 if none."""
+async def creator_row_of(session: AsyncSession, user_id: uuid.UUID) -> hot_sql.Values:
+    """The account's creator profile as plain values (they read like a `Creator`), for hot
+    paths (`hot_sql.CREATOR_OF_USER`); 403 if none."""
     connection = await session.connection()
-    row: Row[Any] = _profile(
-        (await connection.execute(CREATOR_OF_USER, {"user_id": user_id})).first()
-    )
-    return row
+    row = await hot_sql.fetchrow(connection, hot_sql.CREATOR_OF_USER, user_id)
+    values: hot_sql.Values = _profile(hot_sql.values(row) if row is not None else None)
+    return values
 
 
 def account_read(account: SocialAccount, settings: Settings) -> SocialAccountRead:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, delete, insert, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.models.base import utcnow
 from api.models.events import EventRead, OutboxEvent, event_body
 from api.pagination import PageParams, encode_cursor, keyset, parse_datetime
-from api.services import activity
+from api.services import activity, hot_sql
 from api.services.audience import Party, reaches_party
-
-# Built once; a Core insert: the event is written, never read back in the request.
-_INSERT = insert(OutboxEvent)
 
 
 async def record(
@@ -35,17 +33,13 @@ async def record(
     # with nothing pending, as on the apply path, this costs nothing.
     await session.flush()
     connection = await session.connection()
-    await connection.execute(
-        _INSERT,
-        {
-            "id": uuid.uuid4(),
-            "type": event_type,
-            "payload": body,
-            "brand_id": brand_id,
-            "creator_id": creator_id,
-        },
-    )
-    await activity.from_event(session, event_type, body, brand_id)
+    # The event (and its trail row) is written, never read back in the request.
+    event = [uuid.uuid4(), event_type, brand_id, creator_id, json.dumps(body), utcnow()]
+    trail = activity.trail_row(event_type, body)
+    if trail is None:
+        await hot_sql.execute(connection, hot_sql.INSERT_EVENT, *event)
+    else:
+        await hot_sql.execute(connection, hot_sql.INSERT_EVENT_AND_ACTIVITY, *event, *trail)
 
 
 # --- the feed -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -24,7 +24,7 @@ from api.models.brands import Brand
 from api.models.briefs import Brief, BriefStatus
 from api.models.creators import Creator
 from api.pagination import PageParams, keyset, make_page, parse_datetime
-from api.services import events
+from api.services import events, hot_sql
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -130,29 +130,15 @@ async def invite(
 
 
 # Built once (every application runs it).
-_CONSUME = (
-    update(Invitation)
-    .where(
-        # Not named after columns: in an UPDATE those names would be SET values.
-        col(Invitation.brief_id) == bindparam("of_brief"),
-        col(Invitation.creator_id) == bindparam("of_creator"),
-        col(Invitation.applied_at).is_(None),
-        col(Invitation.expires_at) > bindparam("now"),
-    )
-    .values(applied_at=bindparam("now"))
-    .returning(col(Invitation.id))
-)
-
-
 async def consume(
     session: AsyncSession, brief_id: uuid.UUID, creator_id: uuid.UUID
 ) -> uuid.UUID | None:
     """Mark the creator's live invitation to this brief as used; return its id, if any."""
     connection = await session.connection()
-    result = await connection.execute(
-        _CONSUME, {"of_brief": brief_id, "of_creator": creator_id, "now": utcnow()}
+    row = await hot_sql.fetchrow(
+        connection, hot_sql.CONSUME_INVITATION, brief_id, creator_id, utcnow()
     )
-    return result.scalar_one_or_none()
+    return row["id"] if row is not None else None
 
 
 async def list_for_creator(

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Text, bindparam, cast, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from asyncpg import Record
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, Forbidden, NotFound, Unauthorized
 from api.models.auth import ApiToken, ApiTokenCreate
-from api.models.memberships import BrandMembership
-from api.models.users import Role, User
+from api.models.users import Role
 from api.pagination import PageParams, keyset, make_page, parse_datetime
 from api.security import (
     API_TOKEN_PREFIX,
@@ -27,7 +26,11 @@ from api.security import (
     new_opaque_token,
     token_digest,
 )
+from api.services import hot_sql
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from api.services.access_cache import AccessCache
 
 MAX_ACTIVE_TOKENS = 50
 
@@ -70,33 +73,11 @@ class Principal:
         return self.user.role
 
 
-# The caller's memberships as one JSON object {brand_id: role}, in the caller's own query.
-_MEMBERSHIPS = (
-    select(
-        func.coalesce(
-            func.jsonb_object_agg(
-                cast(col(BrandMembership.brand_id), Text), col(BrandMembership.role)
-            ),
-            literal_column("'{}'::jsonb"),
-            type_=JSONB,
-        )
-    )
-    .where(col(BrandMembership.user_id) == col(User.id))
-    .scalar_subquery()
-)
-
-
 def brands_from(value: Any) -> dict[uuid.UUID, str]:
-    """The memberships column of `CALLER_BY_ID` (decoded, or JSON text from a raw driver)."""
+    """The memberships column of `hot_sql.CALLER` (JSON text from the driver, or decoded)."""
     if isinstance(value, str):
         value = json.loads(value)
     return {uuid.UUID(brand_id): role for brand_id, role in (value or {}).items()}
-
-
-# Built once: every authenticated request runs it.
-CALLER_BY_ID = select(
-    *(col(getattr(User, name)) for name in Caller.__dataclass_fields__), _MEMBERSHIPS
-).where(col(User.id) == bindparam("user_id"))
 
 
 def check_caller(caller: Caller | None, generation: int | None) -> Caller:
@@ -110,50 +91,173 @@ def check_caller(caller: Caller | None, generation: int | None) -> Caller:
     return caller
 
 
-async def resolve_bearer(session: AsyncSession, settings: Settings, token: str) -> Principal:
-    """Turn a bearer token (JWT access token or API token) into a principal, or 401."""
-    api_token: ApiToken | None = None
-    generation: int | None = None  # of a JWT; API tokens are revoked one by one
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A bearer token, read without the database: a verified JWT's account and generation,
+    or an API token's digest (its account is known once its row is read)."""
+
+    user_id: uuid.UUID | None = None
+    generation: int | None = None
+    digest: str | None = None
+
+
+def read_credential(settings: Settings, token: str | None) -> Credential:
+    """The bearer token's claims (a JWT) or digest (an API token); 401 if absent or invalid."""
+    if not token:
+        raise Unauthorized("sign in first: send `Authorization: Bearer <token>`")
+    if len(token) > 4096:
+        raise Unauthorized("the access token is invalid or expired", code="invalid_token")
     if token.startswith(API_TOKEN_PREFIX):
-        api_token = await session.scalar(
-            select(ApiToken).where(col(ApiToken.token_hash) == token_digest(token))
-        )
-        now = datetime.now(UTC)
-        if api_token is None or (api_token.expires_at is not None and api_token.expires_at <= now):
-            raise Unauthorized("the API token is invalid, expired or revoked", code="invalid_token")
-        user_id = api_token.user_id
-    else:
-        try:
-            claims = decode_access_token(settings, token)
-        except InvalidToken:
-            raise Unauthorized(
-                "the access token is invalid or expired", code="invalid_token"
-            ) from None
-        user_id = claims.user_id
-        generation = claims.generation
-    connection = await session.connection()
-    row = (await connection.execute(CALLER_BY_ID, {"user_id": user_id})).first()
-    user = check_caller(Caller(*row[:-1]) if row is not None else None, generation)
-    assert row is not None  # check_caller refused a missing account
-    brands = brands_from(row[-1])
+        return Credential(digest=token_digest(token))
+    try:
+        claims = decode_access_token(settings, token)
+    except InvalidToken:
+        raise Unauthorized("the access token is invalid or expired", code="invalid_token") from None
+    return Credential(user_id=claims.user_id, generation=claims.generation)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """An API token as resolving a bearer credential needs it (`hot_sql.GRANT_BY_DIGEST`)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    scopes: frozenset[str]
+    brand_id: uuid.UUID | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def check_grant(grant: Grant | None) -> Grant:
+    """The API token exists and has not expired (revocation is checked after the account)."""
+    if grant is None or (grant.expires_at is not None and grant.expires_at <= datetime.now(UTC)):
+        raise Unauthorized("the API token is invalid, expired or revoked", code="invalid_token")
+    return grant
+
+
+def principal_of(
+    credential: Credential,
+    caller: Caller | None,
+    brands: Mapping[uuid.UUID, str],
+    grant: Grant | None,
+) -> Principal:
+    """The principal a credential stands for, given its account (and API token) as read
+    from the database or this worker's cache: every rule of who may act, in one place."""
+    user = check_caller(caller, credential.generation)
     allowed = scopes_for_role(user.role)
-    if api_token is None:
+    if grant is None:
         return Principal(user=user, scopes=allowed, brands=brands)
     # Checked after the account, so a suspended owner's client is told so (a suspension
     # revokes the owner's API tokens).
-    if api_token.revoked_at is not None:
+    if grant.revoked_at is not None:
         raise Unauthorized("the API token is invalid, expired or revoked", code="invalid_token")
-    if api_token.brand_id is not None:
-        brands = {k: v for k, v in brands.items() if k == api_token.brand_id}
-    await session.execute(
-        update(ApiToken).where(col(ApiToken.id) == api_token.id).values(last_used_at=func.now())
+    if grant.brand_id is not None:
+        brands = {k: v for k, v in brands.items() if k == grant.brand_id}
+    return Principal(user=user, scopes=allowed & grant.scopes, api_token_id=grant.id, brands=brands)
+
+
+def grant_of(row: Record) -> Grant | None:
+    if row["id"] is None:
+        return None
+    return Grant(
+        id=row["id"],
+        user_id=row["user_id"],
+        scopes=frozenset(row["scopes"]),
+        brand_id=row["brand_id"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
     )
-    return Principal(
-        user=user,
-        scopes=allowed & set(api_token.scopes),
-        api_token_id=api_token.id,
-        brands=brands,
-    )
+
+
+async def resolve(
+    connection: AsyncConnection, credential: Credential, cache: AccessCache | None = None
+) -> Principal:
+    """The principal of a credential, read from the database (and kept in `cache`).
+
+    Each read returns `access_state.version` from its own snapshot, so the cache keeps an
+    entry only if no change it has not yet seen could be missing from it.
+    """
+    grant: Grant | None = None
+    user_id = credential.user_id
+    if credential.digest is not None:
+        row = await hot_sql.fetchrow(connection, hot_sql.GRANT_BY_DIGEST, credential.digest)
+        assert row is not None  # the one-row access_state, joined
+        grant = check_grant(grant_of(row))
+        if cache is not None:
+            cache.keep_token(credential.digest, grant, row["access_version"])
+        user_id = grant.user_id
+    row = await hot_sql.fetchrow(connection, hot_sql.CALLER, user_id)
+    assert row is not None
+    caller: Caller | None = None
+    brands: dict[uuid.UUID, str] = {}
+    if row["id"] is not None:
+        caller = Caller(*(row[name] for name in Caller.__dataclass_fields__))
+        brands = brands_from(row["brands"])
+        if cache is not None:
+            cache.keep_user(caller, brands, row["access_version"])
+    principal = principal_of(credential, caller, brands, grant)
+    await touch(connection, principal)
+    return principal
+
+
+async def touch(connection: AsyncConnection, principal: Principal) -> None:
+    """Record an API token's use (`last_used_at`): every request made with it, whether its
+    caller was read from the database or from this worker's cache."""
+    if principal.api_token_id is not None:
+        await hot_sql.execute(connection, hot_sql.TOUCH_GRANT, principal.api_token_id)
+
+
+def cached_principal(cache: AccessCache, credential: Credential) -> Principal | None:
+    """The principal of a credential from this worker's cache alone (None: not all there).
+    The caller must confirm the cache was current (`AccessCache.current`) before relying on it."""
+    grant: Grant | None = None
+    user_id = credential.user_id
+    if credential.digest is not None:
+        grant = cache.token(credential.digest)
+        if grant is None:
+            return None
+        user_id = grant.user_id
+    assert user_id is not None
+    entry = cache.user(user_id)
+    if entry is None:
+        return None
+    try:
+        return principal_of(credential, entry.caller, entry.brands, grant and check_grant(grant))
+    except Unauthorized:
+        return None  # a refusal is read again from the database, never decided on a copy
+
+
+@dataclass(slots=True)
+class HotCaller:
+    """A hot route's caller (`api.deps.HotAccess`): from this worker's cache, or read from
+    the database when the cache did not hold it (`fresh`). A cached principal is confirmed
+    against the version the route's own statement read (`confirm`)."""
+
+    principal: Principal
+    fresh: bool
+    credential: Credential
+    cache: AccessCache
+    admit: Callable[[Principal], Principal]
+
+    async def confirm(self, connection: AsyncConnection, version: int | None) -> Principal:
+        """The principal as of the snapshot that read `version` (`access_state.version`):
+        the cached one if this worker had applied every change up to it, else read again
+        (also when the route's statement had no row to carry the version)."""
+        if self.fresh:
+            return self.principal
+        if version is None or not self.cache.current(version):
+            self.principal = self.admit(await resolve(connection, self.credential, self.cache))
+        else:
+            await touch(connection, self.principal)
+        self.fresh = True
+        return self.principal
+
+
+async def resolve_bearer(
+    connection: AsyncConnection, settings: Settings, token: str | None
+) -> Principal:
+    """Turn a bearer token (JWT access token or API token) into a principal, or 401."""
+    return await resolve(connection, read_credential(settings, token))
 
 
 async def create_api_token(

@@ -538,14 +538,18 @@ async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], settings: 
     """Background task: dispatch, then wait `webhooks_dispatch_interval_seconds` when idle.
     Failures are logged and retried; only cancellation stops it."""
     dispatcher = Dispatcher(sessionmaker, settings)
-    while True:
-        try:
-            made = await dispatcher.run_once()
-        except Exception:
-            log.warning("webhook dispatch failed; retrying", exc_info=True)
-            made = 0
-        if not made:
-            await asyncio.sleep(settings.webhooks_dispatch_interval_seconds)
+    # One HTTP client for the dispatcher's life: a client per round built a TLS context
+    # (reading the CA bundle) every second in every worker, idle or not.
+    async with dispatcher._http() as client:
+        dispatcher.client = client
+        while True:
+            try:
+                made = await dispatcher.run_once()
+            except Exception:
+                log.warning("webhook dispatch failed; retrying", exc_info=True)
+                made = 0
+            if not made:
+                await asyncio.sleep(settings.webhooks_dispatch_interval_seconds)
 
 
 async def work(database_url: str, settings: Settings) -> None:
