@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -113,6 +114,27 @@ async def _first_copy(copied: asyncio.Event, wait_seconds: float) -> None:
         log.info("match indexes copied in %.1f s", time.monotonic() - started)
 
 
+_heap_frozen = False
+
+
+def freeze_startup_heap() -> None:
+    """Move what start-up built (modules, the app, its routes and models, the first copy
+    of the match indexes) out of the garbage collector's reach, once per process.
+
+    Those objects live as long as the worker, yet every full collection walked them all:
+    at ~110,000 objects a full collection took 30-130 ms on a busy core, and every request
+    in flight waited for it (the p99 of a brief read at a fixed rate was 133 ms against
+    the bare baseline's 5 ms). Frozen objects are still freed by reference counting; only
+    cycles among them would be kept. Once per process: a test run builds many apps, and
+    freezing each would keep their garbage for the run.
+    """
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -162,6 +184,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             if settings.maintenance_interval_seconds > 0:
                 await _first_copy(copied, settings.index_warmup_timeout_seconds)
+            freeze_startup_heap()
             yield
         finally:
             for task in tasks:
