@@ -26,7 +26,6 @@ from starlette.routing import BaseRoute
 from swagger_ui_bundle import swagger_ui_path
 
 from api import openapi
-from api.compression import CompressionMiddleware
 from api.db import (
     RetryLostConnection,
     WriteSlots,
@@ -34,17 +33,16 @@ from api.db import (
     create_read_sessionmaker,
     create_sessionmaker,
 )
+from api.edge import EdgeMiddleware
 from api.embedded import database_url
 from api.errors import install_error_handlers
-from api.etags import NotModifiedMiddleware
-from api.headers import SecurityHeadersMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
 from api.matching.brief_index import BriefIndex
 from api.matching.creator_index import CreatorIndex
 from api.matching.sync import keep_fresh
 from api.migrations_state import head_revisions
-from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
+from api.observability import RequestContextMiddleware, configure_logging
 from api.request_body import RequestBodyMiddleware
 from api.routers import (
     activity,
@@ -227,19 +225,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Innermost: a GET whose pooled connection turned out dead runs once more.
     app.add_middleware(RetryLostConnection)
-    # Outermost last: request id and logs, then the body limit, then idempotent replays.
+    # Outermost last: idempotent replays inside the body reader, the limit, the request id.
     app.add_middleware(IdempotencyMiddleware, settings=settings)
     # The body read within a time limit, JSON with no duplicate keys (inside the size limit).
     app.add_middleware(RequestBodyMiddleware, timeout=settings.body_read_timeout_seconds)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Every route, flat, for the metrics' route labels (included routers match as a whole).
+    # Request id, logs and metrics, and the body size limit. Every route, flat, for the
+    # metrics' route labels (included routers match as a whole).
     label_routes: list[BaseRoute] = []
-    app.add_middleware(RequestContextMiddleware, routes=lambda: [*label_routes, *app.routes])
-    # 304 for a GET whose ETag the client holds; then gzip for answers above ~1 KB.
-    app.add_middleware(NotModifiedMiddleware)
-    app.add_middleware(CompressionMiddleware)
-    # Outermost: security headers on every answer, replays and early refusals included.
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware,
+        routes=lambda: [*label_routes, *app.routes],
+        max_bytes=settings.max_body_bytes,
+    )
+    # Outermost, on every answer (replays and early refusals included): 304 for a GET
+    # whose ETag the client holds, gzip above ~1 KB, the security headers.
+    app.add_middleware(EdgeMiddleware)
 
     # The hot routers first: a request is matched against the included routers in this
     # order, and a brief read or an application walked five others before its own.
