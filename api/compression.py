@@ -1,4 +1,5 @@
-"""gzip for answers above ~1 KB when the client accepts it (`CompressionMiddleware`).
+"""gzip for answers above ~1 KB when the client accepts it (`compressed`, applied by
+`api.edge`).
 
 A page of 20 briefs is ~40 KB of JSON and compresses about tenfold; an answer under
 `MIN_BYTES` is sent as it is (the header and CPU cost more than the bytes saved). Only
@@ -13,7 +14,7 @@ from __future__ import annotations
 import gzip
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message
 
 MIN_BYTES = 1024
 # Level 6: within a few percent of level 9's size at about half its CPU.
@@ -40,43 +41,18 @@ def _compressible(headers: Headers) -> bool:
     return "content-encoding" not in headers and content_type.startswith(_COMPRESSIBLE)
 
 
-class CompressionMiddleware:
-    def __init__(self, app: ASGIApp, *, min_bytes: int = MIN_BYTES, level: int = LEVEL) -> None:
-        self.app = app
-        self.min_bytes = min_bytes
-        self.level = level
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        wanted = accepts_gzip(Headers(scope=scope).get("accept-encoding", ""))
-        start: Message | None = None
-        passing = False
-
-        async def compressing_send(message: Message) -> None:
-            nonlocal start, passing
-            if passing:
-                await send(message)
-                return
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            assert start is not None
-            body: bytes = message.get("body", b"")
-            headers = MutableHeaders(raw=list(start["headers"]))
-            big = len(body) >= self.min_bytes and _compressible(headers)
-            if message.get("more_body", False) or not big:
-                passing = True  # streamed, small or not text: as it is
-                await send(start)
-                await send(message)
-                return
-            headers.add_vary_header("Accept-Encoding")
-            if wanted:
-                body = gzip.compress(body, compresslevel=self.level, mtime=0)
-                headers["content-encoding"] = "gzip"
-                headers["content-length"] = str(len(body))
-            await send({**start, "headers": headers.raw})
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, compressing_send)
+def compressed(
+    start: Message, body: bytes, wanted: bool, *, min_bytes: int = MIN_BYTES, level: int = LEVEL
+) -> tuple[Message, bytes] | None:
+    """An answer sent in one piece, gzipped when the client accepts it (`wanted`) and it is
+    big enough and text; None to send it as it is. A compressible answer says
+    `Vary: Accept-Encoding` either way."""
+    headers = MutableHeaders(raw=list(start["headers"]))
+    if len(body) < min_bytes or not _compressible(headers):
+        return None
+    headers.add_vary_header("Accept-Encoding")
+    if wanted:
+        body = gzip.compress(body, compresslevel=level, mtime=0)
+        headers["content-encoding"] = "gzip"
+        headers["content-length"] = str(len(body))
+    return {**start, "headers": headers.raw}, body

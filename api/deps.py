@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from pydantic import BaseModel
+from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import get_session
@@ -150,6 +151,16 @@ def json_response(
         status_code=status_code,
         headers=headers,
         media_type="application/json",
+    )
+
+
+def values_response(
+    values: Any, *, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """`json_response` for values already in their schema's shape (`api.models.stored`):
+    serialised as they are, with no schema validating them on the way."""
+    return Response(
+        to_json(values), status_code=status_code, headers=headers, media_type="application/json"
     )
 
 

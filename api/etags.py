@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from api.errors import PreconditionFailed, PreconditionRequired, problem_responses
 
@@ -59,36 +59,23 @@ _KEPT_ON_304 = (
 )
 
 
-class NotModifiedMiddleware:
+def conditional(scope: Scope) -> str | None:
+    """The `If-None-Match` of a GET or HEAD, which may turn its 200 into a 304."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return None
+    return Headers(scope=scope).get("if-none-match")
+
+
+def not_modified(if_none_match: str, start: Message) -> Message | None:
     """`If-None-Match` on a GET: when the answer would be a 200 whose `ETag` the client
-    already holds (weak comparison, or `*`), a 304 without a body is sent instead. Every
-    route that sets an `ETag` on a read gets it, with its own checks (auth, visibility)
-    run first: a 304 is never an answer the 200 would not have been."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
-        if_none_match = Headers(scope=scope).get("if-none-match")
-        if if_none_match is None:
-            await self.app(scope, receive, send)
-            return
-        not_modified = False
-
-        async def conditional_send(message: Message) -> None:
-            nonlocal not_modified
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                etag = Headers(raw=message["headers"]).get("etag")
-                if etag is not None and matches(if_none_match, etag.removeprefix("W/")):
-                    not_modified = True
-                    kept = [(k, v) for k, v in message["headers"] if k.lower() in _KEPT_ON_304]
-                    await send({"type": "http.response.start", "status": 304, "headers": kept})
-                    await send({"type": "http.response.body", "body": b""})
-                    return
-            if not not_modified:
-                await send(message)
-
-        await self.app(scope, receive, conditional_send)
+    already holds (weak comparison, or `*`), the start of a 304 without a body instead.
+    Applied to the answer on its way out (`api.edge`), so every route that sets an `ETag`
+    on a read gets it, with its own checks (auth, visibility) run first: a 304 is never an
+    answer the 200 would not have been."""
+    if start["status"] != 200:
+        return None
+    etag = Headers(raw=start["headers"]).get("etag")
+    if etag is None or not matches(if_none_match, etag.removeprefix("W/")):
+        return None
+    kept = [(k, v) for k, v in start["headers"] if k.lower() in _KEPT_ON_304]
+    return {"type": "http.response.start", "status": 304, "headers": kept}

@@ -1,4 +1,5 @@
-"""Security headers, set once for every answer (`SecurityHeadersMiddleware`).
+"""Security headers, set once for every answer (`with_security_headers`, applied by
+`api.edge`).
 
 The docs page's Content-Security-Policy is `DOCS_CONTENT_SECURITY_POLICY`, the one place
 to change when the docs UI changes.
@@ -6,7 +7,7 @@ to change when the docs UI changes.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message
 
 # Swagger UI, served by the app itself under /docs: its own scripts, styles and fonts, the
 # inline <script> that starts it and the inline styles it sets, images as data: URIs (its
@@ -35,34 +36,21 @@ _COMMON = [
     (b"referrer-policy", b"no-referrer"),
 ]
 _NO_STORE = (b"cache-control", b"no-store")
+_DOCS_CSP = (b"content-security-policy", DOCS_CONTENT_SECURITY_POLICY.encode())
+_API_CSP = (b"content-security-policy", API_CONTENT_SECURITY_POLICY.encode())
 
 
-class SecurityHeadersMiddleware:
-    """nosniff, no framing, a Content-Security-Policy, and `Cache-Control: no-store` on
-    every `/v1` answer: each is about one signed-in caller (their account, tokens,
-    addresses, deals) or is a sign-in, and none may be kept by a shared cache."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        docs = path == DOCS_PATH or path.startswith(DOCS_PATH + "/")
-        policy = DOCS_CONTENT_SECURITY_POLICY if docs else API_CONTENT_SECURITY_POLICY
-        added = [*_COMMON, (b"content-security-policy", policy.encode())]
-        private = path.startswith("/v1/")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in added if h[0] not in present)
-                if private and b"cache-control" not in present:
-                    headers.append(_NO_STORE)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def with_security_headers(path: str, start: Message) -> Message:
+    """The start of an answer to `path` with nosniff, no framing, a Content-Security-Policy,
+    and `Cache-Control: no-store` on every `/v1` answer: each is about one signed-in caller
+    (their account, tokens, addresses, deals) or is a sign-in, and none may be kept by a
+    shared cache. Headers the route set itself are kept."""
+    docs = path == DOCS_PATH or path.startswith(DOCS_PATH + "/")
+    headers = list(start.get("headers", []))
+    present = {name.lower() for name, _ in headers}
+    headers.extend(h for h in _COMMON if h[0] not in present)
+    if b"content-security-policy" not in present:
+        headers.append(_DOCS_CSP if docs else _API_CSP)
+    if b"cache-control" not in present and path.startswith("/v1/"):
+        headers.append(_NO_STORE)
+    return {**start, "headers": headers}

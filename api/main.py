@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -25,7 +26,6 @@ from starlette.routing import BaseRoute
 from swagger_ui_bundle import swagger_ui_path
 
 from api import openapi
-from api.compression import CompressionMiddleware
 from api.db import (
     RetryLostConnection,
     WriteSlots,
@@ -33,17 +33,16 @@ from api.db import (
     create_read_sessionmaker,
     create_sessionmaker,
 )
+from api.edge import EdgeMiddleware
 from api.embedded import database_url
 from api.errors import install_error_handlers
-from api.etags import NotModifiedMiddleware
-from api.headers import SecurityHeadersMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
 from api.matching.brief_index import BriefIndex
 from api.matching.creator_index import CreatorIndex
 from api.matching.sync import keep_fresh
 from api.migrations_state import head_revisions
-from api.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
+from api.observability import RequestContextMiddleware, configure_logging
 from api.request_body import RequestBodyMiddleware
 from api.routers import (
     activity,
@@ -113,6 +112,27 @@ async def _first_copy(copied: asyncio.Event, wait_seconds: float) -> None:
         log.info("match indexes copied in %.1f s", time.monotonic() - started)
 
 
+_heap_frozen = False
+
+
+def freeze_startup_heap() -> None:
+    """Move what start-up built (modules, the app, its routes and models, the first copy
+    of the match indexes) out of the garbage collector's reach, once per process.
+
+    Those objects live as long as the worker, yet every full collection walked them all:
+    at ~110,000 objects a full collection took 30-130 ms on a busy core, and every request
+    in flight waited for it (the p99 of a brief read at a fixed rate was 133 ms against
+    the bare baseline's 5 ms). Frozen objects are still freed by reference counting; only
+    cycles among them would be kept. Once per process: a test run builds many apps, and
+    freezing each would keep their garbage for the run.
+    """
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -162,6 +182,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             if settings.maintenance_interval_seconds > 0:
                 await _first_copy(copied, settings.index_warmup_timeout_seconds)
+            freeze_startup_heap()
             yield
         finally:
             for task in tasks:
@@ -204,28 +225,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Innermost: a GET whose pooled connection turned out dead runs once more.
     app.add_middleware(RetryLostConnection)
-    # Outermost last: request id and logs, then the body limit, then idempotent replays.
+    # Outermost last: idempotent replays inside the body reader, the limit, the request id.
     app.add_middleware(IdempotencyMiddleware, settings=settings)
     # The body read within a time limit, JSON with no duplicate keys (inside the size limit).
     app.add_middleware(RequestBodyMiddleware, timeout=settings.body_read_timeout_seconds)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Every route, flat, for the metrics' route labels (included routers match as a whole).
+    # Request id, logs and metrics, and the body size limit. Every route, flat, for the
+    # metrics' route labels (included routers match as a whole).
     label_routes: list[BaseRoute] = []
-    app.add_middleware(RequestContextMiddleware, routes=lambda: [*label_routes, *app.routes])
-    # 304 for a GET whose ETag the client holds; then gzip for answers above ~1 KB.
-    app.add_middleware(NotModifiedMiddleware)
-    app.add_middleware(CompressionMiddleware)
-    # Outermost: security headers on every answer, replays and early refusals included.
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware,
+        routes=lambda: [*label_routes, *app.routes],
+        max_bytes=settings.max_body_bytes,
+    )
+    # Outermost, on every answer (replays and early refusals included): 304 for a GET
+    # whose ETag the client holds, gzip above ~1 KB, the security headers.
+    app.add_middleware(EdgeMiddleware)
 
+    # The hot routers first: a request is matched against the included routers in this
+    # order, and a brief read or an application walked five others before its own.
+    # (No path of one router matches another's; OpenAPI lists paths sorted.)
     for module in (
+        briefs,
+        applications,
         ops,
         auth,
         me,
         brands,
         creators,
-        briefs,
-        applications,
         matches,
         deals,
         deliverables,

@@ -1,7 +1,7 @@
 """Feature rows read from the match tables: one brief's, one creator's accounts'.
 
 What the apply-time score and the ranking read as values (the in-memory indexes hold
-the same rows as columns). SQL goes to the driver as it is (`fetch_rows`).
+the same rows as columns). SQL goes to the driver as it is (`fetch_rows`, `api.driver`).
 """
 
 # The SQL here is text built from fixed column names; request values only reach it as
@@ -13,20 +13,20 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.driver import fetch
 from api.models.matching import ACCOUNT_FEATURES, ALL_SLOT, BRIEF_FEATURES
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
-async def fetch_rows(
-    session: AsyncSession, sql: str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Rows of `sql` as dicts. Sent to the driver as it is (`:name` parameters become
-    `$n`): parsing a long statement for bind parameters would cost more than running it."""
+@lru_cache(maxsize=256)
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`sql` with its `:name` parameters as `$n`, and the names in order: once per text."""
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -34,10 +34,19 @@ async def fetch_rows(
             names.append(match.group(1))
         return f"${names.index(match.group(1)) + 1}"
 
-    statement = _PARAM.sub(number, sql)
+    return _PARAM.sub(number, sql), tuple(names)
+
+
+async def fetch_rows(
+    session: AsyncSession, sql: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Rows of `sql` as dicts, in the session's transaction. Sent to the driver as it is
+    (`api.driver`; `:name` parameters become `$n`): parsing a long statement for bind
+    parameters, and the adapter's cursor and result, would cost more than running it."""
+    statement, names = _numbered(sql)
     connection = await session.connection()
-    result = await connection.exec_driver_sql(statement, tuple(params[n] for n in names))
-    return [dict(row) for row in result.mappings()]
+    rows = await fetch(connection, statement, *(params[n] for n in names))
+    return [dict(row.items()) for row in rows]
 
 
 # --- features ------------------------------------------------------------------------------

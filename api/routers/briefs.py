@@ -13,8 +13,8 @@ from api.deps import (
     SettingsDep,
     get_principal,
     hot_caller,
-    json_response,
     require_brand,
+    values_response,
 )
 from api.errors import problem_responses
 from api.models.briefs import Brief, BriefCreate, BriefRead, BriefSearch, BriefUpdate
@@ -140,7 +140,7 @@ async def search_briefs(
             items, cursor, _ = await brief_search.search_briefs(
                 connection, settings, params, page, brand_ids=brand_ids
             )
-    return json_response(Page[BriefRead](items=items, next_cursor=cursor))
+    return values_response({"items": items, "next_cursor": cursor})
 
 
 @router.get(
@@ -159,7 +159,7 @@ async def get_brief(brief_id: uuid.UUID, caller: HotBriefReader, request: Reques
         assert row is not None  # the one-row access_state, joined
         principal = await caller.confirm(connection, row["access_version"])
     read = briefs.visible_read(principal, row)
-    return json_response(read, headers={"ETag": etags.quoted(read.version)})
+    return values_response(read, headers={"ETag": etags.quoted(read["version"])})
 
 
 @router.patch(

@@ -32,7 +32,6 @@ from api.models.auth import access_state
 from api.models.base import utcnow
 from api.models.briefs import (
     Brief,
-    BriefRead,
     BriefSearch,
     BriefSort,
     BriefStatus,
@@ -58,6 +57,7 @@ from api.services.briefs import (
     DELIVERABLE_SPECS,
     PRESENTED_STATUS,
     presented,
+    read_values,
 )
 from api.services.tokens import Principal
 from api.settings import Settings, TierBand
@@ -303,15 +303,16 @@ async def search_briefs(
     page: PageParams,
     *,
     brand_ids: Sequence[uuid.UUID] | None = None,
-) -> tuple[list[BriefRead], str | None, int | None]:
-    """One page of briefs: open ones for everybody, or (with `brand_ids`) those brands' own;
-    with `access_state.version` as of the page's snapshot (None for an empty page).
+) -> tuple[list[dict[str, Any]], str | None, int | None]:
+    """One page of briefs (each as `BriefRead` serialises it, `read_values`): open ones
+    for everybody, or (with `brand_ids`) those brands' own; with `access_state.version` as
+    of the page's snapshot (None for an empty page).
 
     An open brief past its deadline is treated as closed here even before the sweeper has
     closed it (presented so, never written by a read). Cursors carry the sort, its key and
     the id, so a page never repeats or skips a brief while others are published between
     requests. The statement (with each brief's deliverables) goes to the driver, compiled
-    once per shape of search (`hot_sql.compiled`), and its records become `BriefRead`s.
+    once per shape of search (`hot_sql.compiled`).
     """
     search = search_statement(
         settings,
@@ -333,5 +334,5 @@ async def search_briefs(
         )
         if brand_ids is not None:  # the open-brief search shows none past its deadline
             values = presented(values, now)
-        reads.append(BriefRead.model_validate(values))
+        reads.append(read_values(values))
     return reads, next_cursor, rows[0]["access_version"] if rows else None

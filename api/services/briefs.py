@@ -49,6 +49,7 @@ from api.models.briefs import (
 from api.models.common import sent_values
 from api.models.events import OutboxEvent
 from api.models.memberships import BrandRole
+from api.models.stored import shaper
 from api.models.terms import DeliverableSpec
 from api.models.users import Role
 from api.services import events, hot_sql, memberships
@@ -280,9 +281,14 @@ def own_values(
     return brief
 
 
-def visible_read(principal: Principal, row: Mapping[str, Any]) -> BriefRead:
-    """`visible_values` as the brief's API view."""
-    return BriefRead.model_validate(visible_values(principal, row))
+# A brief's values (its row, deliverables included) as `BriefRead` serialises them; the
+# row was validated when it was written (`api.models.stored`).
+read_values = shaper(BriefRead)
+
+
+def visible_read(principal: Principal, row: Mapping[str, Any]) -> dict[str, Any]:
+    """`visible_values` as the brief's API view (`BriefRead`'s JSON values)."""
+    return read_values(visible_values(principal, row))
 
 
 async def lock_owned_brief(
