@@ -139,6 +139,32 @@ class BriefBatch:
             columns[name] = CodeSets.joined([b.columns[name][keep] for b, keep in parts])
         return cls(columns)
 
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Every array the batch holds, by name, and its groups (JSON), for a shared
+        segment (`api.matching.shared`); `from_arrays` takes them back as they are."""
+        arrays: dict[str, np.ndarray] = {}
+        for name, column in self.columns.items():
+            if isinstance(column, CodeSets):
+                arrays |= {f"s:{name}:words": column.words, f"s:{name}:index": column.index}
+            else:
+                arrays[f"c:{name}"] = column
+        arrays["by_id"] = self._by_id
+        return arrays, {"groups": [[k, a, b] for k, (a, b) in self._groups.items()]}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> BriefBatch:
+        """A batch over `to_arrays`' arrays (views of a segment: nothing is sorted again)."""
+        batch = cls.__new__(cls)
+        columns: dict[str, Any] = {n[2:]: a for n, a in arrays.items() if n.startswith("c:")}
+        for name in _LISTS:
+            columns[name] = CodeSets(arrays[f"s:{name}:words"], arrays[f"s:{name}:index"])
+        batch.columns = columns
+        batch.hi, batch.lo = columns["id_hi"], columns["id_lo"]
+        batch.size = len(batch.hi)
+        batch._by_id = arrays["by_id"]
+        batch._groups = {int(k): (int(a), int(b)) for k, a, b in meta["groups"]}
+        return batch
+
     def id_of(self, row: int) -> uuid.UUID:
         return uuid.UUID(int=int(self.hi[row]) << 64 | int(self.lo[row]))
 
@@ -237,10 +263,15 @@ def _after(
 
 
 class BriefIndex(FollowedCopy[BriefBatch]):
-    """One worker's copy of the open briefs' match rows (see the module's docstring)."""
+    """The host's copy of the open briefs' match rows (see the module's docstring)."""
+
+    kind = "briefs"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(sync_sql=_SYNC, rows=ROWS, copies=COPIES, **options)
+
+    def _from_arrays(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> BriefBatch:
+        return BriefBatch.from_arrays(arrays, meta)
 
     async def _fetch_changed(self, conn: Any, keys: Sequence[uuid.UUID]) -> BriefBatch:
         return BriefBatch.of(await conn.fetch(_CHANGED_ROWS, keys))
