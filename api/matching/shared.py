@@ -15,10 +15,12 @@ there).
   between its reading the pointer and opening the file makes it read the pointer again;
   a segment it has mapped stays valid until its last array is let go, when the kernel
   frees the pages (no reader left).
-- *The follower* holds an exclusive `flock` on `follower.lock`: the kernel releases it when
-  that process exits or dies, and the next process to try takes over (each worker's
-  background task tries every tick; a request that needs a copy tries too). A process
-  without that background task (tools, a test's bare index) takes it only while it copies.
+- *The follower* of a kind holds an exclusive `flock` on `<kind>.lock`: the kernel
+  releases it when that process exits or dies, and the next process to try takes over
+  (each worker's background task tries every round, a merge or a request that needs a
+  copy tries too). A process without that background task (tools, a test's bare index)
+  takes it only while it copies or merges. One lock per kind, so that at start-up two
+  workers make the two first copies side by side.
 - *Asking for a copy.* A worker whose request needs a newer segment than the one published
   (after a TRUNCATE, say) touches `wanted` and waits; the follower looks at it every tick.
 - The run directory is `MATCH_INDEX_DIR` (`briefboard serve` makes one per server and
@@ -147,9 +149,9 @@ class Host:
     def __init__(self, directory: str | None = None) -> None:
         self._given = directory
         self._directory: Path | None = None
-        self._lock_file: Any = None
-        self.following = False  # a background task keeps this process the follower
-        self._leading = 0  # copies and merges under way here (they keep the lock)
+        self._locks: dict[str, Any] = {}  # kind: the open lock file this Host holds
+        self.following = False  # a background task keeps this process a follower
+        self._leading: dict[str, int] = {}  # copies and merges under way (they keep the lock)
         self._publishing = threading.Lock()
         self._wake = asyncio.Event()
         self._wanted_seen = 0
@@ -166,47 +168,48 @@ class Host:
             _WAKERS.setdefault(str(self._directory), weakref.WeakSet()).add(self)
         return self._directory
 
-    # --- the follower's lock ---
+    # --- the followers' locks ---
 
-    @property
-    def leads(self) -> bool:
-        return self._lock_file is not None
+    def leads(self, kind: str) -> bool:
+        return kind in self._locks
 
-    def lead(self) -> bool:
-        """Take the follower's lock if nobody holds it; whether this Host holds it."""
-        if self._lock_file is None:
-            handle = open(self.directory / "follower.lock", "a+b")  # noqa: SIM115
+    def lead(self, kind: str) -> bool:
+        """Take the follower's lock of `kind` if nobody holds it; whether this Host holds
+        it. (One lock per kind: two workers can make the two first copies side by side.)"""
+        if kind not in self._locks:
+            handle = open(self.directory / f"{kind}.lock", "a+b")  # noqa: SIM115
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 handle.close()
                 return False
-            self._lock_file = handle
+            self._locks[kind] = handle
         return True
 
-    def release(self) -> None:
-        if self._lock_file is not None:
-            self._lock_file.close()  # closing the file releases the lock
-            self._lock_file = None
+    def release(self, kind: str) -> None:
+        handle = self._locks.pop(kind, None)
+        if handle is not None:
+            handle.close()  # closing the file releases the lock
 
     @contextlib.contextmanager
-    def leading(self) -> Iterator[bool]:
-        """Whether this process is (or has now become) the follower, held as such for the
-        block; a process with no background follower task holds the lock only while it
-        copies or merges."""
-        if not self.lead():
+    def leading(self, kind: str) -> Iterator[bool]:
+        """Whether this process is (or has now become) the follower of `kind`, held as such
+        for the block; a process with no background follower task holds the lock only while
+        it copies or merges."""
+        if not self.lead(kind):
             yield False
             return
-        self._leading += 1
+        self._leading[kind] = self._leading.get(kind, 0) + 1
         try:
             yield True
         finally:
-            self._leading -= 1
-            if not self._leading and not self.following:
-                self.release()
+            self._leading[kind] -= 1
+            if not self._leading[kind] and not self.following:
+                self.release(kind)
 
     def close(self) -> None:
-        self.release()
+        for kind in list(self._locks):
+            self.release(kind)
         self.following = False
         if self._given is None and self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
@@ -255,7 +258,7 @@ class Host:
         """Write a segment of `arrays` (and `meta`, JSON) current to `state` and point to
         it, if the published one is still `replacing` (else None: a newer one was published
         meanwhile); older segments of `kind` are unlinked. Only the follower calls it."""
-        assert self.leads, "only the follower publishes"
+        assert self.leads(kind), "only the follower publishes"
         with self._publishing:
             latest = self.latest(kind)
             if latest != replacing:

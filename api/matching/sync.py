@@ -46,6 +46,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -374,7 +375,7 @@ class FollowedCopy(Generic[B]):
                 if adopted is not None:
                     return adopted
                 continue  # unlinked meanwhile: a newer one is published
-            with self.host.leading() as leads:
+            with self.host.leading(self.kind) as leads:
                 if leads:
                     async with self._copying:
                         if self.host.latest(self.kind) == pointer:  # nobody copied meanwhile
@@ -388,17 +389,28 @@ class FollowedCopy(Generic[B]):
     async def _copy_all(self, conn: Any, state: State, replacing: Pointer | None) -> View[B] | None:
         """A full copy, published (its rows are read after the snapshot of `state`: at
         least as new); None if another segment was published meanwhile."""
+        started = time.monotonic()
         base = await self._fetch_all(conn)
+        copied = time.monotonic()
         arrays, meta = base.to_arrays()
         pointer = await asyncio.to_thread(
             self.host.publish, self.kind, arrays, meta, state, replacing=replacing
         )
+        size = base.size
         del base, arrays
         if pointer is None:
             return None
         self.copies += 1
         self._copies_counter.inc()
-        return await self._adopt(pointer)
+        view = await self._adopt(pointer)
+        log.info(
+            "%s: copied %d rows in %.1f s, published and mapped in %.1f s",
+            type(self).__name__,
+            size,
+            copied - started,
+            time.monotonic() - copied,
+        )
+        return view
 
     async def _adopt(self, pointer: Pointer) -> View[B] | None:
         """A view of the published segment (mapped in a thread), None if it is gone."""
@@ -432,7 +444,7 @@ class FollowedCopy(Generic[B]):
     async def _merge_and_publish(self, view: View[B]) -> None:
         """Fold `view`'s delta and dead rows into a new base and publish it, when this
         process is (or can become) the follower: built in a thread, awaited by no request."""
-        with self.host.leading() as leads:
+        with self.host.leading(self.kind) as leads:
             if not leads or view.base is None or view.state is None:
                 return
             merged = await asyncio.to_thread(self._whole, view.segments())
@@ -451,11 +463,12 @@ class FollowedCopy(Generic[B]):
         `REPUBLISH_SECONDS`, so that it never falls behind the pruned log), or pointed at
         the later state when nothing changed."""
         await self.sync(session)
+        self.host.lead(self.kind)  # the follower of this kind, if nobody is
         view = self._view
         pointer = self.host.latest(self.kind)
-        if not self.host.leads or pointer is None or view.pointer is None or view.state is None:
+        if not self.host.leads(self.kind) or pointer is None or view.pointer is None:
             return
-        if pointer.state == view.state:
+        if view.state is None or pointer.state == view.state:
             return
         if view.pending == 0 and view.delta is None and pointer.file == view.pointer.file:
             republished = await asyncio.to_thread(
@@ -505,11 +518,13 @@ async def keep_fresh(
     hosts = list({id(index.host): index.host for index in indexes}.values())
     for host in hosts:
         host.following = True
+    # Workers take the indexes in turns of their own, so that at start-up each follows the
+    # first it reaches that nobody follows yet, and the first copies are made side by side.
+    turn = os.getpid() % len(indexes) if indexes else 0
+    indexes = [*indexes[turn:], *indexes[:turn]]
     last = -math.inf
     try:
         while True:
-            for host in hosts:
-                host.lead()
             # Every host looks (and so marks what it saw), not only up to the first that was asked.
             wanted = any([host.wanted() for host in hosts])  # noqa: C419
             ready = all(index.ready for index in indexes)
