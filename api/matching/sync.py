@@ -46,7 +46,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -400,9 +399,11 @@ class FollowedCopy(Generic[B]):
         del base, arrays
         if pointer is None:
             return None
+        view = await self._adopt(pointer)
+        if view is not None:
+            self._install(view)  # held (and ready) from now on
         self.copies += 1
         self._copies_counter.inc()
-        view = await self._adopt(pointer)
         log.info(
             "%s: copied %d rows in %.1f s, published and mapped in %.1f s",
             type(self).__name__,
@@ -518,11 +519,15 @@ async def keep_fresh(
     hosts = list({id(index.host): index.host for index in indexes}.values())
     for host in hosts:
         host.following = True
-    # Workers take the indexes in turns of their own, so that at start-up each follows the
-    # first it reaches that nobody follows yet, and the first copies are made side by side.
-    turn = os.getpid() % len(indexes) if indexes else 0
-    indexes = [*indexes[turn:], *indexes[:turn]]
     last = -math.inf
+
+    async def upkeep(index: FollowedCopy[Any], wanted: bool) -> None:
+        try:
+            async with sessionmaker() as session:
+                await index.upkeep(session, wanted=wanted)
+        except Exception:
+            log.warning("%s sync failed; retrying next round", type(index).__name__, exc_info=True)
+
     try:
         while True:
             # Every host looks (and so marks what it saw), not only up to the first that was asked.
@@ -530,16 +535,8 @@ async def keep_fresh(
             ready = all(index.ready for index in indexes)
             if wanted or not ready or time.monotonic() - last >= interval_seconds:
                 last = time.monotonic()
-                for index in indexes:
-                    try:
-                        async with sessionmaker() as session:
-                            await index.upkeep(session, wanted=wanted)
-                    except Exception:
-                        log.warning(
-                            "%s sync failed; retrying next round",
-                            type(index).__name__,
-                            exc_info=True,
-                        )
+                # Side by side: each index's first copy is made (or waited for) on its own.
+                await asyncio.gather(*(upkeep(index, wanted) for index in indexes))
             else:
                 for index in indexes:
                     await index.adopt_newest()
