@@ -173,6 +173,7 @@ class View(Generic[B]):
     delta_alive: np.ndarray = field(default_factory=lambda: _NONE)
     state: State | None = None
     pointer: Pointer | None = None
+    dead: int = 0  # the base's rows marked dead (counted as marked: no sum per request)
 
     def segments(self) -> list[tuple[B, np.ndarray]]:
         out: list[tuple[B, np.ndarray]] = []
@@ -184,12 +185,13 @@ class View(Generic[B]):
 
     @property
     def size(self) -> int:
-        return int(self.alive.sum()) + int(self.delta_alive.sum())
+        """Live rows (every row of the delta is live)."""
+        return len(self.alive) - self.dead + len(self.delta_alive)
 
     @property
     def pending(self) -> int:
         """Rows a merge would fold in: the dead rows of the base and the delta's."""
-        return len(self.alive) - int(self.alive.sum()) + len(self.delta_alive)
+        return self.dead + len(self.delta_alive)
 
     def order(self) -> tuple[int, int, int]:
         """Views on newer segments win, then views of later snapshots."""
@@ -348,9 +350,12 @@ class FollowedCopy(Generic[B]):
     def _applied(self, view: View[B], changed: Sequence[uuid.UUID], fresh: B) -> View[B]:
         """`view` with the changed keys' rows marked dead and their rows now in the delta."""
         alive, delta_alive = view.alive.copy(), view.delta_alive.copy()
+        dead = view.dead
         for key in changed:
             if view.base is not None:
-                alive[view.base.rows_of(key)] = False
+                rows = view.base.rows_of(key)
+                dead += int(alive[rows].sum())
+                alive[rows] = False
             if view.delta is not None:
                 delta_alive[view.delta.rows_of(key)] = False
         parts = []
@@ -360,7 +365,7 @@ class FollowedCopy(Generic[B]):
             parts.append((fresh, np.ones(fresh.size, dtype=bool)))
         delta = self._join(parts) if parts else None
         delta_alive = np.ones(delta.size if delta else 0, dtype=bool)
-        return replace(view, alive=alive, delta=delta, delta_alive=delta_alive)
+        return replace(view, alive=alive, delta=delta, delta_alive=delta_alive, dead=dead)
 
     async def _newer_base(self, conn: Any, view: View[B], head: Mapping[str, Any]) -> View[B]:
         """A base current enough for `head`: the published segment when it is newer than
