@@ -22,7 +22,7 @@ there).
   takes it only while it copies or merges. One lock per kind, so that at start-up two
   workers make the two first copies side by side.
 - *Asking for a copy.* A worker whose request needs a newer segment than the one published
-  (after a TRUNCATE, say) touches `wanted` and waits; the follower looks at it every tick.
+  (after a TRUNCATE, say) touches `wanted-<kind>` and waits; the follower looks at it every tick.
 - The run directory is `MATCH_INDEX_DIR` (`briefboard serve` makes one per server and
   removes it at exit), else a private one per app, removed when the app stops: a single
   process then is its own follower, by the same code.
@@ -153,8 +153,8 @@ class Host:
         self.following = False  # a background task keeps this process a follower
         self._leading: dict[str, int] = {}  # copies and merges under way (they keep the lock)
         self._publishing = threading.Lock()
-        self._wake = asyncio.Event()
-        self._wanted_seen = 0
+        self._wake: dict[str, asyncio.Event] = {}  # kind: set when a copy is asked for here
+        self._wanted_seen: dict[str, int] = {}
 
     @property
     def directory(self) -> Path:
@@ -216,27 +216,29 @@ class Host:
 
     # --- asking the follower, and waiting ---
 
-    def want(self) -> None:
-        """Ask the follower for a round now (a segment newer than the published one)."""
-        (self.directory / "wanted").touch()
+    def want(self, kind: str) -> None:
+        """Ask the follower of `kind` for a round now (a newer segment than the published
+        one)."""
+        (self.directory / f"wanted-{kind}").touch()
         for host in list(_WAKERS.get(str(self.directory), ())):
-            host._wake.set()
+            host._wake.setdefault(kind, asyncio.Event()).set()
 
-    def wanted(self) -> bool:
-        """Whether a round was asked for since this Host last looked."""
+    def wanted(self, kind: str) -> bool:
+        """Whether a round of `kind` was asked for since this Host last looked."""
         try:
-            stamp = (self.directory / "wanted").stat().st_mtime_ns
+            stamp = (self.directory / f"wanted-{kind}").stat().st_mtime_ns
         except FileNotFoundError:
             return False
-        asked = stamp != self._wanted_seen
-        self._wanted_seen = stamp
+        asked = stamp != self._wanted_seen.get(kind, 0)
+        self._wanted_seen[kind] = stamp
         return asked
 
-    async def tick(self, seconds: float = TICK_SECONDS) -> None:
-        """Sleep for `seconds`, or until `want` is called in this process."""
+    async def tick(self, kind: str, seconds: float = TICK_SECONDS) -> None:
+        """Sleep for `seconds`, or until `want(kind)` is called in this process."""
+        wake = self._wake.setdefault(kind, asyncio.Event())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
-        self._wake.clear()
+            await asyncio.wait_for(wake.wait(), seconds)
+        wake.clear()
 
     # --- segments ---
 

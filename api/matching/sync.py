@@ -48,7 +48,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -57,7 +57,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.matching.shared import Host, Pointer, State, settle
+from api.matching.shared import TICK_SECONDS, Host, Pointer, State, settle
 
 log = logging.getLogger(__name__)
 
@@ -387,8 +387,8 @@ class FollowedCopy(Generic[B]):
                             if copied is not None:
                                 return copied
                     continue
-            self.host.want()
-            await self.host.tick()
+            self.host.want(self.kind)
+            await asyncio.sleep(TICK_SECONDS)
 
     async def _copy_all(self, conn: Any, state: State, replacing: Pointer | None) -> View[B] | None:
         """A full copy, published (its rows are read after the snapshot of `state`: at
@@ -513,44 +513,56 @@ async def keep_fresh(
     interval_seconds: float,
     copied: asyncio.Event | None = None,
 ) -> None:
-    """Background task of each worker. Every tick (`shared.TICK_SECONDS`): become the
-    host's follower if nobody is, and map any newer published segment. Every
-    `interval_seconds`, or at once when a worker asks (`Host.want`), a round of `upkeep`:
-    the first copies at start-up (made by the follower, mapped by the others), then syncs,
-    so that even an idle worker never falls behind the pruned logs, and the follower's
-    merges. `copied` is set once every index holds its first copy (the app's start-up waits
-    for it). Failures (database down, schema not migrated yet) are logged and retried next
-    round; only cancellation stops it."""
-    hosts = list({id(index.host): index.host for index in indexes}.values())
-    for host in hosts:
-        host.following = True
-    last = -math.inf
+    """Background task of each worker: each index followed on its own (`_follow`), so that
+    one waiting for its copy never holds up another's rounds. `copied` is set once every
+    index holds its first copy (the app's start-up waits for it). Only cancellation stops
+    it."""
+    for index in indexes:
+        index.host.following = True
 
-    async def upkeep(index: FollowedCopy[Any], wanted: bool) -> None:
-        try:
-            async with sessionmaker() as session:
-                await index.upkeep(session, wanted=wanted)
-        except Exception:
-            log.warning("%s sync failed; retrying next round", type(index).__name__, exc_info=True)
+    def announce() -> None:
+        if copied is not None and all(index.ready for index in indexes):
+            copied.set()
 
     try:
-        while True:
-            # Every host looks (and so marks what it saw), not only up to the first that was asked.
-            wanted = any([host.wanted() for host in hosts])  # noqa: C419
-            ready = all(index.ready for index in indexes)
-            if wanted or not ready or time.monotonic() - last >= interval_seconds:
-                last = time.monotonic()
-                # Side by side: each index's first copy is made (or waited for) on its own.
-                await asyncio.gather(*(upkeep(index, wanted) for index in indexes))
-            else:
-                for index in indexes:
-                    await index.adopt_newest()
-            if copied is not None and all(index.ready for index in indexes):
-                copied.set()
-            await (hosts[0].tick() if ready else asyncio.sleep(min(interval_seconds, 1.0)))
+        await asyncio.gather(
+            *(_follow(index, sessionmaker, interval_seconds, announce) for index in indexes)
+        )
     finally:
-        for host in hosts:
-            host.following = False
+        for index in indexes:
+            index.host.following = False
+
+
+async def _follow(
+    index: FollowedCopy[Any],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    interval_seconds: float,
+    announce: Callable[[], None],
+) -> None:
+    """Every tick (`shared.TICK_SECONDS`): map a newer published segment. Every
+    `interval_seconds`, or at once when a worker asks (`Host.want`), a round of `upkeep`:
+    the first copy at start-up (made by the follower, mapped by the others), then a sync,
+    so that even an idle worker never falls behind the pruned log, and the follower's
+    merges; the index's follower lock is taken if nobody holds it. Failures (database
+    down, schema not migrated yet) are logged and retried next round. `announce` is called
+    after each."""
+    last = -math.inf
+    while True:
+        wanted = index.host.wanted(index.kind)
+        try:
+            if wanted or not index.ready or time.monotonic() - last >= interval_seconds:
+                last = time.monotonic()
+                async with sessionmaker() as session:
+                    await index.upkeep(session, wanted=wanted)
+            else:
+                await index.adopt_newest()
+        except Exception:
+            log.warning("%s sync failed; retrying next round", type(index).__name__, exc_info=True)
+        announce()
+        if index.ready:
+            await index.host.tick(index.kind)
+        else:
+            await asyncio.sleep(min(interval_seconds, 1.0))
 
 
 async def prune_changes(session: AsyncSession, *, limit: int) -> int:
