@@ -35,7 +35,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
-import gc
 import json
 import mmap
 import os
@@ -337,14 +336,10 @@ def map_segment(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
 _LIBC = ctypes.util.find_library("c")
 
 
-def settle(*, collect: bool) -> None:
+def settle() -> None:
     """After a copy: return freed heap to the system (glibc keeps it otherwise: ~300 MB at a
-    million creators) and, with `collect`, collect once and freeze what is left, so later
-    full collections skip every object that lived this long (they took 72-110 ms)."""
-    if collect:
-        gc.unfreeze()  # what was frozen before and is garbage now is collected too
-        gc.collect()
-        gc.freeze()
+    million creators). The copy's arrays are no Python objects (the garbage collector never
+    walks them); what start-up built is frozen once per process (`api.main`)."""
     if _LIBC:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(_LIBC).malloc_trim(0)

@@ -232,7 +232,6 @@ class FollowedCopy(Generic[B]):
         self._synced: View[B] = self._view
         self._copying = asyncio.Lock()  # one full copy at a time in this process
         self._merge: asyncio.Task[None] | None = None
-        self._settled = False
 
     # --- what a subclass provides ---
 
@@ -429,10 +428,7 @@ class FollowedCopy(Generic[B]):
                 return None
             base = self._from_arrays(*opened)
             self.adopted += 1
-            # After the first copy, collect once and freeze what is left; after each, give
-            # freed memory back (`shared.settle`).
-            await asyncio.to_thread(settle, collect=not self._settled)
-            self._settled = True
+            await asyncio.to_thread(settle)  # freed memory back to the system
         return whole(base, pointer.state, pointer)
 
     async def adopt_newest(self) -> None:
