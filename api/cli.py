@@ -47,6 +47,14 @@ def serve(args: argparse.Namespace, _: str) -> int:
         # Each worker counts its own requests; /metrics sums them from this directory.
         metrics_dir = tempfile.mkdtemp(prefix="briefboard-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    index_dir = None
+    if not os.environ.get("MATCH_INDEX_DIR"):
+        # The workers share one copy of the match indexes through this directory.
+        from api.matching.shared import make_run_directory
+
+        index_dir = make_run_directory()
+        os.environ["MATCH_INDEX_DIR"] = index_dir
+        get_settings.cache_clear()
     if settings.metrics_port is not None:
         from api.observability import start_metrics_server
 
@@ -54,8 +62,9 @@ def serve(args: argparse.Namespace, _: str) -> int:
     try:
         _run_uvicorn(args, workers)
     finally:
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        for made in (metrics_dir, index_dir):
+            if made is not None:
+                shutil.rmtree(made, ignore_errors=True)
     return 0
 
 

@@ -40,6 +40,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.maintenance import run_forever
 from api.matching.brief_index import BriefIndex
 from api.matching.creator_index import CreatorIndex
+from api.matching.shared import Host
 from api.matching.sync import keep_fresh
 from api.migrations_state import head_revisions
 from api.observability import RequestContextMiddleware, configure_logging
@@ -189,6 +190,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            for index in (app.state.brief_index, app.state.creator_index):
+                await index.close()
+            app.state.match_host.close()
             await engine.dispose()
 
 
@@ -210,10 +214,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     openapi.install(app, settings)
-    # This worker's copies of the open briefs and of every account, for ranking briefs for
-    # creators and creators for briefs.
-    app.state.brief_index = BriefIndex()
-    app.state.creator_index = CreatorIndex()
+    # The host's copies of the open briefs and of every account, for ranking briefs for
+    # creators and creators for briefs: shared by the workers through the run directory.
+    app.state.match_host = Host(settings.match_index_dir)
+    app.state.brief_index = BriefIndex(host=app.state.match_host)
+    app.state.creator_index = CreatorIndex(host=app.state.match_host, settings=settings)
     install_error_handlers(app)
     if settings.cors_allowed_origins:
         app.add_middleware(

@@ -170,6 +170,10 @@ class Settings(BaseSettings):
     # their deadline, purging old idempotency keys; 0 turns them off (reads and search still
     # treat expired open briefs as closed).
     maintenance_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # The run directory where one follower per host publishes the match indexes and every
+    # worker maps them (api.matching.shared); `briefboard serve` makes one per server. Unset:
+    # a private one per process (each process then copies for itself).
+    match_index_dir: str | None = None
     # How long a starting worker waits for its match indexes' first copy before it serves
     # anyway (api.main._first_copy); 0: serve at once.
     index_warmup_timeout_seconds: float = Field(default=120.0, ge=0)

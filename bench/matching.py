@@ -593,7 +593,7 @@ async def run_brand_cases(
     engine = create_engine(url, settings, pool_size=3, max_overflow=0)
     sessionmaker = create_sessionmaker(engine)
     results = []
-    index = CreatorIndex()
+    index = CreatorIndex(settings=settings)
     writer = None
     try:
         async with sessionmaker() as session:
@@ -674,7 +674,7 @@ async def run_directory_cases(url: str, settings: Settings, runs: int) -> list[R
     creator index after its full copy."""
     engine = create_engine(url, settings, pool_size=2, max_overflow=0)
     sessionmaker = create_sessionmaker(engine)
-    index = CreatorIndex()
+    index = CreatorIndex(settings=settings)
     results = []
     try:
         async with sessionmaker() as session:
@@ -797,7 +797,7 @@ async def count_candidates(url: str) -> dict[str, int]:
     settings = Settings(database_url=url, maintenance_interval_seconds=0)
     engine = create_engine(url, settings, pool_size=1, max_overflow=0)
     sessionmaker = create_sessionmaker(engine)
-    index = CreatorIndex()
+    index = CreatorIndex(settings=settings)
     out = {}
     try:
         async with sessionmaker() as session:

@@ -105,9 +105,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def second_worker() -> AsyncIterator[httpx.AsyncClient]:
-    """Another worker: an app of its own (its own indexes) on the same database."""
-    other = create_app(get_settings())
+async def second_worker(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Another worker of the same host: an app of its own on the same database, sharing
+    the first app's run directory (it maps the copies the host's follower publishes)."""
+    directory = str(app.state.match_host.directory)
+    other = create_app(get_settings().model_copy(update={"match_index_dir": directory}))
     async with lifespan(other):
         transport = httpx.ASGITransport(app=other, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:

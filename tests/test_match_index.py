@@ -74,6 +74,49 @@ def test_the_model_on_vectors_gives_the_numbers_it_gives_on_values() -> None:
     assert 100 < eligible_seen < 40 * 200 - 100  # both outcomes are exercised
 
 
+def test_pages_pruned_by_the_niche_bound_are_the_pages_of_every_brief_scored() -> None:
+    """Briefs sharing none of the creator's niches are scored only when their bound (the
+    exact audience-country part, every other part at its best) reaches the page's last
+    score: the pages are those of scoring every brief, and the bound does leave some out."""
+    rng = random.Random(17)
+    settings = get_settings()
+    pool = ["ES", "DE", "US", "GB", "FR", "IT", "MX", "BR", "JP"]
+    rows = [brief_row(rng, pool) for _ in range(600)]
+    for row in rows:
+        row["niche_count"] = int(row["niche_mask"]).bit_count()
+    index = BriefIndex()
+    index.hold(BriefBatch.of(rows))
+    left_out = 0
+    for _ in range(30):
+        accounts = [account_row(rng, pool, rows[0]["currency"]) for _ in range(rng.randint(1, 3))]
+        niches = accounts[0]["niche_mask"]
+        for account in accounts:
+            account["niche_mask"] = niches  # the creator's niches, on every account
+        n = rng.choice([3, 8])
+        cursor: tuple[float, uuid.UUID] | None = None
+        while True:
+            page = index.rank(settings, accounts, now=0.0, applied=set(), cursor=cursor, n=n)
+            with np.errstate(all="ignore"):
+                every = [
+                    *index._score(settings, accounts, 0.0, set(), niches, shared=True),
+                    *index._score(settings, accounts, 0.0, set(), niches, shared=False),
+                ]
+                expected = index._page(every, cursor, n)
+                if len(page) == n:
+                    others = index._score(settings, accounts, 0.0, set(), niches, shared=False)
+                    kept = index._score(
+                        settings, accounts, 0.0, set(), niches, shared=False, least=page[-1].key
+                    )
+                    left_out += sum(len(s.rows) for s in others) - sum(len(s.rows) for s in kept)
+            assert [(h.brief_id, h.key, h.account) for h in page] == [
+                (h.brief_id, h.key, h.account) for h in expected
+            ]
+            if len(page) < n:
+                break
+            cursor = (page[-1].key, page[-1].brief_id)
+    assert left_out > 0
+
+
 # --- keeping up with writes ---------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "api" / "matching"
 
 
 def test_the_apply_path_imports_no_index() -> None:
-    heavy = ["creator_index", "brief_index", "sync", "ranking", "service"]
+    heavy = ["creator_index", "brief_index", "sync", "shared", "ranking", "service"]
     code = (
         "import sys, api.services.applications\n"
         f"print(','.join(m for m in {heavy!r} if 'api.matching.' + m in sys.modules))"

@@ -11,6 +11,8 @@
      ranking.py (page of ids, rows) ─▶ service.py (pages) ─▶ explain.py (reasons)
      directory.py: GET /v1/creators, filters over creator_index (no score)
 
+`shared.py` keeps one copy of each index per host: the follower worker publishes it as a
+segment of shared memory, every worker maps it, and `sync.py` follows the log from there.
 One model (`model.py`) scores values (apply time, explanations) and vectors (a platform's
 accounts, or every open brief) alike; `expressions.py` makes each operation work on both.
 The apply path (`requirements`, `apply`) imports no index. The package imports no service

@@ -36,7 +36,7 @@ from api.matching.sync import (
     split_ids,
     sync_statement,
 )
-from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM, AUDIENCE_SLOTS
+from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM
 from api.settings import Settings
 
 # The brief features the index holds (the registry's `held`), as the model reads them with
@@ -139,6 +139,32 @@ class BriefBatch:
             columns[name] = CodeSets.joined([b.columns[name][keep] for b, keep in parts])
         return cls(columns)
 
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Every array the batch holds, by name, and its groups (JSON), for a shared
+        segment (`api.matching.shared`); `from_arrays` takes them back as they are."""
+        arrays: dict[str, np.ndarray] = {}
+        for name, column in self.columns.items():
+            if isinstance(column, CodeSets):
+                arrays |= {f"s:{name}:words": column.words, f"s:{name}:index": column.index}
+            else:
+                arrays[f"c:{name}"] = column
+        arrays["by_id"] = self._by_id
+        return arrays, {"groups": [[k, a, b] for k, (a, b) in self._groups.items()]}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> BriefBatch:
+        """A batch over `to_arrays`' arrays (views of a segment: nothing is sorted again)."""
+        batch = cls.__new__(cls)
+        columns: dict[str, Any] = {n[2:]: a for n, a in arrays.items() if n.startswith("c:")}
+        for name in _LISTS:
+            columns[name] = CodeSets(arrays[f"s:{name}:words"], arrays[f"s:{name}:index"])
+        batch.columns = columns
+        batch.hi, batch.lo = columns["id_hi"], columns["id_lo"]
+        batch.size = len(batch.hi)
+        batch._by_id = arrays["by_id"]
+        batch._groups = {int(k): (int(a), int(b)) for k, a, b in meta["groups"]}
+        return batch
+
     def id_of(self, row: int) -> uuid.UUID:
         return uuid.UUID(int=int(self.hi[row]) << 64 | int(self.lo[row]))
 
@@ -237,10 +263,15 @@ def _after(
 
 
 class BriefIndex(FollowedCopy[BriefBatch]):
-    """One worker's copy of the open briefs' match rows (see the module's docstring)."""
+    """The host's copy of the open briefs' match rows (see the module's docstring)."""
+
+    kind = "briefs"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(sync_sql=_SYNC, rows=ROWS, copies=COPIES, **options)
+
+    def _from_arrays(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> BriefBatch:
+        return BriefBatch.from_arrays(arrays, meta)
 
     async def _fetch_changed(self, conn: Any, keys: Sequence[uuid.UUID]) -> BriefBatch:
         return BriefBatch.of(await conn.fetch(_CHANGED_ROWS, keys))
@@ -273,20 +304,20 @@ class BriefIndex(FollowedCopy[BriefBatch]):
         score of any of `accounts` they admit, after `cursor`; ties by brief id, then the
         first account.
 
-        The briefs sharing one of the creator's niches (or naming none) are scored first:
-        any other brief has a niche overlap of 0 and scores at most `best_without_niche_for`,
-        so when `n` of the first score above it they are the page; else the others are
-        scored too and the page is taken from both (the first are not scored twice: each
-        brief is in one of the two sets, so the first page's exclusions still hold)."""
+        The briefs sharing one of the creator's niches (or naming none) are scored first.
+        Any other brief has a niche overlap of 0; its score is at most `_bounds`: its exact
+        audience-country part (looked up per distinct target list) with every other part at
+        its best for the account. Only the others whose bound reaches the first page's last
+        score are scored (all of them when that page is short), and the page is taken from
+        both (the first are not scored twice: each brief is in one of the two sets, so the
+        first page's exclusions still hold)."""
         sharing = int(accounts[0]["niche_mask"])
         with np.errstate(all="ignore"):
             first = self._score(settings, accounts, now, applied, sharing, shared=True)
             hits = self._page(first, cursor, n)
-            bound = best_without_niche_for(accounts, settings)
-            if len(hits) == n and hits[-1].key > bound + model.BOUND_SLACK:
-                return hits
-            rest = self._score(settings, accounts, now, applied, sharing, shared=False)
-            return self._page(first + rest, cursor, n)
+            least = hits[-1].key if len(hits) == n else None
+            rest = self._score(settings, accounts, now, applied, sharing, shared=False, least=least)
+            return self._page(first + rest, cursor, n) if rest else hits
 
     def _score(
         self,
@@ -297,9 +328,11 @@ class BriefIndex(FollowedCopy[BriefBatch]):
         sharing: int,
         *,
         shared: bool,
+        least: float | None = None,
     ) -> list[_Scored]:
         """Each account's eligible rows and their scores: `shared`, the briefs naming no
-        niche or one of `sharing`; else the others."""
+        niche or one of `sharing`; else the others (with `least`, only those whose bound,
+        `_bounds`, reaches it)."""
         applied_keys = {brief_id.int for brief_id in applied}
         applied_hi, _ = split_ids(applied_keys)
         scored: list[_Scored] = []
@@ -316,6 +349,9 @@ class BriefIndex(FollowedCopy[BriefBatch]):
                     keep &= first if shared else ~first
                     found.append(start + np.flatnonzero(keep))
                 rows = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+                if least is not None and len(rows):
+                    bound = _bounds(batch, rows, account, settings)
+                    rows = rows[bound + model.BOUND_SLACK >= least]
                 if applied and len(rows):
                     rows = rows[~batch.among(rows, applied_keys, applied_hi)]
                 if len(rows):
@@ -372,28 +408,27 @@ class BriefIndex(FollowedCopy[BriefBatch]):
         return page
 
 
-def best_without_niche_for(accounts: Sequence[Mapping[str, Any]], settings: Settings) -> float:
-    """The most these accounts can score on a brief whose niches they do not share: their
-    own engagement and reliability, their audience shares at best all targeted."""
-    best = 0.0
-    for row in accounts:
-        a = Side(row)
-        genders = sum(int(row["genders"]) >> shift & 1023 for _, shift in model.GENDER_SHIFTS)
-        countries = sum(
-            int(slot) & 1023
-            for slot in (row[f"aud_{i}"] for i in range(1, AUDIENCE_SLOTS + 1))
-            if slot is not None
-        )
-        ages = sum(int(row[f"age_{i}"]) for i in range(1, len(AGE_BUCKETS) + 1))
-        highest = {
-            "tier_fit": 1.0,
-            "niche_overlap": 0.0,
-            "audience_country": max(model.NEUTRAL, countries / 1000),
-            "audience_gender": max(model.NEUTRAL, genders / 1000),
-            "audience_age": max(model.NEUTRAL, ages / 1000),
-            "engagement": float(model.engagement(Side({"platform_mask": 0}), a, settings)),
-            "price_fit": 1.0,
-            "reliability": float(model.reliability(a)),
-        }
-        best = max(best, float(model.score(highest, settings.match_weights)))
-    return best
+def _bounds(
+    batch: BriefBatch, rows: np.ndarray, account: Mapping[str, Any], settings: Settings
+) -> np.ndarray:
+    """The most the account can score on each of `rows`, briefs whose niches it does not
+    share: its audience-country part exactly (the model's, for each distinct target list
+    of the batch, then looked up), its own engagement and reliability, its gender and age
+    shares at best all targeted, the other parts at 1."""
+    a = Side(account)
+    targets = batch.columns["target_countries"]
+    every_list = Side({"target_countries": CodeSets(targets.words, np.arange(len(targets.words)))})
+    country = np.broadcast_to(model.audience_country(every_list, a), (len(targets.words),))
+    genders = sum(int(account["genders"]) >> shift & 1023 for _, shift in model.GENDER_SHIFTS)
+    ages = sum(int(account[f"age_{i}"]) for i in range(1, len(AGE_BUCKETS) + 1))
+    highest = {
+        "tier_fit": 1.0,
+        "niche_overlap": 0.0,
+        "audience_country": country[targets.index[rows]],
+        "audience_gender": max(model.NEUTRAL, genders / 1000),
+        "audience_age": max(model.NEUTRAL, ages / 1000),
+        "engagement": float(model.engagement(Side({"platform_mask": 0}), a, settings)),
+        "price_fit": 1.0,
+        "reliability": float(model.reliability(a)),
+    }
+    return np.asarray(model.score(highest, settings.match_weights), dtype=np.float64)

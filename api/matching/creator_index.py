@@ -134,10 +134,23 @@ _COPY_TIMEOUT = "10min"
 
 
 class CreatorIndex(FollowedCopy[CreatorBatch]):
-    """One worker's copy of every account's match row (see the module's docstring)."""
+    """The host's copy of every account's match row (see the module's docstring). With
+    `settings`, each copy holds the account parts for them, computed when it is made."""
 
-    def __init__(self, **options: Any) -> None:
+    kind = "creators"
+
+    def __init__(self, *, settings: Settings | None = None, **options: Any) -> None:
         super().__init__(sync_sql=_SYNC, rows=ROWS, copies=COPIES, **options)
+        self._settings = settings
+
+    def _finish(self, base: CreatorBatch) -> None:
+        if self._settings is not None:
+            base.account_parts(self._settings)
+
+    def _from_arrays(
+        self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]
+    ) -> CreatorBatch:
+        return CreatorBatch.from_arrays(arrays, meta)
 
     async def _fetch_changed(self, conn: Any, keys: Sequence[uuid.UUID]) -> CreatorBatch:
         columns = await copy_rows(conn, f"m.account_id = ANY({uuid_list(keys)})")
@@ -153,7 +166,12 @@ class CreatorIndex(FollowedCopy[CreatorBatch]):
             columns = await copy_rows(conn, "true")
         finally:
             await conn.execute(timeout, before)
-        return await asyncio.to_thread(CreatorBatch, columns)
+        return await asyncio.to_thread(self._sorted, columns)
+
+    def _sorted(self, columns: dict[str, np.ndarray]) -> CreatorBatch:
+        base = CreatorBatch(columns)
+        self._finish(base)
+        return base
 
     def _join(self, parts: Sequence[tuple[CreatorBatch, np.ndarray]]) -> CreatorBatch:
         return CreatorBatch.joined(parts)

@@ -205,6 +205,39 @@ class CreatorBatch:
             columns[name] = np.array(column, dtype=stored)
         return cls(_decode_slots(columns))
 
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Every array the batch holds, by name, and what else it needs (JSON), for a
+        shared segment (`api.matching.shared`); `from_arrays` takes them back as they are."""
+        arrays = {f"c:{name}": column for name, column in self.columns.items()}
+        arrays |= {f"f:{p}:{k}": fee for (p, k), fee in self.fees.items()}
+        arrays |= {"by_id": self._by_id, "by_creator": self._by_creator}
+        key = None
+        if self._account_cache is not None:
+            key, parts = self._account_cache
+            arrays |= {f"p:{name}": part for name, part in parts.items()}
+        meta = {"groups": [[p, a, b] for p, (a, b) in self.groups.items()], "parts_key": key}
+        return arrays, meta
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> CreatorBatch:
+        """A batch over `to_arrays`' arrays (views of a segment: nothing is copied or
+        sorted again)."""
+        batch = cls.__new__(cls)
+        batch.columns = {n[2:]: a for n, a in arrays.items() if n.startswith("c:")}
+        batch.size = len(batch.columns["platform"])
+        batch.groups = {int(p): (int(a), int(b)) for p, a, b in meta["groups"]}
+        batch.fees = {
+            (int(n.split(":")[1]), int(n.split(":")[2])): a
+            for n, a in arrays.items()
+            if n.startswith("f:")
+        }
+        batch.hi, batch.lo = batch.columns["id_hi"], batch.columns["id_lo"]
+        batch._by_id, batch._by_creator = arrays["by_id"], arrays["by_creator"]
+        parts = {n[2:]: a for n, a in arrays.items() if n.startswith("p:")}
+        key = meta["parts_key"]
+        batch._account_cache = (key, parts) if key is not None else None
+        return batch
+
     def account_parts(self, settings: Settings) -> dict[str, np.ndarray]:
         """`model.account_parts` of every row, computed once for these settings."""
         key = settings.model_dump_json(include={"tiers", "engagement_norms"})

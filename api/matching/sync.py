@@ -1,32 +1,40 @@
-"""A worker's in-memory copy of a match table that follows every committed change.
+"""A host's copy of a match table that follows every committed change.
 
-Both match tables are copied into each worker's memory as numpy columns and scored there
-with the match model: open briefs for a creator (`api.matching.brief_index`), creators for
-a brief (`api.matching.creator_index`). This module keeps such a copy correct under
-writes and across workers: every request first brings the worker's copy up to date (one
-round trip when nothing changed, two when rows did), so it sees every change committed
-before it started, whichever worker made it.
+Both match tables are held as numpy columns and scored there with the match model: open
+briefs for a creator (`api.matching.brief_index`), creators for a brief
+(`api.matching.creator_index`). One copy per host: the base batch lives in a segment of
+shared memory, written by the host's follower and mapped by every worker
+(`api.matching.shared`). This module keeps each worker's view of it correct under writes
+and across workers: every request first brings its view up to date (one round trip when
+nothing changed, two when rows did), so it sees every change committed before it started,
+whichever worker made it.
 
 - Triggers on the table log each changed key (a brief, an account) with its transaction
   id (`match_brief_changes`, `match_account_changes`; migrations 0008 and 0010; enabled
-  ALWAYS, so bulk writes with triggers off are logged too). A sync remembers its
-  statement's snapshot; the next one reads the entries of the transactions that snapshot
-  did not see (ids at or after its xmax, or in progress then: its xip list; bounded by
-  the concurrent transactions, not by the write volume) and reloads those keys' rows, read
-  in the same or a later snapshot (reloading is idempotent: a key's rows are replaced by
-  its rows now).
-- A copy whose generation is not the database's (`match_index_state`: raised by a TRUNCATE
+  ALWAYS, so bulk writes with triggers off are logged too). A view remembers the snapshot
+  it is current to (`shared.State`: a sync's statement's snapshot, or the published
+  segment's); the next sync reads the entries of the transactions that snapshot did not
+  see (ids at or after its xmax, or in progress then: its xip list; bounded by the
+  concurrent transactions, not by the write volume) and reloads those keys' rows, read in
+  the same or a later snapshot (reloading is idempotent: a key's rows are replaced by its
+  rows now).
+- Changed keys go to the worker's own small *delta* batch (the base's old rows marked dead
+  in the worker's own mask); the follower folds its delta and dead rows into a new base
+  once they pass `merge_rows` (in a thread, awaited by no request) and publishes it; every
+  worker maps it at its next tick and syncs from its snapshot.
+- A view whose generation is not the database's (`match_index_state`: raised by a TRUNCATE
   of a match table, as bulk loaders do), whose snapshot is older than the pruned log, or
-  facing more than `RELOAD_KEYS` changed keys copies everything (`_fetch_all`: by default
-  in slices of the key space, each its own statement; the creator index in one COPY).
-- Changed keys go to a small *delta* batch (their old rows marked dead), merged into the
-  base when the delta and the dead rows pass `merge_rows`.
-- `keep_fresh` makes the first copy at start-up and syncs every maintenance interval, so
-  an idle worker never falls behind the pruned log; requests arriving during a full copy
-  wait for it.
+  facing more than `RELOAD_KEYS` changed keys needs a newer base: the published segment if
+  it is current enough, else a full copy (`_fetch_all`: by default in slices of the key
+  space, each its own statement; the creator index in one COPY), made and published by the
+  follower; the other workers ask for it and wait.
+- `keep_fresh` makes (or maps) the first copy at start-up, maps newer segments as they are
+  published and syncs every maintenance interval, so an idle worker never falls behind the
+  pruned log.
 
-Scoring never awaits, so a request scores one consistent state; syncs take a lock (after
-their connection, so that nothing waits for a connection while holding it).
+A view is a value (`View`): a sync builds a new one and never changes one in place, so
+requests hold no lock (a request ranks the view its own sync returned; views are never
+awaited on while scored). Only a full copy is made under a lock, by the follower.
 """
 
 # The SQL here is built from this module's own table and column names.
@@ -35,9 +43,13 @@ their connection, so that nothing waits for a connection while holding it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
+import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
@@ -45,11 +57,14 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.matching.shared import TICK_SECONDS, Host, Pointer, State, settle
+
 log = logging.getLogger(__name__)
 
 # The state and this statement's snapshot: the next sync reads the log entries of the
 # transactions this snapshot did not see (at or after its xmax, or in progress: its xip).
-_STATE = """SELECT s.generation AS _generation, s.pruned_below AS _pruned_below,
+_STATE = """SELECT 'match_index_state'::regclass::oid::int8 AS _identity,
+        s.generation AS _generation, s.pruned_below AS _pruned_below,
         pg_snapshot_xmin(c.snap)::text::bigint AS _xmin,
         pg_snapshot_xmax(c.snap)::text::bigint AS _xmax,
         ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(c.snap) x) AS _xip,
@@ -77,6 +92,9 @@ RELOAD_KEYS = 20_000
 # and let other requests run in between.
 SLICES = 16
 MERGE_ROWS = 2000
+# The follower publishes its changes at least this often (merged), so that the published
+# snapshot never falls behind the pruned log (an hour).
+REPUBLISH_SECONDS = 600.0
 
 # Log entries are deleted once an hour has passed since a later horizon was recorded.
 _PRUNE_AFTER = "1 hour"
@@ -133,31 +151,87 @@ class Batch(Protocol):
 
     def rows_of(self, key: uuid.UUID) -> np.ndarray: ...
 
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]: ...
+
 
 B = TypeVar("B", bound=Batch)
 
+_NONE = np.zeros(0, dtype=bool)
+
+
+@dataclass(frozen=True)
+class View(Generic[B]):
+    """A copy as one value: the base batch and its live rows, the delta batch and its live
+    rows, the state they are current to (None: no copy yet) and the published segment the
+    base is (None: a base of this process only). Never changed in place: a sync builds a
+    new view, so a request ranks the one its own sync brought up to date, whatever other
+    requests install meanwhile."""
+
+    base: B | None = None
+    alive: np.ndarray = field(default_factory=lambda: _NONE)
+    delta: B | None = None
+    delta_alive: np.ndarray = field(default_factory=lambda: _NONE)
+    state: State | None = None
+    pointer: Pointer | None = None
+    dead: int = 0  # the base's rows marked dead (counted as marked: no sum per request)
+
+    def segments(self) -> list[tuple[B, np.ndarray]]:
+        out: list[tuple[B, np.ndarray]] = []
+        if self.base is not None:
+            out.append((self.base, self.alive))
+        if self.delta is not None:
+            out.append((self.delta, self.delta_alive))
+        return out
+
+    @property
+    def size(self) -> int:
+        """Live rows (every row of the delta is live)."""
+        return len(self.alive) - self.dead + len(self.delta_alive)
+
+    @property
+    def pending(self) -> int:
+        """Rows a merge would fold in: the dead rows of the base and the delta's."""
+        return self.dead + len(self.delta_alive)
+
+    def order(self) -> tuple[int, int, int]:
+        """Views on newer segments win, then views of later snapshots."""
+        seq = self.pointer.seq if self.pointer else -1
+        state = self.state
+        return (seq, state.xmax, state.xmin) if state else (seq, -1, -1)
+
+
+def whole(base: B, state: State | None, pointer: Pointer | None = None) -> View[B]:
+    return View(base, np.ones(base.size, dtype=bool), None, _NONE, state, pointer)
+
 
 class FollowedCopy(Generic[B]):
-    """One worker's copy of a match table (see the module's docstring). Subclasses say how
-    to read rows (`_fetch_changed`, `_fetch_slice`) and join batches (`_join`)."""
+    """A copy of a match table on one host (see the module's docstring). Subclasses say how
+    to read rows (`_fetch_changed`, `_fetch_slice`), join batches (`_join`) and take a
+    batch back from a segment's arrays (`_from_arrays`)."""
+
+    kind = ""  # the segment's name in the run directory
 
     def __init__(
-        self, *, sync_sql: str, rows: Gauge, copies: Counter, merge_rows: int = MERGE_ROWS
+        self,
+        *,
+        sync_sql: str,
+        rows: Gauge,
+        copies: Counter,
+        merge_rows: int = MERGE_ROWS,
+        host: Host | None = None,
     ) -> None:
         self.merge_rows = merge_rows
-        self.copies = 0  # full copies made (the first, and after bulk rewrites or pruning)
+        self.host = host if host is not None else Host()
+        self.copies = 0  # full copies this process made (the first, bulk rewrites, pruning)
+        self.adopted = 0  # segments it mapped (published here or by another process)
         self._sync_sql = sync_sql
         self._rows_gauge, self._copies_counter = rows, copies
-        self._lock = asyncio.Lock()
-        self._base: B | None = None
-        self._alive = np.zeros(0, dtype=bool)
-        self._delta: B | None = None
-        self._delta_alive = np.zeros(0, dtype=bool)
-        self._generation: int | None = None
-        # The last sync's snapshot (see `_STATE`).
-        self._xmin = 0
-        self._xmax = 0
-        self._xip: list[int] = []
+        self._view: View[B] = View()
+        # The view the last sync brought up to date: what `rank` reads (a request ranks
+        # right after its sync, with no await in between).
+        self._synced: View[B] = self._view
+        self._copying = asyncio.Lock()  # one full copy at a time in this process
+        self._merge: asyncio.Task[None] | None = None
 
     # --- what a subclass provides ---
 
@@ -176,27 +250,49 @@ class FollowedCopy(Generic[B]):
             low, high = uuid.UUID(int=i * step), uuid.UUID(int=min((i + 1) * step, 1 << 128) - 1)
             batch = await self._fetch_slice(conn, low, high)
             parts.append((batch, np.ones(batch.size, dtype=bool)))
-        return await asyncio.to_thread(self._join, parts)
+        return await asyncio.to_thread(self._whole, parts)
 
     def _join(self, parts: Sequence[tuple[B, np.ndarray]]) -> B:
         """The rows of `parts` selected by their masks, as one batch."""
         raise NotImplementedError
 
-    # --- following the log ---
+    def _finish(self, base: B) -> None:
+        """Work each copy needs once, done before it is published (not by a request)."""
+
+    def _from_arrays(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> B:
+        raise NotImplementedError
+
+    def _whole(self, parts: Sequence[tuple[B, np.ndarray]]) -> B:
+        """A base of `parts`, finished (in a thread)."""
+        base = self._join(parts)
+        self._finish(base)
+        return base
+
+    # --- what a request reads ---
 
     @property
     def size(self) -> int:
         """Live rows held (for tests and metrics)."""
-        return int(self._alive.sum()) + int(self._delta_alive.sum())
+        return self._view.size
+
+    @property
+    def ready(self) -> bool:
+        """Whether the copy holds its first copy (made here or mapped)."""
+        return self._view.state is not None
 
     def segments(self) -> list[tuple[B, np.ndarray]]:
         """The batches to score and their live rows."""
-        out: list[tuple[B, np.ndarray]] = []
-        if self._base is not None:
-            out.append((self._base, self._alive))
-        if self._delta is not None:
-            out.append((self._delta, self._delta_alive))
-        return out
+        return self._synced.segments()
+
+    def hold(self, base: B) -> None:
+        """Hold `base` as the whole copy, until the next sync (for tests and tools)."""
+        self._view = self._synced = whole(base, None)
+
+    def _apply(self, changed: Sequence[uuid.UUID], fresh: B) -> None:
+        """Apply changed rows to the held copy (for tests)."""
+        self._view = self._synced = self._applied(self._view, changed, fresh)
+
+    # --- following the log ---
 
     async def _raw(self, session: AsyncSession) -> Any:
         connection = await session.connection()
@@ -206,82 +302,205 @@ class FollowedCopy(Generic[B]):
     async def sync(self, session: AsyncSession, param: Any = None) -> Mapping[str, Any]:
         """Bring the copy up to date; returns the sync row (`_now`: the database's time in
         epoch seconds, `_extra`: the subclass's extra column for `param`). One round trip
-        when nothing changed, two when rows did; a full copy when the copy is missing or
-        out of date."""
-        conn = await self._raw(session)  # before the lock: never wait for both
-        async with self._lock:
+        when nothing changed, two when rows did; holds no lock. When the copy is missing or
+        out of date, a newer published segment is mapped, or (by the follower) a full copy
+        made and published, or (by the others) waited for."""
+        conn = await self._raw(session)
+        view = self._view
+        while True:
+            state = view.state
             head = await conn.fetchrow(
                 self._sync_sql,
-                self._xmax,
-                self._xip,
-                -1 if self._generation is None else self._generation,
-                self._xmin,
+                state.xmax if state else 0,
+                list(state.xip) if state else [],
+                state.generation if state else -1,
+                state.xmin if state else 0,
                 param,
             )
-            changed = head["_changed"]
-            if (
-                self._generation is None
-                or head["_generation"] != self._generation
-                or self._xmin < head["_pruned_below"]
-                or len(changed) > RELOAD_KEYS
-            ):
-                await self._copy_all(conn)
-            elif changed:
-                self._apply(changed, await self._fetch_changed(conn, changed))
-                await self._merge_if_due()
-            self._seen(head)
-            self._rows_gauge.set(self.size)
-            return dict(head)
+            if not self._outdated(view, head):
+                break
+            view = await self._newer_base(conn, view, head)
+        changed = head["_changed"]
+        if changed:
+            view = self._applied(view, changed, await self._fetch_changed(conn, changed))
+        view = replace(view, state=State.of(head))
+        self._install(view)
+        self._synced = view
+        if view.pending > self.merge_rows and (self._merge is None or self._merge.done()):
+            self._merge = asyncio.create_task(self._merge_and_publish(view))
+        return dict(head)
 
-    def _seen(self, head: Mapping[str, Any]) -> None:
-        """Record the snapshot whose changes the copy now holds (rows read later are at
-        least as new; the changes they hold beyond it are read again next time)."""
-        self._generation = head["_generation"]
-        self._xmin, self._xmax, self._xip = head["_xmin"], head["_xmax"], list(head["_xip"])
+    def _outdated(self, view: View[B], head: Mapping[str, Any]) -> bool:
+        state = view.state
+        return (
+            state is None
+            or head["_identity"] != state.identity
+            or head["_generation"] != state.generation
+            or state.xmin < head["_pruned_below"]
+            or len(head["_changed"]) > RELOAD_KEYS
+        )
 
-    async def _copy_all(self, conn: Any) -> None:
-        self._set_base(await self._fetch_all(conn))
-        self.copies += 1
-        self._copies_counter.inc()
+    def _install(self, view: View[B]) -> None:
+        """Make `view` the one the next sync starts from, unless a newer one is there."""
+        if view.order() >= self._view.order():
+            self._view = view
+            self._rows_gauge.set(view.size)
 
-    def hold(self, base: B) -> None:
-        """Hold `base` as the whole copy, until the next sync (for tests and tools)."""
-        self._set_base(base)
-
-    def _set_base(self, base: B) -> None:
-        self._base = base
-        self._alive = np.ones(base.size, dtype=bool)
-        self._delta = None
-        self._delta_alive = np.zeros(0, dtype=bool)
-
-    def _apply(self, changed: Sequence[uuid.UUID], fresh: B) -> None:
-        """Mark the changed keys' rows dead, and hold their rows now in the delta."""
+    def _applied(self, view: View[B], changed: Sequence[uuid.UUID], fresh: B) -> View[B]:
+        """`view` with the changed keys' rows marked dead and their rows now in the delta."""
+        alive, delta_alive = view.alive.copy(), view.delta_alive.copy()
+        dead = view.dead
         for key in changed:
-            if self._base is not None:
-                self._alive[self._base.rows_of(key)] = False
-            if self._delta is not None:
-                self._delta_alive[self._delta.rows_of(key)] = False
+            if view.base is not None:
+                rows = view.base.rows_of(key)
+                dead += int(alive[rows].sum())
+                alive[rows] = False
+            if view.delta is not None:
+                delta_alive[view.delta.rows_of(key)] = False
         parts = []
-        if self._delta is not None and self._delta_alive.any():
-            parts.append((self._delta, self._delta_alive))
+        if view.delta is not None and delta_alive.any():
+            parts.append((view.delta, delta_alive))
         if fresh.size:
             parts.append((fresh, np.ones(fresh.size, dtype=bool)))
-        self._delta = self._join(parts) if parts else None
-        self._delta_alive = np.ones(self._delta.size if self._delta else 0, dtype=bool)
+        delta = self._join(parts) if parts else None
+        delta_alive = np.ones(delta.size if delta else 0, dtype=bool)
+        return replace(view, alive=alive, delta=delta, delta_alive=delta_alive, dead=dead)
 
-    async def _merge_if_due(self) -> None:
-        """Fold the delta and the dead rows into a new base once they pass `merge_rows`.
-        Built in a thread (mostly numpy, which lets the event loop serve other requests
-        meanwhile); the caller holds the lock, so nothing changes the parts until the new
-        base replaces them."""
-        dead = len(self._alive) - int(self._alive.sum())
-        pending = int(self._delta_alive.sum())
-        if self._base is None or pending + dead <= self.merge_rows:
+    async def _newer_base(self, conn: Any, view: View[B], head: Mapping[str, Any]) -> View[B]:
+        """A base current enough for `head`: the published segment when it is newer than
+        `view`'s and of the database's generation; else a full copy, made here when this
+        process is (or can become) the follower, else asked of the follower and waited
+        for."""
+        while True:
+            pointer = self.host.latest(self.kind)
+            if pointer is not None and _usable(pointer, view, head):
+                adopted = await self._adopt(pointer)
+                if adopted is not None:
+                    return adopted
+                continue  # unlinked meanwhile: a newer one is published
+            with self.host.leading(self.kind) as leads:
+                if leads:
+                    async with self._copying:
+                        if self.host.latest(self.kind) == pointer:  # nobody copied meanwhile
+                            copied = await self._copy_all(conn, State.of(head), pointer)
+                            if copied is not None:
+                                return copied
+                    continue
+            self.host.want(self.kind)
+            await asyncio.sleep(TICK_SECONDS)
+
+    async def _copy_all(self, conn: Any, state: State, replacing: Pointer | None) -> View[B] | None:
+        """A full copy, published (its rows are read after the snapshot of `state`: at
+        least as new); None if another segment was published meanwhile."""
+        started = time.monotonic()
+        base = await self._fetch_all(conn)
+        copied = time.monotonic()
+        arrays, meta = base.to_arrays()
+        pointer = await asyncio.to_thread(
+            self.host.publish, self.kind, arrays, meta, state, replacing=replacing
+        )
+        size = base.size
+        del base, arrays
+        if pointer is None:
+            return None
+        view = await self._adopt(pointer)
+        if view is not None:
+            self._install(view)  # held (and ready) from now on
+        self.copies += 1
+        self._copies_counter.inc()
+        log.info(
+            "%s: copied %d rows in %.1f s, published and mapped in %.1f s",
+            type(self).__name__,
+            size,
+            copied - started,
+            time.monotonic() - copied,
+        )
+        return view
+
+    async def _adopt(self, pointer: Pointer) -> View[B] | None:
+        """A view of the published segment (mapped in a thread), None if it is gone."""
+        held = self._view
+        if held.pointer is not None and held.base is not None and held.pointer.file == pointer.file:
+            base = held.base  # the same rows, republished as current to a later state
+        else:
+            opened = await asyncio.to_thread(self.host.open, pointer)
+            if opened is None:
+                return None
+            base = self._from_arrays(*opened)
+            self.adopted += 1
+            await asyncio.to_thread(settle)  # freed memory back to the system
+        return whole(base, pointer.state, pointer)
+
+    async def adopt_newest(self) -> None:
+        """Map a segment published since this copy's (the background task, every tick)."""
+        pointer = self.host.latest(self.kind)
+        held = self._view
+        if pointer is None or held.state is None:
             return
-        parts = [(self._base, self._alive)]
-        if self._delta is not None:
-            parts.append((self._delta, self._delta_alive))
-        self._set_base(await asyncio.to_thread(self._join, parts))
+        if held.pointer is not None and pointer.seq <= held.pointer.seq:
+            return
+        adopted = await self._adopt(pointer)
+        if adopted is not None:
+            self._install(adopted)
+
+    async def _merge_and_publish(self, view: View[B]) -> None:
+        """Fold `view`'s delta and dead rows into a new base and publish it, when this
+        process is (or can become) the follower: built in a thread, awaited by no request."""
+        with self.host.leading(self.kind) as leads:
+            if not leads or view.base is None or view.state is None:
+                return
+            merged = await asyncio.to_thread(self._whole, view.segments())
+            arrays, meta = merged.to_arrays()
+            pointer = await asyncio.to_thread(
+                self.host.publish, self.kind, arrays, meta, view.state, replacing=view.pointer
+            )
+            del merged, arrays
+            adopted = await self._adopt(pointer) if pointer is not None else None
+            if adopted is not None:
+                self._install(adopted)
+
+    async def upkeep(self, session: AsyncSession, *, wanted: bool) -> None:
+        """A background round: sync; then, as the follower, keep the published segment
+        current: merged once past `merge_rows` (or when asked for, or older than
+        `REPUBLISH_SECONDS`, so that it never falls behind the pruned log), or pointed at
+        the later state when nothing changed."""
+        await self.sync(session)
+        self.host.lead(self.kind)  # the follower of this kind, if nobody is
+        view = self._view
+        pointer = self.host.latest(self.kind)
+        if not self.host.leads(self.kind) or pointer is None or view.pointer is None:
+            return
+        if view.state is None or pointer.state == view.state:
+            return
+        if view.pending == 0 and view.delta is None and pointer.file == view.pointer.file:
+            republished = await asyncio.to_thread(
+                self.host.republish, self.kind, pointer, view.state
+            )
+            if republished is not None:
+                self._install(replace(view, pointer=republished))
+        elif (
+            view.pending > self.merge_rows
+            or wanted
+            or time.time() - pointer.published_at > REPUBLISH_SECONDS
+        ):
+            await self._merge_and_publish(view)
+
+    async def close(self) -> None:
+        if self._merge is not None:
+            self._merge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._merge
+
+
+def _usable(pointer: Pointer, view: View[Any], head: Mapping[str, Any]) -> bool:
+    """Whether a published segment is newer than `view`'s and current enough for `head`."""
+    state = pointer.state
+    return (
+        state.identity == head["_identity"]
+        and state.generation == head["_generation"]
+        and state.xmin >= head["_pruned_below"]
+        and (view.pointer is None or pointer.seq > view.pointer.seq)
+    )
 
 
 async def keep_fresh(
@@ -290,23 +509,56 @@ async def keep_fresh(
     interval_seconds: float,
     copied: asyncio.Event | None = None,
 ) -> None:
-    """Background task of each worker: the full copies at start-up, then a sync every
-    `interval_seconds`, so that even an idle worker never falls behind the pruned logs.
-    `copied` is set once every index holds its first copy (the app's start-up waits for
-    it). Failures (database down, schema not migrated yet) are logged and retried next
-    round; only cancellation stops it."""
-    while True:
-        for index in indexes:
-            try:
-                async with sessionmaker() as session:
-                    await index.sync(session)
-            except Exception:
-                log.warning(
-                    "%s sync failed; retrying next round", type(index).__name__, exc_info=True
-                )
-        if copied is not None and all(index.copies for index in indexes):
+    """Background task of each worker: each index followed on its own (`_follow`), so that
+    one waiting for its copy never holds up another's rounds. `copied` is set once every
+    index holds its first copy (the app's start-up waits for it). Only cancellation stops
+    it."""
+    for index in indexes:
+        index.host.following = True
+
+    def announce() -> None:
+        if copied is not None and all(index.ready for index in indexes):
             copied.set()
-        await asyncio.sleep(interval_seconds)
+
+    try:
+        await asyncio.gather(
+            *(_follow(index, sessionmaker, interval_seconds, announce) for index in indexes)
+        )
+    finally:
+        for index in indexes:
+            index.host.following = False
+
+
+async def _follow(
+    index: FollowedCopy[Any],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    interval_seconds: float,
+    announce: Callable[[], None],
+) -> None:
+    """Every tick (`shared.TICK_SECONDS`): map a newer published segment. Every
+    `interval_seconds`, or at once when a worker asks (`Host.want`), a round of `upkeep`:
+    the first copy at start-up (made by the follower, mapped by the others), then a sync,
+    so that even an idle worker never falls behind the pruned log, and the follower's
+    merges; the index's follower lock is taken if nobody holds it. Failures (database
+    down, schema not migrated yet) are logged and retried next round. `announce` is called
+    after each."""
+    last = -math.inf
+    while True:
+        wanted = index.host.wanted(index.kind)
+        try:
+            if wanted or not index.ready or time.monotonic() - last >= interval_seconds:
+                last = time.monotonic()
+                async with sessionmaker() as session:
+                    await index.upkeep(session, wanted=wanted)
+            else:
+                await index.adopt_newest()
+        except Exception:
+            log.warning("%s sync failed; retrying next round", type(index).__name__, exc_info=True)
+        announce()
+        if index.ready:
+            await index.host.tick(index.kind)
+        else:
+            await asyncio.sleep(min(interval_seconds, 1.0))
 
 
 async def prune_changes(session: AsyncSession, *, limit: int) -> int:

@@ -50,7 +50,7 @@ async def readyz(request: Request) -> Health:
         raise ServiceUnavailable("the schema is not at head", code="migrations_pending")
     state = request.app.state
     if state.settings.maintenance_interval_seconds > 0 and not all(
-        index.copies for index in (state.brief_index, state.creator_index)
+        index.ready for index in (state.brief_index, state.creator_index)
     ):
         raise ServiceUnavailable(
             "the match indexes are still being copied", code="match_indexes_warming_up"
