@@ -158,8 +158,9 @@ def values(record: Record) -> Values:
 # --- statements built per request -------------------------------------------------------------
 
 
-# Statements built per request (the brief search, whose filters vary) are compiled once per
-# shape: SQLAlchemy's cache key names the shape and carries this request's values.
+# Statements built per request (the applicants list) are compiled once per shape:
+# SQLAlchemy's cache key names the shape and carries this request's values. The brief
+# search, the hotter path, skips building its statement too (`shaped`, below).
 _COMPILED: dict[Any, Any] = {}
 _COMPILED_MAX = 2_000
 
