@@ -7,14 +7,18 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Date,
     DateTime,
+    Integer,
+    String,
     and_,
+    any_,
+    bindparam,
     false,
     func,
     literal,
@@ -24,6 +28,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
@@ -70,7 +75,7 @@ ACCESS_VERSION = select(access_state.c.version).scalar_subquery().label("access_
 _FAR_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def _overlaps(column: Any, values: list[str]) -> ColumnElement[bool]:
+def _overlaps(column: Any, values: Any) -> ColumnElement[bool]:
     """`column && values`: the array shares an element with the list (GIN-indexable)."""
     return column.op("&&", is_comparison=True)(values)  # type: ignore[no-any-return]
 
@@ -112,20 +117,11 @@ def _band(bands: list[TierBand], tier: Tier) -> TierBand | None:
     return next((b for b in bands if b.name == tier), None)
 
 
-def _tier_matches(tiers: list[Tier], bands: list[TierBand]) -> ColumnElement[bool]:
-    """A brief wants tier T if its follower bounds (which rule when set) overlap T's band,
-    else if T is among its tiers, or if it asks for no particular size at all."""
-    # Built once per set of tiers and bands (expressions are immutable): building it cost
-    # more than the rest of a search's statement.
-    return _tier_expression(
-        tuple(tiers), tuple((b.name, b.min_followers, b.max_followers) for b in bands)
-    )
-
-
-@lru_cache(maxsize=256)
 def _tier_expression(
     tiers: tuple[Tier, ...], band_limits: tuple[tuple[str, int, int | None], ...]
 ) -> ColumnElement[bool]:
+    """A brief wants tier T if its follower bounds (which rule when set) overlap T's band,
+    else if T is among its tiers, or if it asks for no particular size at all."""
     bands = [TierBand(name=n, min_followers=lo, max_followers=hi) for n, lo, hi in band_limits]
     min_f, max_f = col(Brief.min_followers), col(Brief.max_followers)
     has_bounds = or_(min_f.is_not(None), max_f.is_not(None))
@@ -152,41 +148,42 @@ def _tier_expression(
     return or_(by_bounds, by_tiers)
 
 
-def _filters(params: BriefSearch, settings: Settings, query: Any) -> list[ColumnElement[bool]]:
-    out: list[ColumnElement[bool]] = []
-    if params.collaboration_type:
-        out.append(col(Brief.collaboration_type).in_([v.value for v in params.collaboration_type]))
-    if params.compensation_type:
-        out.append(col(Brief.compensation_type).in_([v.value for v in params.compensation_type]))
-    if params.platform:
-        out.append(_overlaps(col(Brief.platforms), [v.value for v in params.platform]))
-    if params.niche:
-        out.append(_overlaps(col(Brief.niches), [v.value for v in params.niche]))
-    if params.tier:
-        out.append(_tier_matches(params.tier, settings.tiers))
-    if params.creator_country:
-        countries = col(Brief.creator_countries)
-        out.append(
-            or_(_overlaps(countries, params.creator_country), func.cardinality(countries) == 0)
-        )
-    if params.currency is not None:
-        out.append(col(Brief.currency) == params.currency)
-    if params.fee_min is not None:
-        out.append(col(Brief.fee_max_minor) >= params.fee_min)
-    if params.fee_max is not None:
-        out.append(col(Brief.fee_min_minor) <= params.fee_max)
-    if params.publish_from is not None:
-        last_day = func.coalesce(col(Brief.publish_end_date), col(Brief.publish_start_date))
-        out.append(last_day >= params.publish_from)
-    if params.publish_to is not None:
-        out.append(col(Brief.publish_start_date) <= params.publish_to)
-    if params.deadline_after is not None:
-        out.append(col(Brief.application_deadline) > params.deadline_after)
-    if params.deadline_before is not None:
-        out.append(col(Brief.application_deadline) < params.deadline_before)
-    if query is not None:
-        out.append(brief_search_vector.op("@@")(query))
-    return out
+# The filters, by their `BriefSearch` field: each binds the request's value under the
+# field's name (`bindparam(name)`), so one compiled text serves every value.
+def _any_of(column: Any, name: str) -> ColumnElement[bool]:
+    return column == any_(bindparam(name, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+
+
+def _array_overlaps(column: Any, name: str) -> ColumnElement[bool]:
+    return _overlaps(column, bindparam(name, type_=column.type))
+
+
+def _countries(name: str) -> ColumnElement[bool]:
+    countries = col(Brief.creator_countries)
+    return or_(_array_overlaps(countries, name), func.cardinality(countries) == 0)
+
+
+def _publish_from(name: str) -> ColumnElement[bool]:
+    last_day = func.coalesce(col(Brief.publish_end_date), col(Brief.publish_start_date))
+    return last_day >= bindparam(name)
+
+
+_FILTERS: dict[str, Callable[[str], ColumnElement[bool]]] = {
+    "collaboration_type": lambda name: _any_of(col(Brief.collaboration_type), name),
+    "compensation_type": lambda name: _any_of(col(Brief.compensation_type), name),
+    "platform": lambda name: _array_overlaps(col(Brief.platforms), name),
+    "niche": lambda name: _array_overlaps(col(Brief.niches), name),
+    "creator_country": _countries,
+    "currency": lambda name: col(Brief.currency) == bindparam(name),
+    "fee_min": lambda name: col(Brief.fee_max_minor) >= bindparam(name),
+    "fee_max": lambda name: col(Brief.fee_min_minor) <= bindparam(name),
+    "publish_from": _publish_from,
+    "publish_to": lambda name: col(Brief.publish_start_date) <= bindparam(name),
+    "deadline_after": lambda name: col(Brief.application_deadline) > bindparam(name),
+    "deadline_before": lambda name: col(Brief.application_deadline) < bindparam(name),
+}
+# Lists of enumerations bind their values.
+_ENUM_LISTS = frozenset({"collaboration_type", "compensation_type", "platform", "niche"})
 
 
 def _order(sort: BriefSort, query: Any, mine: bool) -> _Order:
@@ -219,26 +216,6 @@ def _expect(sort: BriefSort) -> Callable[[Any], Any]:
     return parse
 
 
-@dataclass(frozen=True)
-class SearchQuery:
-    """The statement of one search page: rows of (Brief columns..., sort_key)."""
-
-    stmt: Any
-    sort: BriefSort
-    limit: int
-
-    def page(
-        self, rows: Sequence[Any], key: Callable[[Any], tuple[Any, uuid.UUID]]
-    ) -> tuple[Sequence[Any], str | None]:
-        """The rows kept (limit+1 were asked for) and the cursor of the next page, if any;
-        `key` gives a row's sort key and brief id."""
-        kept = rows[: self.limit]
-        next_cursor = None
-        if len(rows) > self.limit and kept:
-            next_cursor = encode_cursor([self.sort.value, *key(kept[-1])])
-        return kept, next_cursor
-
-
 def own_brands_of(
     principal: Principal, params: BriefSearch, brand_id: uuid.UUID | None = None
 ) -> list[uuid.UUID] | None:
@@ -257,43 +234,63 @@ def own_brands_of(
     return memberships.brand_scope(principal, brand_id)
 
 
-def search_statement(
-    settings: Settings,
-    params: BriefSearch,
-    page: PageParams,
-    *,
-    brand_ids: Sequence[uuid.UUID] | None = None,
-    columns: Sequence[Any] = (Brief,),
-) -> SearchQuery:
-    """Check the search and build its statement (422 for invalid combinations)."""
-    mine = brand_ids is not None
-    errors = _invalid(params, mine)
-    if errors:
-        raise Unprocessable("the search is invalid", errors=errors)
-    query = func.websearch_to_tsquery(TS_CONFIG, params.q) if params.q is not None else None
-    sort = params.sort or (BriefSort.relevance if query is not None else BriefSort.newest)
-    order = _order(sort, query, mine)
+class _Shape(NamedTuple):
+    """What a search's statement text depends on: which filters it has, not their values."""
 
+    mine: bool
+    status: bool  # `mine` only
+    filters: tuple[str, ...]  # the `_FILTERS` present, in that order
+    tiers: tuple[Tier, ...]
+    bands: tuple[tuple[str, int, int | None], ...]  # the tier bands, with `tiers` only
+    text: bool
+    sort: BriefSort
+    cursor: bool
+
+
+@dataclass(frozen=True)
+class _Statement:
+    shaped: hot_sql.Shaped
+    parse_key: Callable[[Any], Any]  # a cursor's sort key, read back
+
+
+# Compiled statements by shape; a few dozen in practice (the cap bounds odd clients).
+_STATEMENTS: dict[_Shape, _Statement] = {}
+_STATEMENTS_MAX = 2_000
+
+
+def _statement(shape: _Shape, dialect: Dialect) -> _Statement:
+    """The shape's statement, compiled on first use: rows of (`BriefRead`'s columns, the
+    deliverables, `access_state.version`, sort_key), at most `limit` of them."""
+    query = None
+    if shape.text:
+        query = func.websearch_to_tsquery(TS_CONFIG, bindparam("q", type_=String))
+    order = _order(shape.sort, query, shape.mine)
     scope: list[ColumnElement[bool]]
-    if brand_ids is not None:
-        scope = [col(Brief.brand_id).in_(list(brand_ids))]
-        if params.status:
+    if shape.mine:
+        scope = [_any_of(col(Brief.brand_id), "brand_ids")]
+        if shape.status:
             # As the briefs are shown: one past its deadline is closed, written or not.
-            scope.append(PRESENTED_STATUS.in_([s.value for s in params.status]))
+            statuses = any_(bindparam("status", type_=ARRAY(String)))
+            scope.append(PRESENTED_STATUS == statuses)  # noqa: SIM300 - reads as the SQL
     else:
         scope = [
             col(Brief.status) == BriefStatus.open,
             col(Brief.application_deadline) > func.now(),
         ]
-    stmt = select(*columns, order.key.label("sort_key")).where(
-        *scope, *_filters(params, settings, query)
-    )
+    filters = [_FILTERS[name](name) for name in shape.filters]
+    if shape.tiers:
+        filters.append(_tier_expression(shape.tiers, shape.bands))
+    if query is not None:
+        filters.append(brief_search_vector.op("@@")(query))
+    columns = (*BRIEF_READ_COLUMNS, DELIVERABLE_SPECS, ACCESS_VERSION)
+    stmt = select(*columns, order.key.label("sort_key")).where(*scope, *filters)
     keys = [order.key, col(Brief.id)]
-    if page.cursor:
-        _, key, last_id = decode_cursor(page.cursor, [_expect(sort), order.parse, uuid.UUID])
-        stmt = stmt.where(after(keys, [key, last_id], [order.descending] * 2))
+    if shape.cursor:
+        last: list[Any] = [bindparam("after_key"), bindparam("after_id")]
+        stmt = stmt.where(after(keys, last, [order.descending] * 2))
     direction = [k.desc() if order.descending else k.asc() for k in keys]
-    return SearchQuery(stmt.order_by(*direction).limit(page.limit + 1), sort, page.limit)
+    stmt = stmt.order_by(*direction).limit(bindparam("limit", type_=Integer))
+    return _Statement(hot_sql.shaped(dialect, stmt), order.parse)
 
 
 async def search_briefs(
@@ -306,24 +303,52 @@ async def search_briefs(
 ) -> tuple[list[dict[str, Any]], str | None, int | None]:
     """One page of briefs (each as `BriefRead` serialises it, `read_values`): open ones
     for everybody, or (with `brand_ids`) those brands' own; with `access_state.version` as
-    of the page's snapshot (None for an empty page).
+    of the page's snapshot (None for an empty page). 422 for invalid combinations.
 
     An open brief past its deadline is treated as closed here even before the sweeper has
     closed it (presented so, never written by a read). Cursors carry the sort, its key and
     the id, so a page never repeats or skips a brief while others are published between
-    requests. The statement (with each brief's deliverables) goes to the driver, compiled
-    once per shape of search (`hot_sql.compiled`).
+    requests. The statement (with each brief's deliverables) is compiled once per shape of
+    search (`_Shape`); a request binds its values and sends it to the driver, which
+    prepares it once per connection.
     """
-    search = search_statement(
-        settings,
-        params,
-        page,
-        brand_ids=brand_ids,
-        columns=(*BRIEF_READ_COLUMNS, DELIVERABLE_SPECS, ACCESS_VERSION),
+    mine = brand_ids is not None
+    errors = _invalid(params, mine)
+    if errors:
+        raise Unprocessable("the search is invalid", errors=errors)
+    text = params.q is not None
+    sort = params.sort or (BriefSort.relevance if text else BriefSort.newest)
+    values: dict[str, Any] = {"limit": page.limit + 1, "q": params.q}
+    present = []
+    for name in _FILTERS:
+        value = getattr(params, name)
+        if value is None or value == []:
+            continue
+        present.append(name)
+        values[name] = [v.value for v in value] if name in _ENUM_LISTS else value
+    status = mine and bool(params.status)
+    if mine:
+        values["brand_ids"] = list(brand_ids or ())
+        values["status"] = [s.value for s in params.status]
+    tiers = tuple(params.tier)
+    bands = (
+        tuple((b.name, b.min_followers, b.max_followers) for b in settings.tiers) if tiers else ()
     )
-    sql, args = hot_sql.compiled(connection, search.stmt)
-    rows = await hot_sql.fetch(connection, sql, *args)
-    kept, next_cursor = search.page(rows, lambda row: (row["sort_key"], row["id"]))
+    shape = _Shape(mine, status, tuple(present), tiers, bands, text, sort, bool(page.cursor))
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        statement = _STATEMENTS[shape] = _statement(shape, connection.dialect)
+    if page.cursor:
+        _, values["after_key"], values["after_id"] = decode_cursor(
+            page.cursor, [_expect(sort), statement.parse_key, uuid.UUID]
+        )
+    rows = await hot_sql.fetch(connection, statement.shaped.sql, *statement.shaped.args(values))
+    kept = rows[: page.limit]
+    next_cursor = None
+    if len(rows) > page.limit and kept:
+        next_cursor = encode_cursor([sort.value, kept[-1]["sort_key"], kept[-1]["id"]])
     now = utcnow()
     reads = []
     for row in kept:
@@ -332,7 +357,7 @@ async def search_briefs(
         values["deliverables"] = (
             json.loads(deliverables) if isinstance(deliverables, str) else deliverables
         )
-        if brand_ids is not None:  # the open-brief search shows none past its deadline
+        if mine:  # the open-brief search shows none past its deadline
             values = presented(values, now)
         reads.append(read_values(values))
     return reads, next_cursor, rows[0]["access_version"] if rows else None

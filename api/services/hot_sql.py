@@ -14,12 +14,14 @@ the same snapshot (`api.services.access_cache`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 from asyncpg import Record
 from fastapi import Request
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
@@ -156,8 +158,9 @@ def values(record: Record) -> Values:
 # --- statements built per request -------------------------------------------------------------
 
 
-# Statements built per request (the brief search, whose filters vary) are compiled once per
-# shape: SQLAlchemy's cache key names the shape and carries this request's values.
+# Statements built per request (the applicants list) are compiled once per shape:
+# SQLAlchemy's cache key names the shape and carries this request's values. The brief
+# search, the hotter path, skips building its statement too (`shaped`, below).
 _COMPILED: dict[Any, Any] = {}
 _COMPILED_MAX = 2_000
 
@@ -186,6 +189,48 @@ def compiled(connection: AsyncConnection, statement: ClauseElement) -> tuple[str
         for name in state.positiontup or ()
     ]
     return state.statement, args
+
+
+# Statements whose text varies with what a request asks for (the brief search's filters)
+# but not with its values: built and compiled once per shape, then only bound.
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """A statement compiled once for its shape: its SQL text for the driver and, for each
+    `$n` in order, either the name of a value the request binds or the statement's own
+    (already processed) constant."""
+
+    sql: str
+    slots: tuple[tuple[str | None, Callable[[Any], Any] | None, Any], ...]
+
+    def args(self, values: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments for this request's `values` (by bind name)."""
+        return [
+            constant if name is None else (process(values[name]) if process else values[name])
+            for name, process, constant in self.slots
+        ]
+
+
+def shaped(dialect: Dialect, statement: ClauseElement) -> Shaped:
+    """Compile `statement`, whose per-request values are `bindparam(name)` placeholders
+    without a value, once: SQLAlchemy's own text for this dialect, bound as its `execute`
+    would bind it (each value through its type's processor)."""
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    # No list expanded at execution time: a shape's text must not depend on its values.
+    assert "POSTCOMPILE" not in compiled.string, compiled.string
+    constants = compiled.construct_params(_check=False)
+    processors = compiled._bind_processors
+    slots: list[tuple[str | None, Callable[[Any], Any] | None, Any]] = []
+    for name in compiled.positiontup or ():
+        bind = compiled.binds[name]
+        process = cast("Callable[[Any], Any] | None", processors.get(name))
+        if bind.required:
+            slots.append((name, process, None))
+        else:
+            value = constants[name]
+            slots.append((None, None, process(value) if process else value))
+    return Shaped(compiled.string, tuple(slots))
 
 
 @asynccontextmanager
