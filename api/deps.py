@@ -125,6 +125,7 @@ class HotAccess(Access):
     ) -> HotCaller:
         credential = read_credential(request.app.state.settings, bearer_token(request))
         cache: AccessCache = request.app.state.access_cache
+        seen = cache.seen  # what the cached entry is exact up to (no await in between)
         principal = cached_principal(cache, credential)
         fresh = principal is None
         if principal is None:
@@ -137,7 +138,7 @@ class HotAccess(Access):
 
         # Role and scopes never change for an account or a token, so a cached principal
         # is admitted (or refused) here, before the body is read, as a fresh one is.
-        return HotCaller(admit(principal), fresh, credential, cache, admit)
+        return HotCaller(admit(principal), fresh, credential, cache, admit, seen)
 
 
 def json_response(

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from api.security import token_digest
 from api.services.access_cache import AccessCache
+from api.services.tokens import HotCaller
 from tests import factories
 
 LISTENERS = (
@@ -30,12 +31,24 @@ def cache_of(worker: httpx.AsyncClient) -> AccessCache:
     return cache
 
 
+async def _settled(worker: httpx.AsyncClient) -> None:
+    """Wait until `worker` listens and has applied every access change made so far.
+
+    A notice still on its way (the caller's own sign-up, say) would otherwise drop the
+    entry the next read keeps, and the test would see an empty cache for the wrong reason.
+    """
+    app: Any = worker._transport.app  # type: ignore[attr-defined]
+    [state] = await factories.db_rows(app, "SELECT version FROM access_state")
+    cache = cache_of(worker)
+    await factories.until(lambda: cache.seen is not None and cache.seen >= state["version"])
+
+
 async def _read_on_both(
     workers: list[httpx.AsyncClient], path: str, headers: dict[str, str], user_id: Any
 ) -> None:
     """The caller reads `path` on every worker, so every worker's cache holds it."""
     for worker in workers:
-        await factories.until(lambda w=worker: cache_of(w).live)  # type: ignore[misc]
+        await _settled(worker)
         r = await worker.get(path, headers=headers)
         assert r.status_code == 200, r.text
         assert cache_of(worker).user(user_id) is not None
@@ -163,6 +176,33 @@ async def test_a_cached_caller_is_read_again_when_the_statement_saw_a_newer_chan
     )
     assert cache.user(creator.user_id) is not None  # the stale entry is still there
     factories.problem_of(await client.get(path, headers=creator.headers), 401, "account_suspended")
+
+
+async def test_a_notice_applied_while_the_route_reads_is_not_confirmed_by_the_cached_caller(
+    client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The revocation commits, and its notice is applied, after the route took the caller
+    from the cache but before its statement read `access_state`: the statement's version
+    is then one the cache has seen, yet the caller it handed out predates it."""
+    owner = await factories.brand(client)
+    creator = await factories.creator(client)
+    path = f"/v1/briefs/{(await factories.open_brief(client, owner))['id']}"
+    created = await factories.api_token(client, creator, ["briefs:read"])
+    headers = factories.bearer(created["token"])
+    await _read_on_both([client], path, headers, creator.user_id)
+    cache = cache_of(client)
+    confirm = HotCaller.confirm
+
+    async def revoked_meanwhile(self: HotCaller, connection: Any, version: int | None) -> Any:
+        await factories.db_execute(
+            app, "UPDATE api_tokens SET revoked_at = now() WHERE id = :id", id=created["id"]
+        )
+        [state] = await factories.db_rows(app, "SELECT version FROM access_state")
+        await factories.until(lambda: cache.seen is not None and cache.seen >= state["version"])
+        return await confirm(self, connection, state["version"])
+
+    monkeypatch.setattr(HotCaller, "confirm", revoked_meanwhile)
+    factories.problem_of(await client.get(path, headers=headers), 401, "invalid_token")
 
 
 async def test_a_page_read_for_a_stale_cached_member_is_read_again_for_the_member_as_now(

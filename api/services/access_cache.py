@@ -81,10 +81,6 @@ class AccessCache:
                 self._tokens.clear()
             self._tokens[digest] = entry
 
-    def current(self, version: int) -> bool:
-        """Every change up to `version` (read by a request) has been applied here."""
-        return self.seen is not None and version <= self.seen
-
     def forget(self, payload: str) -> None:
         """Apply one notification: `u:<user id>:<version>` or `t:<digest>:<version>`."""
         kind, key, version = payload.split(":")

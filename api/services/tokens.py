@@ -238,14 +238,18 @@ class HotCaller:
     credential: Credential
     cache: AccessCache
     admit: Callable[[Principal], Principal]
+    # The cache's `seen` when the principal was taken from it: a notice applied after
+    # that (while the route awaited its statement) may be about this very caller.
+    seen: int | None = None
 
     async def confirm(self, connection: AsyncConnection, version: int | None) -> Principal:
         """The principal as of the snapshot that read `version` (`access_state.version`):
-        the cached one if this worker had applied every change up to it, else read again
-        (also when the route's statement had no row to carry the version)."""
+        the cached one if the cache, when it gave it, had applied every change up to that
+        version, else read again (also when the route's statement had no row to carry the
+        version)."""
         if self.fresh:
             return self.principal
-        if version is None or not self.cache.current(version):
+        if version is None or self.seen is None or version > self.seen:
             self.principal = self.admit(await resolve(connection, self.credential, self.cache))
         else:
             await touch(connection, self.principal)
