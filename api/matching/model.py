@@ -14,35 +14,10 @@ The score is the weighted mean (weights: `settings.match_weights`) of eight part
 [0, 1]. A part the brief does not ask about is 0.5 (neutral) for everybody, as is an
 unknown price or a creator without deal history.
 
-- `tier_fit`: 1 when the brief names tiers (eligible accounts are in one). Within explicit
-  follower bounds, 1 at the middle of the range on a log scale falling linearly to 0.5 at
-  either bound (a one-sided bound stands for a tenfold range). 0.5 without size wishes.
-- `niche_overlap`: the share of the brief's niches the creator lists (all of them: 1; one
-  of three: 1/3; none, or a creator without niches: 0). Only the brief's list divides, so
-  listing more niches never lowers it; a creator listing every niche gets 1, which is why
-  this part weighs less than the measured ones (audience, engagement).
-- `audience_country`: the share of the audience in the brief's target countries, from the
-  account's six largest audience countries (unreported shares count as elsewhere).
-- `audience_gender`: the share of the audience of the target gender(s).
-- `audience_age`: the share of the audience in the target age range (each age bucket
-  counted by the fraction of its years inside the range, in permille; 65+ spans 65-100).
-- `engagement`: the engagement rate against the norm (settings.engagement_norms) for the
-  account's platform and tier: 0 at 0, 0.5 at the norm's low end, 1 at its high end and
-  above, linear in between. Below the smallest tier the smallest tier's norm applies.
-- `price_fit`: the creator's rate card for the brief's deliverables on this account's
-  platform against the budget's pro-rata share for them (the budget is the top of the fee
-  range; for gifted briefs, and hybrid ones without a fee, the product's retail value):
-  1 within budget, budget / quote above it; 0.5 when unknown (no rate card entry for a
-  deliverable, another currency, no budget, as for affiliate briefs). At apply time the
-  proposed fee stands in for the rate card, against the whole budget.
-- `reliability`: the creator's track record as one Laplace-smoothed success rate over every
-  piece of evidence: each completed deal is a success, each published deliverable a
-  success when on time and a failure when late (`deal_deliverables.late`):
-  (completed + on_time + 1) / (completed + on_time + late + 2). 0.5 with no history, 0.67
-  after one completed deal, 0.75 with one on-time post besides; a late post instead takes
-  it back to 0.5. Always in (0, 1); a completed deal or an on-time post raises it, a late
-  post lowers it. Counted over all the creator's deals (the match tables keep the three
-  counts, migration 0007).
+Each part is one `Part` (a section below each): its value, the bound the brief index
+prunes with (`best`) and the sentence a match's reasons tell about it (`explain`). Adding
+a part is adding a section and its entry in `SCORE_PARTS` (and its weight in the
+settings). What each part measures is said in its value function's docstring.
 """
 
 from __future__ import annotations
@@ -149,6 +124,10 @@ def _only(value: float) -> str:
 
 
 def tier_fit(b: Side, a: Side) -> Any:
+    """1 when the brief names tiers (eligible accounts are in one). Within explicit
+    follower bounds, 1 at the middle of the range on a log scale falling linearly to 0.5 at
+    either bound (a one-sided bound stands for a tenfold range). 0.5 without size wishes."""
+
     def within_bounds() -> Any:
         low = greatest(when(not_null(b.size_min), b.size_min, lambda: mul(b.size_max, 0.1)), 1.0)
         high = greatest(when(not_null(b.size_max), b.size_max, lambda: mul(b.size_min, 10.0)), 1.0)
@@ -191,7 +170,10 @@ TIER_FIT = Part(
 
 
 def niche_overlap(b: Side, a: Side) -> Any:
-    # Over the brief's niches only: listing more niches never lowers a creator's part.
+    """The share of the brief's niches the creator lists (all of them: 1; one
+    of three: 1/3; none, or a creator without niches: 0). Only the brief's list divides, so
+    listing more niches never lowers it; a creator listing every niche gets 1, which is why
+    this part weighs less than the measured ones (audience, engagement)."""
     return when(
         eq(b.niche_count, 0),
         NEUTRAL,
@@ -226,6 +208,9 @@ NICHE_OVERLAP = Part(
 
 
 def audience_country(b: Side, a: Side) -> Any:
+    """The share of the audience in the brief's target countries, from the
+    account's six largest audience countries (unreported shares count as elsewhere)."""
+
     def share() -> Any:
         targets = b.target_countries
         if is_vector(a.followers) and not is_column(targets):
@@ -282,6 +267,8 @@ GENDER_SHIFTS = ((1, 0), (2, 10), (4, 20))
 
 
 def audience_gender(b: Side, a: Side) -> Any:
+    """The share of the audience of the target gender(s)."""
+
     def share() -> Any:
         terms = [
             when(bit_set(b.gender_mask, bit), band(shr(a.genders, shift), 1023), 0)
@@ -320,6 +307,9 @@ AUDIENCE_GENDER = Part(
 
 
 def audience_age(b: Side, a: Side) -> Any:
+    """The share of the audience in the target age range (each age bucket
+    counted by the fraction of its years inside the range, in permille; 65+ spans 65-100)."""
+
     def share() -> Any:
         terms = []
         for i in range(1, len(AGE_BUCKETS) + 1):
@@ -390,6 +380,9 @@ def _band_norm(norms: dict[str, EngagementNorm], band_: TierBand) -> EngagementN
 
 
 def engagement(b: Side, a: Side, settings: Settings) -> Any:
+    """The engagement rate against the norm (settings.engagement_norms) for the
+    account's platform and tier: 0 at 0, 0.5 at the norm's low end, 1 at its high end and
+    above, linear in between. Below the smallest tier the smallest tier's norm applies."""
     sizes = bands(settings)
     if not sizes:
         return NEUTRAL
@@ -475,6 +468,12 @@ def _price_on(b: Side, a: Side, platform: int) -> Any:
 
 
 def price_fit(b: Side, a: Side, proposed_fee: int | None = None) -> Any:
+    """The creator's rate card for the brief's deliverables on this account's
+    platform against the budget's pro-rata share for them (the budget is the top of the fee
+    range; for gifted briefs, and hybrid ones without a fee, the product's retail value):
+    1 within budget, budget / quote above it; 0.5 when unknown (no rate card entry for a
+    deliverable, another currency, no budget, as for affiliate briefs). At apply time the
+    proposed fee stands in for the rate card, against the whole budget."""
     if proposed_fee is not None:
         return when(
             not_null(b.budget),
@@ -537,6 +536,14 @@ PRICE_FIT = Part(
 
 
 def reliability(a: Side) -> Any:
+    """The creator's track record as one Laplace-smoothed success rate over every
+    piece of evidence: each completed deal is a success, each published deliverable a
+    success when on time and a failure when late (`deal_deliverables.late`):
+    (completed + on_time + 1) / (completed + on_time + late + 2). 0.5 with no history, 0.67
+    after one completed deal, 0.75 with one on-time post besides; a late post instead takes
+    it back to 0.5. Always in (0, 1); a completed deal or an on-time post raises it, a late
+    post lowers it. Counted over all the creator's deals (the match tables keep the three
+    counts, migration 0007)."""
     successes = add(a.deals_completed, a.published_on_time)
     return div(add(successes, 1), add(successes, a.published_late, 2))
 

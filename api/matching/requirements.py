@@ -118,6 +118,15 @@ def _followers_met(b: Side, a: Side, settings: Settings) -> Any:
     )
 
 
+def follower_ranges(b: Side, settings: Settings) -> list[tuple[int, int | None]]:
+    """The follower ranges of the accounts meeting `followers` (brief as values): its
+    explicit bounds, else its tiers' ranges; none when it has no size wishes. The creator
+    index reads only these slices."""
+    if b.size_min is not None or b.size_max is not None:
+        return [(int(b.size_min or 0), None if b.size_max is None else int(b.size_max))]
+    return tier_ranges(int(b.tier_mask), settings) if b.tier_mask else []
+
+
 def _followers_unmet(b: Side, offered: Sequence[Side], settings: Settings) -> str:
     if _has_bounds(b):
         wanted = f"{b.size_min or 0}-{b.size_max or 'any'} followers"
