@@ -36,7 +36,7 @@ from api.matching.sync import (
     split_ids,
     sync_statement,
 )
-from api.models.matching import AGE_BUCKETS, ALL_SLOT, ANY_PLATFORM
+from api.models.matching import ALL_SLOT, ANY_PLATFORM
 from api.settings import Settings
 
 # The brief features the index holds (the registry's `held`), as the model reads them with
@@ -305,12 +305,12 @@ class BriefIndex(FollowedCopy[BriefBatch]):
         first account.
 
         The briefs sharing one of the creator's niches (or naming none) are scored first.
-        Any other brief has a niche overlap of 0; its score is at most `_bounds`: its exact
-        audience-country part (looked up per distinct target list) with every other part at
-        its best for the account. Only the others whose bound reaches the first page's last
-        score are scored (all of them when that page is short), and the page is taken from
-        both (the first are not scored twice: each brief is in one of the two sets, so the
-        first page's exclusions still hold)."""
+        Any other brief has a niche overlap of 0; its score is at most `_bounds`: the score
+        of each part at its best for the account (`model.Part.best`; the audience-country
+        part exactly, per distinct target list). Only the others whose bound reaches the
+        first page's last score are scored (all of them when that page is short), and the
+        page is taken from both (the first are not scored twice: each brief is in one of the
+        two sets, so the first page's exclusions still hold)."""
         sharing = int(accounts[0]["niche_mask"])
         with np.errstate(all="ignore"):
             first = self._score(settings, accounts, now, applied, sharing, shared=True)
@@ -412,23 +412,6 @@ def _bounds(
     batch: BriefBatch, rows: np.ndarray, account: Mapping[str, Any], settings: Settings
 ) -> np.ndarray:
     """The most the account can score on each of `rows`, briefs whose niches it does not
-    share: its audience-country part exactly (the model's, for each distinct target list
-    of the batch, then looked up), its own engagement and reliability, its gender and age
-    shares at best all targeted, the other parts at 1."""
-    a = Side(account)
-    targets = batch.columns["target_countries"]
-    every_list = Side({"target_countries": CodeSets(targets.words, np.arange(len(targets.words)))})
-    country = np.broadcast_to(model.audience_country(every_list, a), (len(targets.words),))
-    genders = sum(int(account["genders"]) >> shift & 1023 for _, shift in model.GENDER_SHIFTS)
-    ages = sum(int(account[f"age_{i}"]) for i in range(1, len(AGE_BUCKETS) + 1))
-    highest = {
-        "tier_fit": 1.0,
-        "niche_overlap": 0.0,
-        "audience_country": country[targets.index[rows]],
-        "audience_gender": max(model.NEUTRAL, genders / 1000),
-        "audience_age": max(model.NEUTRAL, ages / 1000),
-        "engagement": float(model.engagement(Side({"platform_mask": 0}), a, settings)),
-        "price_fit": 1.0,
-        "reliability": float(model.reliability(a)),
-    }
+    share: the score of each part's `best` (`model.Part`)."""
+    highest = model.best(batch.side(rows), Side(account), settings)
     return np.asarray(model.score(highest, settings.match_weights), dtype=np.float64)

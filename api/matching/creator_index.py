@@ -107,13 +107,9 @@ def _envelope(
 def follower_envelope(
     b: Side, filters: CreatorMatchFilters, settings: Settings
 ) -> tuple[int, int | None]:
-    """The follower range holding every account that can meet the brief's size wishes and
-    the filters (explicit bounds, else the envelope of its tiers)."""
-    if b.size_min is not None or b.size_max is not None:
-        bounds = [(int(b.size_min or 0), None if b.size_max is None else int(b.size_max))]
-    else:
-        bounds = requirements.tier_ranges(int(b.tier_mask), settings) if b.tier_mask else []
-    return _envelope(bounds, filters.min_followers, None)
+    """The follower range holding every account that can meet the brief's size wishes
+    (`requirements.follower_ranges`) and the filters."""
+    return _envelope(requirements.follower_ranges(b, settings), filters.min_followers, None)
 
 
 def _platforms(b: Side) -> list[int]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from api.errors import FieldError
 from api.matching.expressions import (
@@ -118,6 +118,15 @@ def _followers_met(b: Side, a: Side, settings: Settings) -> Any:
     )
 
 
+def follower_ranges(b: Side, settings: Settings) -> list[tuple[int, int | None]]:
+    """The follower ranges of the accounts meeting `followers` (brief as values): its
+    explicit bounds, else its tiers' ranges; none when it has no size wishes. The creator
+    index reads only these slices."""
+    if b.size_min is not None or b.size_max is not None:
+        return [(int(b.size_min or 0), None if b.size_max is None else int(b.size_max))]
+    return tier_ranges(int(b.tier_mask), settings) if b.tier_mask else []
+
+
 def _followers_unmet(b: Side, offered: Sequence[Side], settings: Settings) -> str:
     if _has_bounds(b):
         wanted = f"{b.size_min or 0}-{b.size_max or 'any'} followers"
@@ -164,18 +173,25 @@ def _gifting_unmet(b: Side, creator: Sequence[Side], settings: Settings) -> str:
 @dataclass(frozen=True)
 class Requirement:
     """One hard requirement: `met` on a brief and an account (values or vectors), and
-    `unmet`, the message for the accounts (or the creator) that miss it."""
+    `unmet`, the message for the accounts (or the creator) that miss it.
+
+    `of`: what applying judges it on, the offered accounts ("account": met when one of
+    them meets it and the account requirements before it) or the creator's profile
+    ("creator"). `gates`: when no offered account meets it, the account requirements
+    after it are not judged (they would be judged on accounts the brief does not take)."""
 
     name: str
     met: Callable[[Side, Side, Settings], Any]
     unmet: Callable[[Side, Sequence[Side], Settings], str]
+    of: Literal["account", "creator"] = "account"
+    gates: bool = False
 
 
-PLATFORM = Requirement("platform", _platform_met, _platform_unmet)
+PLATFORM = Requirement("platform", _platform_met, _platform_unmet, gates=True)
 FOLLOWERS = Requirement("followers", _followers_met, _followers_unmet)
 ENGAGEMENT = Requirement("engagement_rate", _engagement_met, _engagement_unmet)
-COUNTRY = Requirement("country", _country_met, _country_unmet)
-GIFTING = Requirement("accepts_gifting", _gifting_met, _gifting_unmet)
+COUNTRY = Requirement("country", _country_met, _country_unmet, of="creator")
+GIFTING = Requirement("accepts_gifting", _gifting_met, _gifting_unmet, of="creator")
 REQUIREMENTS = (PLATFORM, FOLLOWERS, ENGAGEMENT, COUNTRY, GIFTING)
 
 
@@ -184,35 +200,35 @@ def eligible(b: Side, a: Side, settings: Settings) -> Any:
     return and_(*(r.met(b, a, settings) for r in REQUIREMENTS))
 
 
-def _unmet(
-    requirement: Requirement, b: Side, sides: Sequence[Side], settings: Settings
-) -> FieldError:
-    return FieldError(
-        loc=["requirement", requirement.name],
-        msg=requirement.unmet(b, sides, settings),
-        type="ineligible",
-    )
-
-
 def unmet_requirements(
     b: Side, offered: Sequence[Side], creator: Side, settings: Settings
 ) -> list[FieldError]:
     """Every hard requirement of brief `b` the creator misses with the `offered` accounts'
     features (`creator`: their country and `accepts_gifting`), each saying what is
-    required and what they have."""
+    required and what they have.
+
+    The account requirements are judged in order, each on the accounts meeting those
+    before it (or, when none does, on the accounts judged before): the engagement must
+    come from an account of the wanted size."""
     problems: list[FieldError] = []
-    on_platform = [a for a in offered if PLATFORM.met(b, a, settings)]
-    if not on_platform:
-        problems.append(_unmet(PLATFORM, b, offered, settings))
-    else:
-        sized = [a for a in on_platform if FOLLOWERS.met(b, a, settings)]
-        if not sized:
-            problems.append(_unmet(FOLLOWERS, b, on_platform, settings))
-        # The engagement must come from an account of the wanted size.
-        pool = sized or on_platform
-        if not any(ENGAGEMENT.met(b, a, settings) for a in pool):
-            problems.append(_unmet(ENGAGEMENT, b, pool, settings))
-    for requirement in (COUNTRY, GIFTING):
-        if not requirement.met(b, creator, settings):
-            problems.append(_unmet(requirement, b, [creator], settings))
+    pool, gated = list(offered), False
+    for requirement in REQUIREMENTS:
+        if requirement.of == "creator":
+            judged = [creator]
+        elif gated:
+            continue
+        else:
+            judged = pool
+        meeting = [a for a in judged if requirement.met(b, a, settings)]
+        if not meeting:
+            problems.append(
+                FieldError(
+                    loc=["requirement", requirement.name],
+                    msg=requirement.unmet(b, judged, settings),
+                    type="ineligible",
+                )
+            )
+            gated = gated or requirement.gates
+        elif requirement.of == "account":
+            pool = meeting
     return problems
