@@ -14,6 +14,13 @@ branches of a vector `when` are computed (and the unused values discarded): call
 under `numpy.errstate(all="ignore")`; a missing branch becomes NaN. Nullable columns are
 float vectors (NaN), so the bit operations (`band`, `shr`, `bit_set`) apply only to
 columns that are never missing (integer vectors).
+
+Why values stay beside vectors: every ranking holds one side as values, the other as
+vectors (one brief against a platform's accounts; one account against every open brief),
+so the value path is the ranking's own, not only apply's. Scoring an application as a
+one-row batch instead was measured (200 briefs, a creator offering 2 accounts): the same
+bytes, but 1.1 ms a score against 0.22 ms (building the batch ~150 us an account, the
+model ~3x slower on one row than on values), and no operation here would go unused.
 """
 
 from __future__ import annotations
